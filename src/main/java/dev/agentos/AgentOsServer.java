@@ -1,0 +1,134 @@
+package dev.agentos;
+
+import dev.agentos.authn.KeySet;
+import dev.agentos.authn.KeySources;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.config.ConfigException;
+import dev.agentos.http.HttpVerticle;
+import dev.agentos.http.LifecycleApi;
+import dev.agentos.policy.PolicyVerticle;
+import dev.agentos.storage.PostgresTarget;
+import dev.agentos.storage.StorageVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node of the service: deploys storage, then policy, then HTTP (so HTTP never answers before the
+ * verticles it asks exist), and stops them in reverse order.
+ */
+public final class AgentOsServer {
+  private static final Logger log = LoggerFactory.getLogger(AgentOsServer.class);
+
+  private final Vertx vertx;
+  private final AgentOsConfig config;
+  private final List<String> deployments = new ArrayList<>();
+  private EmbeddedPostgres embedded;
+
+  private AgentOsServer(Vertx vertx, AgentOsConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  /** Vert.x options with Prometheus metrics enabled (scraped at /metrics). */
+  public static VertxOptions vertxOptions() {
+    return new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+  }
+
+  /**
+   * Loads keys, resolves the database and deploys every verticle. Config problems fail the future with a
+   * {@link ConfigException}; an unreachable database does not (the node starts not-ready and retries).
+   */
+  public static Future<AgentOsServer> start(Vertx vertx, AgentOsConfig config) {
+    AgentOsServer server = new AgentOsServer(vertx, config);
+    return vertx.executeBlocking(() -> {
+      KeySet keys = KeySources.loadStatic(config.authorization());
+      PostgresTarget target = server.resolveDatabase();
+      return new Object[] {keys, target};
+    }).compose(loaded -> server.deploy((KeySet) loaded[0], (PostgresTarget) loaded[1]))
+        .map(v -> server)
+        .recover(err -> server.stop().transform(ignored -> Future.failedFuture(err)));
+  }
+
+  private PostgresTarget resolveDatabase() {
+    AgentOsConfig.Postgres pg = config.postgres();
+    Optional<PostgresTarget> configured = PostgresTarget.fromConfig(pg);
+    if (configured.isPresent()) return configured.get();
+    if (!pg.embedded()) {
+      throw new ConfigException("storage.postgres",
+          "no PostgreSQL configured: set storage.postgres.url or host (or PGHOST...), or embedded: true");
+    }
+    if ("root".equals(System.getProperty("user.name"))) {
+      throw new ConfigException("storage.postgres.embedded",
+          "embedded PostgreSQL cannot run as root (initdb refuses to); run as an unprivileged user or set storage.postgres.url");
+    }
+    try {
+      embedded = EmbeddedPostgres.builder().start();
+    } catch (Exception e) {
+      throw new ConfigException("storage.postgres.embedded", "could not start embedded PostgreSQL: " + e.getMessage());
+    }
+    log.info("embedded PostgreSQL started on port {}", embedded.getPort());
+    return new PostgresTarget("127.0.0.1", embedded.getPort(), "postgres", "postgres", Optional.empty(),
+        io.vertx.pgclient.SslMode.DISABLE);
+  }
+
+  private Future<Void> deploy(KeySet keys, PostgresTarget target) {
+    int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+    return vertx.deployVerticle(() -> new StorageVerticle(config.postgres(), target), new DeploymentOptions())
+        .compose(id -> {
+          deployments.add(id);
+          return vertx.deployVerticle(() -> new PolicyVerticle(config.authorization()), new DeploymentOptions());
+        })
+        .compose(id -> {
+          deployments.add(id);
+          return vertx.deployVerticle(() -> new HttpVerticle(config, keys),
+              new DeploymentOptions().setInstances(httpInstances));
+        })
+        .map(id -> {
+          deployments.add(id);
+          log.info("AgentOS listening on {}:{} ({} HTTP instance(s), auth mode {}, RBAC {})", config.http().host(),
+              config.http().port(), httpInstances, config.authorization().authMode(),
+              config.authorization().enabled() ? "on" : "off");
+          return null;
+        });
+  }
+
+  /** Readiness off, HTTP drains in-flight requests (bounded), then policy and storage stop. */
+  public Future<Void> stop() {
+    vertx.eventBus().publish(LifecycleApi.DRAINING, null);
+    Future<Void> chain = Future.succeededFuture();
+    List<String> reversed = new ArrayList<>(deployments);
+    java.util.Collections.reverse(reversed);
+    for (String id : reversed) {
+      chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+    }
+    deployments.clear();
+    return chain.andThen(ar -> {
+      if (embedded != null) {
+        try {
+          embedded.close();
+        } catch (Exception e) {
+          log.warn("embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
+        }
+      }
+    });
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public AgentOsConfig config() {
+    return config;
+  }
+}

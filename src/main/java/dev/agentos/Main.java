@@ -1,0 +1,219 @@
+package dev.agentos;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import dev.agentos.authn.TokenSigner;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.config.ConfigException;
+import dev.agentos.config.ConfigLoader;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.Key;
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar agentos.jar} runs the service; {@code token} and {@code keygen} are the self-hosting
+ * tools. Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error.
+ */
+@Command(name = "agentos", mixinStandardHelpOptions = true, subcommands = {Main.TokenCommand.class, Main.KeygenCommand.class},
+    description = "AgentOS for the JVM. Without a subcommand: run the service (config from $AGENTOS_CONFIG, default conf/config.yaml).")
+public final class Main implements Callable<Integer> {
+  public static final int EXIT_CONFIG = 2;
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setParameterExceptionHandler((ex, a) -> {
+      System.err.println(ex.getMessage());
+      return EXIT_CONFIG;
+    });
+    int code = cli.execute(args);
+    if (code != 0 || args.length > 0) System.exit(code);
+  }
+
+  @Override
+  public Integer call() {
+    return serve(System.getenv());
+  }
+
+  static int serve(Map<String, String> env) {
+    Vertx vertx = Vertx.vertx(AgentOsServer.vertxOptions());
+    AgentOsConfig config;
+    try {
+      config = ConfigLoader.load(vertx, env).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return fail(vertx, e);
+    }
+    setLogLevel(config.logging().level());
+    Optional<String> devToken = Optional.empty();
+    if (config.os().devMode() && !config.authorization().hasJwtSource()) {
+      byte[] secret = new byte[32];
+      new SecureRandom().nextBytes(secret);
+      config = config.withDevSecret(Base64.getUrlEncoder().withoutPadding().encodeToString(secret));
+      devToken = Optional.of(devAdminToken(config));
+    }
+    AgentOsServer server;
+    try {
+      server = AgentOsServer.start(vertx, config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return fail(vertx, e);
+    }
+    AgentOsConfig running = config;
+    devToken.ifPresent(token -> printDevBanner(running, token));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        server.stop().toCompletionStage().toCompletableFuture()
+            .get(running.http().shutdownTimeoutSeconds() + 5L, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // the JVM is exiting; nothing more to do
+      }
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // idem
+      }
+    }, "agentos-shutdown"));
+    return 0;
+  }
+
+  private static int fail(Vertx vertx, Throwable e) {
+    Throwable cause = e;
+    while ((cause instanceof java.util.concurrent.ExecutionException || cause instanceof java.util.concurrent.CompletionException)
+        && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    vertx.close();
+    if (cause instanceof ConfigException) {
+      System.err.println("config error: " + cause.getMessage());
+      return EXIT_CONFIG;
+    }
+    System.err.println("start-up failed: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
+    return 1;
+  }
+
+  private static void setLogLevel(String level) {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx) {
+      ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.toLevel(level));
+    }
+  }
+
+  private static String devAdminToken(AgentOsConfig config) {
+    long now = System.currentTimeMillis() / 1000;
+    JsonObject claims = new JsonObject().put("sub", "dev-admin").put("iat", now).put("exp", now + Duration.ofHours(12).toSeconds())
+        .put("scopes", new JsonArray().add(config.authorization().adminScope()));
+    config.os().id().ifPresent(id -> claims.put("aud", id));
+    return TokenSigner.sign("HS256", TokenSigner.hmacKey(config.authorization().verificationKeys().get(0)), Optional.empty(), claims);
+  }
+
+  private static void printDevBanner(AgentOsConfig config, String token) {
+    System.out.println();
+    System.out.println("==> DEV MODE: no verification key configured, so a random HS256 secret was generated for this run.");
+    System.out.println("    It is not saved; restart and every token is invalid. Never use dev mode in production.");
+    System.out.println("    Admin token (sub=dev-admin, scope " + config.authorization().adminScope() + ", valid 12h):");
+    System.out.println();
+    System.out.println("    " + token);
+    System.out.println();
+    System.out.println("    curl -H \"Authorization: Bearer $TOKEN\" http://localhost:" + config.http().port() + "/config");
+    System.out.println();
+  }
+
+  @Command(name = "token", mixinStandardHelpOptions = true, description = "Print a signed JWT.")
+  static final class TokenCommand implements Callable<Integer> {
+    @Option(names = "--alg", defaultValue = "HS256", description = "HS256/384/512, RS*, PS*, ES*, EdDSA") String alg;
+    @Option(names = "--key", required = true, description = "HMAC secret, or path of a PKCS#8 PEM private key") String key;
+    @Option(names = "--sub", description = "subject (user id)") String sub;
+    @Option(names = "--scopes", defaultValue = "", description = "space-separated scopes") String scopes;
+    @Option(names = "--roles", defaultValue = "", description = "space-separated role names") String roles;
+    @Option(names = "--ttl", defaultValue = "1h", description = "lifetime: 30s, 15m, 1h, 7d") String ttl;
+    @Option(names = "--aud", description = "audience") String aud;
+    @Option(names = "--iss", description = "issuer") String iss;
+    @Option(names = "--kid", description = "key id header") String kid;
+    @Option(names = "--claim", description = "extra claim k=v (v parsed as JSON when it is JSON)") List<String> extra = List.of();
+
+    @Override
+    public Integer call() throws Exception {
+      Key signingKey;
+      if (alg.startsWith("HS")) {
+        Path p = Path.of(key);
+        signingKey = TokenSigner.hmacKey(Files.isRegularFile(p) ? Files.readString(p, StandardCharsets.UTF_8).strip() : key);
+      } else {
+        signingKey = TokenSigner.privateKeyFromPem(Files.readString(Path.of(key), StandardCharsets.UTF_8));
+      }
+      long now = System.currentTimeMillis() / 1000;
+      JsonObject claims = new JsonObject().put("iat", now).put("exp", now + parseTtl(ttl));
+      if (sub != null) claims.put("sub", sub);
+      if (!scopes.isBlank()) claims.put("scopes", new JsonArray(List.of(scopes.trim().split("\\s+"))));
+      if (!roles.isBlank()) claims.put("roles", new JsonArray(List.of(roles.trim().split("\\s+"))));
+      if (aud != null) claims.put("aud", aud);
+      if (iss != null) claims.put("iss", iss);
+      for (String kv : extra) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0) throw new CommandLine.ParameterException(new CommandLine(this), "--claim expects k=v");
+        String v = kv.substring(eq + 1);
+        Object value;
+        try {
+          value = io.vertx.core.json.Json.decodeValue(v);
+        } catch (RuntimeException notJson) {
+          value = v;
+        }
+        claims.put(kv.substring(0, eq), value);
+      }
+      System.out.println(TokenSigner.sign(alg, signingKey, Optional.ofNullable(kid), claims));
+      return 0;
+    }
+
+    static long parseTtl(String ttl) {
+      long n = Long.parseLong(ttl.substring(0, ttl.length() - 1));
+      return switch (ttl.charAt(ttl.length() - 1)) {
+        case 's' -> n;
+        case 'm' -> n * 60;
+        case 'h' -> n * 3600;
+        case 'd' -> n * 86400;
+        default -> throw new IllegalArgumentException("--ttl like 30s, 15m, 1h or 7d");
+      };
+    }
+  }
+
+  @Command(name = "keygen", mixinStandardHelpOptions = true,
+      description = "Write private.pem (PKCS#8), public.pem (SPKI) and jwks.json into a directory.")
+  static final class KeygenCommand implements Callable<Integer> {
+    @Option(names = "--alg", defaultValue = "RS256", description = "RS*, PS*, ES256/384/512 or EdDSA") String alg;
+    @Option(names = "--out", required = true, description = "directory to write into") Path out;
+    @Option(names = "--kid", description = "key id (default: random)") String kid;
+
+    @Override
+    public Integer call() throws Exception {
+      KeyPair pair = TokenSigner.generate(alg);
+      String keyId = kid != null ? kid : UUID.randomUUID().toString();
+      Files.createDirectories(out);
+      Path priv = out.resolve("private.pem");
+      Files.writeString(priv, TokenSigner.pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+      try {
+        Files.setPosixFilePermissions(priv, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException ignored) {
+        // not a POSIX file system
+      }
+      Files.writeString(out.resolve("public.pem"), TokenSigner.pem("PUBLIC KEY", pair.getPublic().getEncoded()));
+      JsonObject jwks = new JsonObject().put("keys", new JsonArray().add(TokenSigner.publicJwk(pair.getPublic(), alg, keyId)));
+      Files.writeString(out.resolve("jwks.json"), jwks.encodePrettily() + "\n");
+      System.out.println("wrote " + priv + ", " + out.resolve("public.pem") + ", " + out.resolve("jwks.json") + " (kid " + keyId + ")");
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,179 @@
+package dev.agentos.authn;
+
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.policy.Fnmatch;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.Cookie;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The router's authentication step. Excluded routes pass with no identity; every other request must carry
+ * an acceptable credential, or the request fails with an {@link AuthenticationException} (a 401 from the
+ * failure handler). Any unexpected error is also a 401: nothing here can let a request through by failing.
+ *
+ * <p>One instance per HttpVerticle (so per event loop): its cache and key set belong to that verticle.
+ * HMAC tokens are verified inline (a few microseconds); asymmetric ones on a worker thread, so a burst of
+ * new ES256 tokens cannot stall an event loop.
+ */
+public final class AuthenticationHandler implements Handler<RoutingContext> {
+  public static final String PRINCIPAL_KEY = "agentos.principal";
+
+  private final Vertx vertx;
+  private final AgentOsConfig.Authorization config;
+  private final JwtVerifier verifier;
+  private final ClaimMapper claims;
+  private final VerifiedTokenCache cache;
+  private final List<String> excludedPatterns;
+  private final List<Pattern> excluded;
+  private final byte[] securityKeyDigest;
+  private final Mode mode;
+
+  private enum Mode { JWT, SECURITY_KEY, NONE }
+
+  public AuthenticationHandler(Vertx vertx, AgentOsConfig.Authorization config, JwtVerifier verifier) {
+    this.vertx = vertx;
+    this.config = config;
+    this.verifier = verifier;
+    this.claims = new ClaimMapper(config);
+    this.cache = new VerifiedTokenCache(config.tokenCacheSize());
+    this.excludedPatterns = config.excludedRoutePaths();
+    this.excluded = excludedPatterns.stream().map(Fnmatch::compile).toList();
+    this.securityKeyDigest = config.securityKey().map(AuthenticationHandler::sha256).orElse(null);
+    this.mode = config.hasJwtSource() ? Mode.JWT : config.securityKey().isPresent() ? Mode.SECURITY_KEY : Mode.NONE;
+  }
+
+  /** Called when the verifier's key set changes: cached tokens may have been signed by a removed key. */
+  public void keysChanged() {
+    cache.clear();
+  }
+
+  public boolean isExcluded(String canonicalPath) {
+    for (Pattern p : excluded) if (p.matcher(canonicalPath).matches()) return true;
+    return false;
+  }
+
+  public static Optional<Principal> principal(RoutingContext ctx) {
+    return Optional.ofNullable(ctx.get(PRINCIPAL_KEY));
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    try {
+      if (isExcluded(ctx.normalizedPath())) {
+        ctx.next();
+        return;
+      }
+      authenticate(ctx).onComplete(ar -> {
+        if (ar.succeeded()) {
+          ctx.put(PRINCIPAL_KEY, ar.result());
+          ctx.next();
+        } else {
+          ctx.fail(401, asAuthenticationFailure(ar.cause()));
+        }
+      });
+    } catch (Throwable t) {
+      ctx.fail(401, asAuthenticationFailure(t));
+    }
+  }
+
+  private Future<Principal> authenticate(RoutingContext ctx) {
+    switch (mode) {
+      case NONE:
+        return Future.succeededFuture(Principal.anonymous());
+      case SECURITY_KEY: {
+        String token = headerToken(ctx).orElseThrow(() -> AuthenticationException.missing("Authorization header required"));
+        if (!MessageDigest.isEqual(sha256(token), securityKeyDigest)) {
+          throw new AuthenticationException("Invalid authentication token");
+        }
+        return Future.succeededFuture(Principal.securityKey());
+      }
+      default:
+        return authenticateJwt(ctx, extractToken(ctx));
+    }
+  }
+
+  private Future<Principal> authenticateJwt(RoutingContext ctx, String token) {
+    if (!config.validate()) {
+      // agno: an undecodable token under validate=false is authenticated-but-empty.
+      JsonObject payload;
+      try {
+        payload = JwtVerifier.decodeUnverified(token);
+      } catch (AuthenticationException e) {
+        payload = new JsonObject();
+      }
+      return Future.succeededFuture(claims.toPrincipal(payload, Principal.Kind.UNVERIFIED));
+    }
+    String cacheKey = VerifiedTokenCache.keyOf(token);
+    Principal cached = cache.get(cacheKey);
+    if (cached != null) return Future.succeededFuture(cached);
+    String alg = JwtVerifier.decode(token).alg();
+    if (alg.startsWith("HS")) {
+      Principal p = verifyAndMap(token);
+      cache.put(cacheKey, p);
+      return Future.succeededFuture(p);
+    }
+    return vertx.executeBlocking(() -> verifyAndMap(token), false).onSuccess(p -> cache.put(cacheKey, p));
+  }
+
+  private Principal verifyAndMap(String token) {
+    JsonObject payload = verifier.verify(token, System.currentTimeMillis() / 1000);
+    return claims.toPrincipal(payload, Principal.Kind.JWT);
+  }
+
+  private String extractToken(RoutingContext ctx) {
+    switch (config.tokenSource()) {
+      case COOKIE:
+        return cookieToken(ctx).orElseThrow(() ->
+            AuthenticationException.missing("JWT cookie '" + config.cookieName() + "' missing"));
+      case BOTH: {
+        Optional<String> header = headerToken(ctx);
+        if (header.isPresent()) return header.get();
+        return cookieToken(ctx).orElseThrow(() -> AuthenticationException.missing(
+            "JWT token missing from both Authorization header and '" + config.cookieName() + "' cookie"));
+      }
+      default:
+        return headerToken(ctx).orElseThrow(() -> AuthenticationException.missing("Authorization header missing"));
+    }
+  }
+
+  /** agno §1.5: "Bearer " (any case) is stripped; otherwise the whole value is the token. Two headers: 401. */
+  private Optional<String> headerToken(RoutingContext ctx) {
+    List<String> values = ctx.request().headers().getAll(config.tokenHeaderKey());
+    if (values.size() > 1) throw AuthenticationException.invalid("Multiple authorization headers");
+    if (values.isEmpty()) return Optional.empty();
+    String value = values.get(0);
+    String token = value.toLowerCase(Locale.ROOT).startsWith("bearer ") ? value.substring(7).strip() : value.strip();
+    return token.isEmpty() ? Optional.empty() : Optional.of(token);
+  }
+
+  private Optional<String> cookieToken(RoutingContext ctx) {
+    Cookie cookie = ctx.request().getCookie(config.cookieName());
+    if (cookie == null) return Optional.empty();
+    String token = cookie.getValue() == null ? "" : cookie.getValue().strip();
+    return token.isEmpty() ? Optional.empty() : Optional.of(token);
+  }
+
+  private static AuthenticationException asAuthenticationFailure(Throwable t) {
+    if (t instanceof AuthenticationException a) return a;
+    String msg = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    int nl = msg.indexOf('\n');
+    return new AuthenticationException("Error decoding token: " + (nl < 0 ? msg : msg.substring(0, nl)));
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

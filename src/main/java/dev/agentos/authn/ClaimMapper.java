@@ -1,0 +1,78 @@
+package dev.agentos.authn;
+
+import dev.agentos.config.AgentOsConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads the configured claims (dotted paths allowed) of a verified payload into a {@link Principal}. */
+public final class ClaimMapper {
+  private final AgentOsConfig.Authorization config;
+
+  public ClaimMapper(AgentOsConfig.Authorization config) {
+    this.config = config;
+  }
+
+  public Principal toPrincipal(JsonObject payload, Principal.Kind kind) {
+    Optional<String> userId = stringClaim(payload, config.userIdClaim(), "Subject must be a string");
+    if (userId.isPresent() && isReserved(userId.get())) throw new AuthenticationException("Invalid token subject");
+    Object sub = payload.getValue("sub");
+    if (sub instanceof String s && isReserved(s)) throw new AuthenticationException("Invalid token subject");
+
+    Object scopesValue = lookup(payload, config.scopesClaim());
+    if (scopesValue == null) scopesValue = payload.getValue("scope");
+    List<String> scopes = stringsOrSplit(scopesValue);
+    List<String> roles = stringsOrSplit(lookup(payload, config.rolesClaim()));
+    Optional<String> sessionId = Optional.ofNullable(lookup(payload, config.sessionIdClaim()))
+        .filter(String.class::isInstance).map(String.class::cast);
+
+    JsonObject copied = new JsonObject();
+    for (String claim : config.dependenciesClaims()) copy(payload, claim, copied);
+    for (String claim : config.sessionStateClaims()) copy(payload, claim, copied);
+    Object exp = payload.getValue("exp");
+    long expiresAt = exp instanceof Number n ? n.longValue() : 0L;
+    return new Principal(kind, userId, scopes, roles, sessionId, copied, expiresAt);
+  }
+
+  /** agno §2.4: service-account, OAuth and scheduler principals cannot be claimed by a JWT. */
+  public static boolean isReserved(String subject) {
+    return subject.startsWith("sa:") || subject.startsWith("__oauth__:") || subject.equals("__scheduler__");
+  }
+
+  private static void copy(JsonObject payload, String claim, JsonObject into) {
+    Object v = lookup(payload, claim);
+    if (v != null) into.put(claim, v);
+  }
+
+  private static Optional<String> stringClaim(JsonObject payload, String path, String typeError) {
+    Object v = lookup(payload, path);
+    if (v == null) return Optional.empty();
+    if (!(v instanceof String s)) throw AuthenticationException.invalid(typeError);
+    return s.isEmpty() ? Optional.empty() : Optional.of(s);
+  }
+
+  /** A claim by name, or by dotted path into nested objects when no claim has the literal name. */
+  static Object lookup(JsonObject payload, String path) {
+    if (payload.containsKey(path)) return payload.getValue(path);
+    if (!path.contains(".")) return null;
+    Object node = payload;
+    for (String part : path.split("\\.")) {
+      if (!(node instanceof JsonObject obj)) return null;
+      node = obj.getValue(part);
+    }
+    return node;
+  }
+
+  /** A list keeps its string items; a string is split on whitespace (OAuth2 {@code scope}); other types: none. */
+  private static List<String> stringsOrSplit(Object value) {
+    List<String> out = new ArrayList<>();
+    if (value instanceof JsonArray arr) {
+      for (Object o : arr) if (o instanceof String s) out.add(s);
+    } else if (value instanceof String s) {
+      for (String part : s.trim().split("\\s+")) if (!part.isEmpty()) out.add(part);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,199 @@
+package dev.agentos.authn;
+
+import dev.agentos.authn.impl.JwsAlgorithms;
+import dev.agentos.config.AgentOsConfig;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Verifies a compact JWS/JWT and its registered claims, with agno's error texts (reference §7) and the
+ * stricter rules of DECISIONS §3. Thread-safe: the key set is an immutable value swapped atomically.
+ */
+public final class JwtVerifier {
+  /** Tokens longer than this are refused before any decoding. */
+  public static final int MAX_TOKEN_CHARS = 8_192;
+  private static final Set<String> SUPPORTED_CRIT = Set.of();
+
+  private final AgentOsConfig.Authorization config;
+  private final List<String> expectedAudience;
+  private volatile KeySet keys;
+  private volatile Consumer<String> unknownKidListener = kid -> {};
+
+  public JwtVerifier(AgentOsConfig.Authorization config, List<String> expectedAudience, KeySet keys) {
+    this.config = config;
+    this.expectedAudience = List.copyOf(expectedAudience);
+    this.keys = keys;
+  }
+
+  public void updateKeys(KeySet newKeys) {
+    this.keys = newKeys;
+  }
+
+  public KeySet keys() {
+    return keys;
+  }
+
+  /** Called with a {@code kid} that no JWKS key carries, so a JWKS URL source can refresh (debounced). */
+  public void onUnknownKid(Consumer<String> listener) {
+    this.unknownKidListener = listener;
+  }
+
+  /** The parts of a token, decoded but not yet trusted. */
+  public record Decoded(JsonObject header, JsonObject payload, byte[] signingInput, byte[] signature, String alg) {}
+
+  /** Structural decoding only; throws {@link AuthenticationException} with agno's texts. */
+  public static Decoded decode(String token) {
+    if (token.length() > MAX_TOKEN_CHARS) throw AuthenticationException.invalid("Token is too large");
+    int first = token.indexOf('.');
+    int second = first < 0 ? -1 : token.indexOf('.', first + 1);
+    if (first < 0 || second < 0) throw AuthenticationException.invalid("Not enough segments");
+    if (token.indexOf('.', second + 1) >= 0) throw AuthenticationException.invalid("Too many segments");
+    JsonObject header = jsonSegment(token.substring(0, first), "header");
+    JsonObject payload = jsonSegment(token.substring(first + 1, second), "payload");
+    byte[] signature = base64url(token.substring(second + 1), "crypto");
+    Object alg = header.getValue("alg");
+    if (!(alg instanceof String algName)) throw AuthenticationException.invalid("The specified alg value is not allowed");
+    return new Decoded(header, payload, token.substring(0, second).getBytes(StandardCharsets.US_ASCII), signature, algName);
+  }
+
+  /** Verifies signature and claims; returns the payload. */
+  public JsonObject verify(String token, long nowEpochSeconds) {
+    Decoded d = decode(token);
+    String alg = d.alg();
+    if (alg.toLowerCase(Locale.ROOT).equals("none") || !config.algorithms().contains(alg)) {
+      throw AuthenticationException.invalid("The specified alg value is not allowed");
+    }
+    checkCrit(d.header());
+    verifySignature(d, alg);
+    checkClaims(d.payload(), nowEpochSeconds);
+    return d.payload();
+  }
+
+  /** validate: false. Only structure; no signature, time or audience checks (agno §1.3). */
+  public static JsonObject decodeUnverified(String token) {
+    return decode(token).payload();
+  }
+
+  private static void checkCrit(JsonObject header) {
+    if (!header.containsKey("crit")) return;
+    Object crit = header.getValue("crit");
+    if (!(crit instanceof JsonArray list) || list.isEmpty()) throw AuthenticationException.invalid("Invalid 'crit' header");
+    for (Object name : list) {
+      if (!(name instanceof String s) || !SUPPORTED_CRIT.contains(s)) {
+        throw AuthenticationException.invalid("Unsupported critical extension");
+      }
+    }
+  }
+
+  private void verifySignature(Decoded d, String alg) {
+    KeySet current = keys;
+    Object kidValue = d.header().getValue("kid");
+    if (kidValue != null && !(kidValue instanceof String)) throw AuthenticationException.invalid("Key ID header parameter must be a string");
+    Optional<String> kid = Optional.ofNullable((String) kidValue);
+
+    List<VerificationKey> candidates = new ArrayList<>(2);
+    if (!current.jwksKeys().isEmpty()) {
+      kid.filter(k -> !current.knowsKid(k)).ifPresent(unknownKidListener);
+      current.jwksKeyFor(kid).filter(k -> k.accepts(alg)).ifPresent(candidates::add);
+    }
+    for (VerificationKey k : current.staticKeys()) if (k.accepts(alg)) candidates.add(k);
+    if (candidates.isEmpty()) {
+      if (current.staticKeys().isEmpty()) throw AuthenticationException.invalid("No verification keys configured");
+      throw AuthenticationException.invalid("The specified alg value is not allowed");
+    }
+    for (VerificationKey k : candidates) {
+      try {
+        if (JwsAlgorithms.verify(alg, k.key(), d.signingInput(), d.signature())) return;
+      } catch (Exception e) {
+        // a key that cannot check this signature simply does not verify it
+      }
+    }
+    throw AuthenticationException.invalid("Signature verification failed");
+  }
+
+  private void checkClaims(JsonObject p, long now) {
+    long leeway = config.leewaySeconds();
+    Long iat = numericDate(p, "iat", "Issued At claim (iat) must be an integer.");
+    Long nbf = numericDate(p, "nbf", "Not Before claim (nbf) must be an integer.");
+    Long exp = numericDate(p, "exp", "Expiration Time claim (exp) must be an integer.");
+    if (iat != null && iat > now + leeway) throw AuthenticationException.invalid("The token is not yet valid (iat)");
+    if (nbf != null && nbf > now + leeway) throw AuthenticationException.invalid("The token is not yet valid (nbf)");
+    if (exp == null && config.requireExp()) throw AuthenticationException.invalid("Token is missing the \"exp\" claim");
+    if (exp != null && exp <= now - leeway) throw new AuthenticationException("Token has expired");
+    if (p.containsKey("sub") && !(p.getValue("sub") instanceof String)) throw AuthenticationException.invalid("Subject must be a string");
+    if (config.issuer().isPresent()) {
+      Object iss = p.getValue("iss");
+      if (iss == null) throw AuthenticationException.invalid("Token is missing the \"iss\" claim");
+      if (!(iss instanceof String) || !iss.equals(config.issuer().get())) throw AuthenticationException.invalid("Invalid issuer");
+    }
+    if (config.verifyAudience() && !expectedAudience.isEmpty()) checkAudience(p);
+  }
+
+  private void checkAudience(JsonObject p) {
+    Object aud = p.getValue("aud");
+    if (aud == null) {
+      throw AuthenticationException.invalid("Token is missing the \"aud\" claim. Audience verification requires this claim to be present in the token.");
+    }
+    List<String> audiences = new ArrayList<>();
+    if (aud instanceof String s) {
+      audiences.add(s);
+    } else if (aud instanceof JsonArray arr) {
+      for (Object o : arr) {
+        if (!(o instanceof String s)) throw AuthenticationException.invalid("Invalid claim format in token");
+        audiences.add(s);
+      }
+    } else {
+      throw AuthenticationException.invalid("Invalid claim format in token");
+    }
+    for (String a : audiences) {
+      if (expectedAudience.contains(a)) return;
+    }
+    throw new AuthenticationException("Invalid token audience - token not valid for this AgentOS instance");
+  }
+
+  /** exp/nbf/iat must be integral JSON numbers (RFC 7519 NumericDate); anything else is a 401, never a 500. */
+  private static Long numericDate(JsonObject p, String claim, String typeError) {
+    if (!p.containsKey(claim)) return null;
+    Object v = p.getValue(claim);
+    if (v instanceof Integer || v instanceof Long) return ((Number) v).longValue();
+    if (v instanceof Double || v instanceof Float) {
+      double d = ((Number) v).doubleValue();
+      if (Double.isFinite(d) && Math.abs(d) < 1e15) return (long) Math.floor(d);
+    }
+    throw AuthenticationException.invalid(typeError);
+  }
+
+  private static JsonObject jsonSegment(String segment, String name) {
+    byte[] bytes = base64url(segment, name);
+    try {
+      Object parsed = io.vertx.core.json.Json.decodeValue(io.vertx.core.buffer.Buffer.buffer(bytes));
+      if (parsed instanceof JsonObject obj) return obj;
+    } catch (DecodeException | IllegalStateException e) {
+      // fall through
+    }
+    throw AuthenticationException.invalid("Invalid " + name + " string: must be a json object");
+  }
+
+  private static byte[] base64url(String segment, String name) {
+    for (int i = 0; i < segment.length(); i++) {
+      char c = segment.charAt(i);
+      boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      if (!ok) throw AuthenticationException.invalid("Invalid " + name + " padding");
+    }
+    if (segment.length() % 4 == 1) throw AuthenticationException.invalid("Invalid " + name + " padding");
+    try {
+      return Base64.getUrlDecoder().decode(segment);
+    } catch (IllegalArgumentException e) {
+      throw AuthenticationException.invalid("Invalid " + name + " padding");
+    }
+  }
+}

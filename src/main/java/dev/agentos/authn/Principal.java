@@ -1,0 +1,79 @@
+package dev.agentos.authn;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Who is calling, as established by authentication: attached to the routing context for the policy step
+ * and sent (as JSON, see {@link #toJson()}) to the policy and storage verticles. Never holds the raw token.
+ *
+ * @param kind        how the caller was authenticated
+ * @param userId      the user id claim, when present
+ * @param scopes      scopes as granted by the token (before role expansion)
+ * @param roles       role names from the roles claim
+ * @param sessionId   the session id claim, when present
+ * @param claims      the claims named by dependencies_claims / session_state_claims, copied for runs
+ * @param expiresAt   the token's exp (epoch seconds), or 0 when it has none
+ */
+public record Principal(Kind kind, Optional<String> userId, List<String> scopes, List<String> roles,
+                        Optional<String> sessionId, JsonObject claims, long expiresAt) {
+
+  public enum Kind {
+    /** A verified JWT. */
+    JWT,
+    /** agno's OS security key: an unscoped root. */
+    SECURITY_KEY,
+    /** validate: false: claims decoded without verification (development only). */
+    UNVERIFIED,
+    /** No authentication is configured (agno's auth_mode "none"). */
+    ANONYMOUS
+  }
+
+  public Principal {
+    scopes = List.copyOf(scopes);
+    roles = List.copyOf(roles);
+    claims = claims == null ? new JsonObject() : claims.copy();
+  }
+
+  public static Principal anonymous() {
+    return new Principal(Kind.ANONYMOUS, Optional.empty(), List.of(), List.of(), Optional.empty(), new JsonObject(), 0);
+  }
+
+  public static Principal securityKey() {
+    return new Principal(Kind.SECURITY_KEY, Optional.empty(), List.of(), List.of(), Optional.empty(), new JsonObject(), 0);
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("kind", kind.name()).put("scopes", new JsonArray(scopes))
+        .put("roles", new JsonArray(roles)).put("claims", claims).put("expires_at", expiresAt);
+    userId.ifPresent(u -> json.put("user_id", u));
+    sessionId.ifPresent(s -> json.put("session_id", s));
+    return json;
+  }
+
+  /** The inverse of {@link #toJson()}; throws {@link IllegalArgumentException} on a malformed message. */
+  public static Principal fromJson(JsonObject json) {
+    if (json == null) throw new IllegalArgumentException("principal missing");
+    try {
+      Kind kind = Kind.valueOf(json.getString("kind"));
+      return new Principal(kind, Optional.ofNullable(json.getString("user_id")), strings(json.getJsonArray("scopes")),
+          strings(json.getJsonArray("roles")), Optional.ofNullable(json.getString("session_id")),
+          json.getJsonObject("claims", new JsonObject()), json.getLong("expires_at", 0L));
+    } catch (ClassCastException | NullPointerException e) {
+      throw new IllegalArgumentException("malformed principal", e);
+    }
+  }
+
+  private static List<String> strings(JsonArray array) {
+    List<String> out = new ArrayList<>();
+    if (array == null) return out;
+    for (Object o : array) {
+      if (!(o instanceof String s)) throw new IllegalArgumentException("non-string scope or role");
+      out.add(s);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,95 @@
+package dev.agentos.config;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The validated, immutable configuration, built once at start-up by {@link ConfigLoader} and handed to
+ * every verticle. Nothing else in the service reads files or environment variables for settings.
+ */
+public record AgentOsConfig(Os os, Http http, Authorization authorization, Postgres postgres, Logging logging) {
+
+  public record Os(Optional<String> id, Optional<String> name, Optional<String> description, String version,
+                   boolean devMode) {}
+
+  public record Http(String host, int port, Optional<Integer> instances, long maxBodyBytes, int maxHeaderBytes,
+                     int maxInitialLineBytes, List<String> corsAllowedOrigins, int shutdownTimeoutSeconds) {}
+
+  public enum TokenSource { HEADER, COOKIE, BOTH }
+
+  public record Authorization(
+      boolean enabled,
+      boolean validate,
+      List<String> algorithms,
+      List<String> verificationKeys,
+      Optional<String> jwksFile,
+      Optional<String> issuer,
+      boolean verifyAudience,
+      List<String> audience,
+      int leewaySeconds,
+      boolean requireExp,
+      TokenSource tokenSource,
+      String tokenHeaderKey,
+      String cookieName,
+      String scopesClaim,
+      String userIdClaim,
+      String sessionIdClaim,
+      String rolesClaim,
+      List<String> dependenciesClaims,
+      List<String> sessionStateClaims,
+      String adminScope,
+      boolean userIsolation,
+      Map<String, List<String>> scopeMappings,
+      List<String> excludedRoutePaths,
+      Optional<String> securityKey,
+      int tokenCacheSize,
+      int policyTimeoutMs) {
+
+    /** A JWT source is configured: keys, a JWKS file, or unverified decoding. */
+    public boolean hasJwtSource() {
+      return !verificationKeys.isEmpty() || jwksFile.isPresent() || !validate;
+    }
+
+    /** agno's auth_mode as reported by {@code /info}. */
+    public String authMode() {
+      if (hasJwtSource()) return "jwt";
+      if (securityKey.isPresent()) return "security_key";
+      return "none";
+    }
+
+    /** The audiences a token must name when {@link #verifyAudience()} is on: configured, else the os id. */
+    public List<String> expectedAudience(Optional<String> osId) {
+      if (!audience.isEmpty()) return audience;
+      return osId.map(List::of).orElse(List.of());
+    }
+
+    @Override
+    public String toString() {
+      // Records print every component; this one holds secrets.
+      return "Authorization[enabled=" + enabled + ", validate=" + validate + ", algorithms=" + algorithms
+          + ", keys=" + verificationKeys.size() + ", jwksFile=" + jwksFile + "]";
+    }
+  }
+
+  public record Postgres(Optional<String> url, Optional<String> host, int port, Optional<String> database,
+                         Optional<String> user, Optional<String> password, int poolSize, boolean embedded) {
+    @Override
+    public String toString() {
+      return "Postgres[host=" + host + ", port=" + port + ", database=" + database + ", user=" + user
+          + ", url=" + url.map(u -> "(set)") + ", embedded=" + embedded + "]";
+    }
+  }
+
+  public record Logging(String accessLog, String level) {}
+
+  /** The dev-mode variant: a generated HS256 secret becomes the only verification key. */
+  public AgentOsConfig withDevSecret(String secret) {
+    Authorization a = authorization;
+    Authorization dev = new Authorization(a.enabled, a.validate, List.of("HS256"), List.of(secret), a.jwksFile, a.issuer, a.verifyAudience, a.audience,
+        a.leewaySeconds, a.requireExp, a.tokenSource, a.tokenHeaderKey, a.cookieName, a.scopesClaim, a.userIdClaim,
+        a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
+        a.scopeMappings, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.policyTimeoutMs);
+    return new AgentOsConfig(os, http, dev, postgres, logging);
+  }
+}

@@ -1,0 +1,329 @@
+package dev.agentos.config;
+
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads the YAML file (vertx-config's YAML store), applies environment overrides and validates everything
+ * against {@link ConfigSchema}. Any problem is a {@link ConfigException} naming the key.
+ */
+public final class ConfigLoader {
+  public static final String CONFIG_PATH_ENV = "AGENTOS_CONFIG";
+  public static final String DEFAULT_CONFIG_PATH = "conf/config.yaml";
+
+  private ConfigLoader() {}
+
+  /** Loads the file named by {@code AGENTOS_CONFIG} (default {@code conf/config.yaml}) and the environment. */
+  public static Future<AgentOsConfig> load(Vertx vertx, Map<String, String> env) {
+    String path = env.getOrDefault(CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH);
+    return readYaml(vertx, path).map(json -> fromJson(json, env));
+  }
+
+  public static Future<JsonObject> readYaml(Vertx vertx, String path) {
+    if (!Files.isReadable(Path.of(path))) {
+      return Future.failedFuture(new ConfigException(CONFIG_PATH_ENV, "cannot read config file '" + path + "'"));
+    }
+    ConfigStoreOptions yaml = new ConfigStoreOptions().setType("file").setFormat("yaml")
+        .setConfig(new JsonObject().put("path", path));
+    ConfigRetriever retriever = ConfigRetriever.create(vertx,
+        new ConfigRetrieverOptions().addStore(yaml).setScanPeriod(-1));
+    return retriever.getConfig()
+        .recover(err -> Future.failedFuture(new ConfigException(CONFIG_PATH_ENV,
+            "config file '" + path + "' is not valid YAML: " + firstLine(err))))
+        .andThen(ar -> retriever.close());
+  }
+
+  /** Validates a parsed file plus environment overrides into the immutable config. */
+  public static AgentOsConfig fromJson(JsonObject file, Map<String, String> env) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    walk(file == null ? new JsonObject() : file, "", values);
+    applyEnv(env, values);
+    return build(values);
+  }
+
+  private static void walk(JsonObject node, String prefix, Map<String, Object> values) {
+    for (Map.Entry<String, Object> e : node) {
+      String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+      Object raw = e.getValue();
+      ConfigKey key = ConfigSchema.key(path);
+      if (key != null) {
+        if (raw != null) values.put(path, fromFile(key, raw));
+      } else if (ConfigSchema.isSection(path)) {
+        if (raw == null) continue;
+        if (!(raw instanceof JsonObject section)) throw new ConfigException(path, "expected a mapping of keys");
+        walk(section, path, values);
+      } else {
+        throw new ConfigException(path, "unknown key");
+      }
+    }
+  }
+
+  private static Object fromFile(ConfigKey key, Object raw) {
+    String p = key.path();
+    switch (key.type()) {
+      case STRING:
+        if (!(raw instanceof String s)) throw new ConfigException(p, "expected a string, got " + typeName(raw));
+        return s;
+      case ENUM:
+        if (!(raw instanceof String e)) throw new ConfigException(p, "expected one of " + key.allowedValues() + ", got " + typeName(raw));
+        return checkEnum(key, e, p);
+      case BOOLEAN:
+        if (!(raw instanceof Boolean b)) throw new ConfigException(p, "expected true or false, got " + typeName(raw));
+        return b;
+      case INTEGER:
+        if (!(raw instanceof Integer || raw instanceof Long)) {
+          throw new ConfigException(p, "expected an integer, got " + typeName(raw));
+        }
+        return checkRange(key, ((Number) raw).longValue(), p);
+      case STRING_LIST:
+        if (raw instanceof String s) return List.of(s);
+        if (!(raw instanceof JsonArray arr)) throw new ConfigException(p, "expected a list of strings, got " + typeName(raw));
+        return stringList(arr, p);
+      case SCOPE_MAP:
+        if (!(raw instanceof JsonObject obj)) throw new ConfigException(p, "expected a mapping of \"METHOD /path\" to scope lists");
+        return scopeMap(obj, p);
+      default:
+        throw new IllegalStateException("unhandled type " + key.type());
+    }
+  }
+
+  private static void applyEnv(Map<String, String> env, Map<String, Object> values) {
+    for (ConfigKey key : ConfigSchema.KEYS) {
+      String raw = env.get(key.envVar());
+      if (raw != null) values.put(key.path(), fromEnv(key, key.envVar(), raw));
+    }
+    // agno's variables keep agno's meaning (reference §1.4).
+    String jwtKey = env.get("JWT_VERIFICATION_KEY");
+    if (jwtKey != null && !jwtKey.isBlank()) {
+      @SuppressWarnings("unchecked")
+      List<String> keys = new ArrayList<>((List<String>) values.getOrDefault("authorization.verification_keys", List.of()));
+      if (!keys.contains(jwtKey)) keys.add(jwtKey);
+      values.put("authorization.verification_keys", List.copyOf(keys));
+    }
+    String jwksFile = env.get("JWT_JWKS_FILE");
+    if (jwksFile != null && !jwksFile.isBlank()) values.putIfAbsent("authorization.jwks_file", jwksFile);
+    String securityKey = env.get("OS_SECURITY_KEY");
+    if (securityKey != null && !securityKey.isBlank()) values.put("authorization.security_key", securityKey);
+    // libpq variables, used when neither a url nor a host is configured (DECISIONS §1).
+    if (!values.containsKey("storage.postgres.url") && !values.containsKey("storage.postgres.host")) {
+      copyEnv(env, "PGHOST", "storage.postgres.host", values);
+      if (env.containsKey("PGPORT")) values.put("storage.postgres.port", fromEnv(ConfigSchema.key("storage.postgres.port"), "PGPORT", env.get("PGPORT")));
+      copyEnv(env, "PGDATABASE", "storage.postgres.database", values);
+      copyEnv(env, "PGUSER", "storage.postgres.user", values);
+      copyEnv(env, "PGPASSWORD", "storage.postgres.password", values);
+    }
+  }
+
+  private static void copyEnv(Map<String, String> env, String var, String path, Map<String, Object> values) {
+    String v = env.get(var);
+    if (v != null && !v.isEmpty()) values.put(path, v);
+  }
+
+  private static Object fromEnv(ConfigKey key, String var, String raw) {
+    String where = var + " (" + key.path() + ")";
+    switch (key.type()) {
+      case STRING:
+        return raw;
+      case ENUM:
+        return checkEnum(key, raw, where);
+      case BOOLEAN:
+        if (raw.equalsIgnoreCase("true")) return true;
+        if (raw.equalsIgnoreCase("false")) return false;
+        throw new ConfigException(where, "expected true or false");
+      case INTEGER:
+        try {
+          return checkRange(key, Long.parseLong(raw.trim()), where);
+        } catch (NumberFormatException e) {
+          throw new ConfigException(where, "expected an integer");
+        }
+      case STRING_LIST:
+        if (raw.trim().startsWith("[")) {
+          try {
+            return stringList(new JsonArray(raw), where);
+          } catch (DecodeException e) {
+            throw new ConfigException(where, "expected a JSON array of strings");
+          }
+        }
+        List<String> items = new ArrayList<>();
+        for (String part : raw.split(",")) if (!part.isBlank()) items.add(part.trim());
+        return List.copyOf(items);
+      case SCOPE_MAP:
+        try {
+          return scopeMap(new JsonObject(raw), where);
+        } catch (DecodeException e) {
+          throw new ConfigException(where, "expected a JSON object of \"METHOD /path\": [scopes]");
+        }
+      default:
+        throw new IllegalStateException("unhandled type " + key.type());
+    }
+  }
+
+  private static String checkEnum(ConfigKey key, String value, String where) {
+    for (String allowed : key.allowedValues()) {
+      if (allowed.equalsIgnoreCase(value)) return allowed;
+    }
+    throw new ConfigException(where, "expected one of " + key.allowedValues());
+  }
+
+  private static long checkRange(ConfigKey key, long v, String where) {
+    if (v < key.min() || v > key.max()) {
+      throw new ConfigException(where, "must be between " + key.min() + " and " + key.max() + ", got " + v);
+    }
+    return v;
+  }
+
+  private static List<String> stringList(JsonArray arr, String where) {
+    List<String> out = new ArrayList<>(arr.size());
+    for (int i = 0; i < arr.size(); i++) {
+      Object item = arr.getValue(i);
+      if (!(item instanceof String s)) {
+        throw new ConfigException(where + "[" + i + "]", "expected a string, got " + typeName(item));
+      }
+      out.add(s);
+    }
+    return List.copyOf(out);
+  }
+
+  private static Map<String, List<String>> scopeMap(JsonObject obj, String where) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : obj) {
+      String route = e.getKey();
+      String[] parts = route.split(" ", 2);
+      if (parts.length != 2 || !parts[0].matches("[A-Z]+") || !parts[1].startsWith("/")) {
+        throw new ConfigException(where + "." + route, "expected a key of the form \"METHOD /path\"");
+      }
+      if (!(e.getValue() instanceof JsonArray arr)) {
+        throw new ConfigException(where + "." + route, "expected a list of scopes");
+      }
+      out.put(route, stringList(arr, where + "." + route));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static AgentOsConfig build(Map<String, Object> v) {
+    Values r = new Values(v);
+    AgentOsConfig.Os os = new AgentOsConfig.Os(r.opt("os.id"), r.opt("os.name"), r.opt("os.description"),
+        r.str("os.version"), r.bool("os.dev_mode"));
+
+    List<String> cors = new ArrayList<>(r.list("http.cors_allowed_origins"));
+    cors.removeIf("*"::equals);
+    AgentOsConfig.Http http = new AgentOsConfig.Http(r.str("http.host"), r.integer("http.port"),
+        r.has("http.instances") ? Optional.of(r.integer("http.instances")) : Optional.empty(),
+        r.lng("http.max_body_bytes"), r.integer("http.max_header_bytes"), r.integer("http.max_initial_line_bytes"),
+        List.copyOf(cors), r.integer("http.shutdown_timeout_seconds"));
+
+    List<String> algorithms = r.list("authorization.algorithms");
+    if (r.has("authorization.algorithm")) {
+      if (v.containsKey("authorization.algorithms")) {
+        throw new ConfigException("authorization.algorithm", "set either algorithm or algorithms, not both");
+      }
+      algorithms = List.of(r.str("authorization.algorithm"));
+    }
+    if (algorithms.isEmpty()) throw new ConfigException("authorization.algorithms", "must name at least one algorithm");
+    for (String alg : algorithms) {
+      if (!ConfigSchema.ALGORITHMS.contains(alg)) {
+        throw new ConfigException("authorization.algorithms", "unsupported algorithm '" + alg + "'; supported: " + ConfigSchema.ALGORITHMS);
+      }
+    }
+    String adminScope = r.str("authorization.admin_scope");
+    if (adminScope.isBlank()) throw new ConfigException("authorization.admin_scope", "must not be empty");
+    for (String claimKey : List.of("scopes_claim", "user_id_claim", "session_id_claim", "roles_claim", "token_header_key", "cookie_name")) {
+      if (r.str("authorization." + claimKey).isBlank()) throw new ConfigException("authorization." + claimKey, "must not be empty");
+    }
+    AgentOsConfig.Authorization authz = new AgentOsConfig.Authorization(
+        r.bool("authorization.enabled"), r.bool("authorization.validate"), List.copyOf(algorithms),
+        r.list("authorization.verification_keys"), r.opt("authorization.jwks_file"), r.opt("authorization.issuer"), r.bool("authorization.verify_audience"),
+        r.list("authorization.audience"), r.integer("authorization.leeway_seconds"), r.bool("authorization.require_exp"),
+        AgentOsConfig.TokenSource.valueOf(r.str("authorization.token_source").toUpperCase(Locale.ROOT)),
+        r.str("authorization.token_header_key"), r.str("authorization.cookie_name"),
+        r.str("authorization.scopes_claim"), r.str("authorization.user_id_claim"),
+        r.str("authorization.session_id_claim"), r.str("authorization.roles_claim"),
+        r.list("authorization.dependencies_claims"), r.list("authorization.session_state_claims"), adminScope,
+        r.bool("authorization.user_isolation"),
+        v.containsKey("authorization.scope_mappings")
+            ? (Map<String, List<String>>) v.get("authorization.scope_mappings") : Map.of(),
+        r.list("authorization.excluded_route_paths"), r.opt("authorization.security_key").filter(s -> !s.isEmpty()),
+        r.integer("authorization.token_cache_size"), r.integer("authorization.policy_timeout_ms"));
+
+    AgentOsConfig.Postgres pg = new AgentOsConfig.Postgres(r.opt("storage.postgres.url"),
+        r.opt("storage.postgres.host"), r.integer("storage.postgres.port"), r.opt("storage.postgres.database"),
+        r.opt("storage.postgres.user"), r.opt("storage.postgres.password"), r.integer("storage.postgres.pool_size"),
+        r.bool("storage.postgres.embedded"));
+    r.opt("storage.postgres.url").ifPresent(url -> {
+      if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
+        throw new ConfigException("storage.postgres.url", "must start with postgresql://");
+      }
+    });
+
+    AgentOsConfig.Logging logging = new AgentOsConfig.Logging(r.str("logging.access_log"), r.str("logging.level"));
+    return new AgentOsConfig(os, http, authz, pg, logging);
+  }
+
+  private static String typeName(Object raw) {
+    if (raw == null) return "nothing";
+    if (raw instanceof String) return "a string";
+    if (raw instanceof Boolean) return "a boolean";
+    if (raw instanceof Number) return "a number";
+    if (raw instanceof JsonArray) return "a list";
+    if (raw instanceof JsonObject) return "a mapping";
+    return raw.getClass().getSimpleName();
+  }
+
+  private static String firstLine(Throwable err) {
+    String msg = String.valueOf(err.getMessage());
+    int nl = msg.indexOf('\n');
+    return nl < 0 ? msg : msg.substring(0, nl);
+  }
+
+  /** Typed access to resolved values, falling back to the schema default. */
+  private record Values(Map<String, Object> v) {
+    Object get(String path) {
+      return v.containsKey(path) ? v.get(path) : ConfigSchema.key(path).defaultValue();
+    }
+
+    boolean has(String path) {
+      return get(path) != null;
+    }
+
+    Optional<String> opt(String path) {
+      return Optional.ofNullable((String) get(path));
+    }
+
+    String str(String path) {
+      return (String) get(path);
+    }
+
+    boolean bool(String path) {
+      return (Boolean) get(path);
+    }
+
+    long lng(String path) {
+      return ((Number) get(path)).longValue();
+    }
+
+    int integer(String path) {
+      return (int) Math.min(Integer.MAX_VALUE, lng(path));
+    }
+
+    @SuppressWarnings("unchecked")
+    List<String> list(String path) {
+      return List.copyOf((List<String>) get(path));
+    }
+  }
+}

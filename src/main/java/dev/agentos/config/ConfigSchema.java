@@ -1,0 +1,100 @@
+package dev.agentos.config;
+
+import static dev.agentos.config.ConfigKey.bool;
+import static dev.agentos.config.ConfigKey.integer;
+import static dev.agentos.config.ConfigKey.list;
+import static dev.agentos.config.ConfigKey.oneOf;
+import static dev.agentos.config.ConfigKey.scopeMap;
+import static dev.agentos.config.ConfigKey.secret;
+import static dev.agentos.config.ConfigKey.string;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Every configuration key the service understands. Anything else in a config file is a start-up error. */
+public final class ConfigSchema {
+  private ConfigSchema() {}
+
+  /** agno's defaults (reference §1.9) plus our readiness probe, which orchestrators call without a token. */
+  public static final List<String> DEFAULT_EXCLUDED_ROUTES =
+      List.of("/", "/health", "/ready", "/info", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect");
+
+  public static final List<String> ALGORITHMS = List.of(
+      "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+      "ES256", "ES384", "ES512", "EdDSA");
+
+  public static final List<ConfigKey> KEYS = List.of(
+      string("os.id", null, "Instance id; shown by `/` and `/info`, and the default expected audience."),
+      string("os.name", null, "Display name shown by `/info`."),
+      string("os.description", null, "Free-text description."),
+      string("os.version", "1.0.0", "Version reported by `GET /`."),
+      bool("os.dev_mode", false,
+          "When no verification key is configured, generate a random HS256 secret at start-up and print one admin token. Never use in production."),
+
+      string("http.host", "0.0.0.0", "Address the HTTP server binds."),
+      integer("http.port", 7777L, 0, 65535, "HTTP port (0 = any free port)."),
+      integer("http.instances", null, 1, 256, "HttpVerticle instances; default one per event loop."),
+      integer("http.max_body_bytes", 1_048_576L, 1, 1L << 31, "Larger request bodies get 413."),
+      integer("http.max_header_bytes", 16_384L, 1024, 1L << 20, "Larger request headers get 431."),
+      integer("http.max_initial_line_bytes", 8_192L, 256, 1L << 20, "Longer request lines (URI) get 414."),
+      list("http.cors_allowed_origins", List.of(), false, "CORS origins; empty = agno's defaults. `*` is removed."),
+      integer("http.shutdown_timeout_seconds", 10L, 0, 3600, "How long in-flight requests may take to finish at shutdown."),
+
+      bool("authorization.enabled", true, "RBAC: scopes are enforced. false = authentication only (agno's JWT-without-RBAC mode)."),
+      bool("authorization.validate", true, "false = decode tokens without verifying them (development only; logs a loud warning)."),
+      list("authorization.algorithms", List.of("RS256"), false, "Accepted JWT algorithms. `algorithm: X` is accepted as a one-item list."),
+      string("authorization.algorithm", null, "agno's single-algorithm spelling; same as `algorithms: [X]`."),
+      list("authorization.verification_keys", List.of(), true,
+          "HMAC secrets (at least 32 bytes), PEM public keys, or `file:/path.pem`. Env `JWT_VERIFICATION_KEY` is appended."),
+      string("authorization.jwks_file", null, "Path of a static JWKS file (env `JWT_JWKS_FILE` when unset)."),
+      string("authorization.issuer", null, "When set, the `iss` claim must equal it."),
+      bool("authorization.verify_audience", false, "Check the `aud` claim against `audience` (or `os.id`)."),
+      list("authorization.audience", List.of(), false, "Expected audience(s); default `os.id`."),
+      integer("authorization.leeway_seconds", 10L, 0, 600, "Clock skew allowed for exp, nbf and iat."),
+      bool("authorization.require_exp", true, "Reject tokens without `exp`."),
+      oneOf("authorization.token_source", "header", List.of("header", "cookie", "both"), "Where the token is read."),
+      string("authorization.token_header_key", "Authorization", "Header that carries the token."),
+      string("authorization.cookie_name", "access_token", "Cookie that carries the token."),
+      string("authorization.scopes_claim", "scopes", "Claim with the scopes (dotted path allowed)."),
+      string("authorization.user_id_claim", "sub", "Claim with the user id (dotted path allowed)."),
+      string("authorization.session_id_claim", "session_id", "Claim with the session id."),
+      string("authorization.roles_claim", "roles", "Claim with role names (dotted path allowed, e.g. `realm_access.roles`)."),
+      list("authorization.dependencies_claims", List.of(), false, "Claims copied into a run's dependencies."),
+      list("authorization.session_state_claims", List.of(), false, "Claims copied into a run's session_state."),
+      string("authorization.admin_scope", "agent_os:admin", "The scope that grants everything; replaces the default."),
+      bool("authorization.user_isolation", false, "Per-user data isolation."),
+      scopeMap("authorization.scope_mappings", "Extra `\"METHOD /path\": [scopes]` entries merged over the default route map."),
+      list("authorization.excluded_route_paths", DEFAULT_EXCLUDED_ROUTES, false, "fnmatch patterns that skip authentication; a list replaces the defaults."),
+      secret("authorization.security_key", "agno's OS security key mode (env `OS_SECURITY_KEY`); ignored when a JWT source is configured."),
+      integer("authorization.token_cache_size", 10_000L, 0, 10_000_000, "Verified tokens kept in memory per HTTP verticle instance (0 = no cache)."),
+      integer("authorization.policy_timeout_ms", 2_000L, 10, 60_000, "How long the HTTP path waits for a policy decision before answering 503."),
+
+      string("storage.postgres.url", null, "postgresql://user:password@host:port/database (libpq env vars PGHOST... when no url and no host)."),
+      string("storage.postgres.host", null, "Server host."),
+      integer("storage.postgres.port", 5432L, 1, 65535, "Server port."),
+      string("storage.postgres.database", null, "Database name."),
+      string("storage.postgres.user", null, "User name."),
+      secret("storage.postgres.password", "Password."),
+      integer("storage.postgres.pool_size", 8L, 1, 1000, "Connections per storage verticle instance."),
+      bool("storage.postgres.embedded", false, "Start an embedded PostgreSQL when no server is configured (cannot run as root)."),
+
+      oneOf("logging.access_log", "plain", List.of("plain", "json", "off"), "Access log: one line per request."),
+      oneOf("logging.level", "INFO", List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR"), "Root log level."));
+
+  private static final Map<String, ConfigKey> BY_PATH = new LinkedHashMap<>();
+
+  static {
+    for (ConfigKey key : KEYS) BY_PATH.put(key.path(), key);
+  }
+
+  public static ConfigKey key(String path) {
+    return BY_PATH.get(path);
+  }
+
+  /** True when {@code path} is a prefix of some key (a section such as {@code storage.postgres}). */
+  static boolean isSection(String path) {
+    String prefix = path + ".";
+    return KEYS.stream().anyMatch(k -> k.path().startsWith(prefix));
+  }
+}

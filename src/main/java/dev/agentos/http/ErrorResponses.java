@@ -1,0 +1,74 @@
+package dev.agentos.http;
+
+import dev.agentos.authn.AuthenticationException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that turns failures into responses: agno's {@code {"detail": "..."}} body, RFC 6750
+ * {@code WWW-Authenticate} on 401, and never a stack trace.
+ */
+public final class ErrorResponses {
+  private static final Logger log = LoggerFactory.getLogger(ErrorResponses.class);
+
+  private ErrorResponses() {}
+
+  /** Router failure handler and error handler for 404/405/413/500. */
+  public static void handle(RoutingContext ctx) {
+    if (ctx.response().headWritten()) {
+      ctx.response().reset();
+      return;
+    }
+    Throwable failure = ctx.failure();
+    int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+    if (failure instanceof AuthenticationException auth) {
+      String challenge = auth.rfc6750Error() == null ? "Bearer" : "Bearer error=\"" + auth.rfc6750Error() + "\"";
+      ctx.response().putHeader("WWW-Authenticate", challenge);
+      send(ctx.response(), auth.status(), auth.detail());
+      return;
+    }
+    if (failure instanceof HttpException http) {
+      status = http.getStatusCode();
+      String payload = http.getPayload();
+      send(ctx.response(), status, payload != null ? payload : defaultDetail(status));
+      return;
+    }
+    if (failure instanceof DetailedFailure detailed) {
+      detailed.headers().forEach(ctx.response()::putHeader);
+      send(ctx.response(), detailed.status(), detailed.detail());
+      return;
+    }
+    if (status >= 500 && failure != null) {
+      log.error("request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
+    }
+    send(ctx.response(), status, defaultDetail(status));
+  }
+
+  public static void send(HttpServerResponse response, int status, String detail) {
+    if (response.ended()) return;
+    response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(new JsonObject().put("detail", detail).encode());
+  }
+
+  public static String defaultDetail(int status) {
+    return switch (status) {
+      case 400 -> "Bad Request";
+      case 401 -> "Not authenticated";
+      case 403 -> "Insufficient permissions";
+      case 404 -> "Not Found";
+      case 405 -> "Method Not Allowed";
+      case 413 -> "Request body too large";
+      case 414 -> "Request line too long";
+      case 415 -> "Unsupported Media Type";
+      case 422 -> "Unprocessable Entity";
+      case 431 -> "Request header fields too large";
+      case 503 -> "Service Unavailable";
+      default -> status >= 500 ? "Internal Server Error" : "Request failed";
+    };
+  }
+}

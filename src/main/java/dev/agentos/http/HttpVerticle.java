@@ -1,0 +1,156 @@
+package dev.agentos.http;
+
+import dev.agentos.authn.AuthenticationHandler;
+import dev.agentos.authn.JwtVerifier;
+import dev.agentos.authn.KeySet;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.policy.PolicyClient;
+import dev.agentos.storage.StorageApi;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP front door. Handler order is the security invariant: access log → canonical path → CORS →
+ * authentication → policy (event bus) → body → route. One instance per event loop; each has its own
+ * verifier and token cache, so nothing mutable is shared between instances.
+ */
+public final class HttpVerticle extends VerticleBase {
+  /** agno's default CORS origins (reference §1.1). */
+  public static final List<String> DEFAULT_CORS_ORIGINS = List.of("http://localhost:3000", "https://agno.com",
+      "https://www.agno.com", "https://app.agno.com", "https://os-stg.agno.com", "https://os.agno.com");
+  private static final long READY_TIMEOUT_MS = 2_000;
+
+  private final AgentOsConfig config;
+  private final KeySet keys;
+  private final Instant instantiatedAt = Instant.now();
+  private boolean draining;
+  private HttpServer server;
+
+  public HttpVerticle(AgentOsConfig config, KeySet keys) {
+    this.config = config;
+    this.keys = keys;
+  }
+
+  @Override
+  public Future<?> start() {
+    AgentOsConfig.Authorization authz = config.authorization();
+    JwtVerifier verifier = new JwtVerifier(authz, authz.expectedAudience(config.os().id()), keys);
+    AuthenticationHandler authentication = new AuthenticationHandler(vertx, authz, verifier);
+    PolicyClient policy = new PolicyClient(vertx, authz.policyTimeoutMs());
+
+    Router router = Router.router(vertx);
+    router.route().handler(new AccessLog(config.logging().accessLog()));
+    router.route().handler(new PathGuard());
+    router.route().handler(cors());
+    router.route().handler(authentication);
+    router.route().handler(new PolicyHandler(policy, authentication));
+    router.route().handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
+
+    router.get("/").handler(this::root);
+    router.get("/health").handler(this::health);
+    router.get("/info").handler(this::info);
+    router.get("/ready").handler(ctx -> ready(ctx, policy));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+
+    router.route().failureHandler(ErrorResponses::handle);
+    for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);
+
+    AgentOsConfig.Http http = config.http();
+    HttpServerOptions options = new HttpServerOptions().setHost(http.host()).setPort(http.port())
+        .setMaxHeaderSize(http.maxHeaderBytes()).setMaxInitialLineLength(http.maxInitialLineBytes())
+        .setCompressionSupported(false);
+    server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest);
+    // Shutdown begins with a local broadcast, so /ready turns false before the server stops accepting.
+    vertx.eventBus().localConsumer(LifecycleApi.DRAINING, msg -> draining = true);
+    return server.listen();
+  }
+
+  /** Oversized or malformed request heads never reach the router: answer them in agno's shape here. */
+  private static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status = 400;
+    if (cause instanceof TooLongHttpHeaderException) status = 431;
+    else if (cause instanceof TooLongHttpLineException) status = 414;
+    else if (cause instanceof TooLongFrameException) status = 431;
+    request.response().putHeader(HttpHeaders.CONNECTION, "close");
+    ErrorResponses.send(request.response(), status, ErrorResponses.defaultDetail(status));
+  }
+
+  private CorsHandler cors() {
+    List<String> origins = config.http().corsAllowedOrigins().isEmpty() ? DEFAULT_CORS_ORIGINS
+        : config.http().corsAllowedOrigins();
+    return CorsHandler.create().addOrigins(origins).allowCredentials(true)
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE,
+            HttpMethod.OPTIONS, HttpMethod.HEAD))
+        .allowedHeaders(Set.of("Authorization", "Content-Type", "X-Request-Id", "Accept"))
+        .exposedHeaders(Set.of("X-Request-Id", PolicyHandler.DECISION_ID_HEADER));
+  }
+
+  private void root(RoutingContext ctx) {
+    json(ctx, 200, new JsonObject().put("name", "AgentOS API")
+        .put("id", config.os().id().orElse("agno-agentos")).put("version", config.os().version()));
+  }
+
+  private void health(RoutingContext ctx) {
+    json(ctx, 200, new JsonObject().put("status", "ok").put("instantiated_at", instantiatedAt.toString()));
+  }
+
+  private void info(RoutingContext ctx) {
+    json(ctx, 200, new JsonObject()
+        .put("os_id", config.os().id().orElse("agno-agentos"))
+        .put("name", config.os().name().orElse(null))
+        .put("agno_version", config.os().version())
+        .put("agent_count", 0).put("team_count", 0).put("workflow_count", 0)
+        .put("mcp", new JsonObject().put("enabled", false).put("path", null).put("oauth", false))
+        .put("auth_mode", config.authorization().authMode()));
+  }
+
+  /** Readiness: not draining, the storage verticle answers (database migrated and reachable), the policy verticle answers. */
+  private void ready(RoutingContext ctx, PolicyClient policy) {
+    if (draining) {
+      json(ctx, 503, new JsonObject().put("detail", "Shutting down"));
+      return;
+    }
+    DeliveryOptions ping = new DeliveryOptions().setSendTimeout(READY_TIMEOUT_MS)
+        .addHeader(StorageApi.ACTION_HEADER, StorageApi.PING);
+    Future<String> storage = vertx.eventBus().request(StorageApi.ADDRESS, new JsonObject(), ping)
+        .map(m -> "up").recover(e -> Future.succeededFuture("down"));
+    Future<String> policyUp = policy.ping().map(v -> "up").recover(e -> Future.succeededFuture("down"));
+    Future.all(storage, policyUp).onComplete(ar -> {
+      JsonObject checks = new JsonObject().put("storage", storage.result()).put("policy", policyUp.result());
+      boolean up = "up".equals(storage.result()) && "up".equals(policyUp.result());
+      json(ctx, up ? 200 : 503, up ? new JsonObject().put("status", "ready").put("checks", checks)
+          : new JsonObject().put("detail", "Service not ready").put("checks", checks));
+    });
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+
+  @Override
+  public Future<?> stop() {
+    // Graceful: stop accepting, let in-flight requests finish within the bound, then close.
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(config.http().shutdownTimeoutSeconds(), TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,33 @@
+package dev.agentos.http;
+
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * First handler after the access log: every request is rerouted to its canonical path
+ * ({@link PathCanonicalizer}) before authentication, so exclusions, the policy and the router all see one
+ * spelling. Paths that cannot be canonicalised, or whose canonical form holds characters outside the safe
+ * set, are refused with 400 rather than guessed at.
+ */
+public final class PathGuard implements Handler<RoutingContext> {
+  private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._~!$&'()*+,=:@/-]+");
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String raw = ctx.request().path();
+    Optional<String> canonical = PathCanonicalizer.canonicalize(raw);
+    if (canonical.isEmpty() || !SAFE.matcher(canonical.get()).matches()) {
+      ctx.fail(new DetailedFailure(400, "Invalid request path"));
+      return;
+    }
+    String path = canonical.get();
+    if (!path.equals(raw)) {
+      String query = ctx.request().query();
+      ctx.reroute(ctx.request().method(), query == null ? path : path + "?" + query);
+      return;
+    }
+    ctx.next();
+  }
+}

@@ -1,0 +1,64 @@
+package dev.agentos.http;
+
+import dev.agentos.authn.AuthenticationHandler;
+import dev.agentos.authn.Principal;
+import dev.agentos.policy.Decision;
+import dev.agentos.policy.PolicyClient;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asks the policy verticle about every authenticated request. Denied → 403 with agno's text and
+ * {@code X-Decision-Id}; no answer (no policy verticle, timeout, malformed reply) → 503. Never an allow by
+ * default.
+ */
+public final class PolicyHandler implements Handler<RoutingContext> {
+  public static final String DECISION_KEY = "agentos.decision";
+  public static final String DECISION_ID_HEADER = "X-Decision-Id";
+  private static final Logger log = LoggerFactory.getLogger(PolicyHandler.class);
+
+  private final PolicyClient policy;
+  private final AuthenticationHandler authentication;
+
+  public PolicyHandler(PolicyClient policy, AuthenticationHandler authentication) {
+    this.policy = policy;
+    this.authentication = authentication;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    Optional<Principal> principal = AuthenticationHandler.principal(ctx);
+    if (principal.isEmpty()) {
+      if (authentication.isExcluded(path)) {
+        ctx.next();
+      } else {
+        ctx.fail(new DetailedFailure(401, "Not authenticated"));
+      }
+      return;
+    }
+    policy.authorize(principal.get(), ctx.request().method().name(), path).onComplete(ar -> {
+      if (ar.failed()) {
+        log.warn("policy decision unavailable for {} {}: {}", ctx.request().method(), path, ar.cause().getMessage());
+        ctx.fail(new DetailedFailure(503, "Authorization service unavailable"));
+        return;
+      }
+      Decision d = ar.result();
+      if (!d.allowed()) {
+        String detail = d.detail() != null ? d.detail() : "Insufficient permissions";
+        ctx.fail(new DetailedFailure(403, detail, Map.of(DECISION_ID_HEADER, d.decisionId())));
+        return;
+      }
+      ctx.put(DECISION_KEY, d);
+      ctx.next();
+    });
+  }
+
+  public static Optional<Decision> decision(RoutingContext ctx) {
+    return Optional.ofNullable(ctx.get(DECISION_KEY));
+  }
+}

@@ -1,0 +1,38 @@
+package dev.agentos.policy;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The answer to an {@code authorize} request: a value with its reasons. {@code accessibleIds} is set for
+ * listing routes ({@code "*"} = all); {@code scopedUserId} is the owner data is restricted to, if any.
+ */
+public record Decision(boolean allowed, List<String> required, Optional<Set<String>> accessibleIds,
+                       Optional<String> scopedUserId, boolean admin, String decisionId, List<String> reasons,
+                       String detail) {
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("allowed", allowed).put("required", new JsonArray(required))
+        .put("admin", admin).put("decision_id", decisionId).put("reasons", new JsonArray(reasons));
+    json.put("accessible_ids", accessibleIds.map(ids -> new JsonArray(List.copyOf(ids))).orElse(null));
+    json.put("scoped_user_id", scopedUserId.orElse(null));
+    if (detail != null) json.put("detail", detail);
+    return json;
+  }
+
+  public static Decision fromJson(JsonObject json) {
+    JsonArray ids = json.getJsonArray("accessible_ids");
+    return new Decision(json.getBoolean("allowed", false), strings(json.getJsonArray("required")),
+        ids == null ? Optional.empty() : Optional.of(Set.copyOf(strings(ids))),
+        Optional.ofNullable(json.getString("scoped_user_id")), json.getBoolean("admin", false),
+        json.getString("decision_id", ""), strings(json.getJsonArray("reasons")), json.getString("detail"));
+  }
+
+  private static List<String> strings(JsonArray a) {
+    if (a == null) return List.of();
+    return a.stream().map(String::valueOf).toList();
+  }
+}

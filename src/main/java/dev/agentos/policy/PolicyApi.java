@@ -1,0 +1,31 @@
+package dev.agentos.policy;
+
+/**
+ * The policy verticle's event-bus contract, versioned in the address. Requests carry the action in the
+ * {@value #ACTION_HEADER} header; bodies and replies are JSON. Failures travel as
+ * {@link io.vertx.core.eventbus.ReplyException} with one of the failure codes below.
+ *
+ * <pre>
+ * authorize {principal, method, path}
+ *   → {allowed, required[], accessible_ids[]|null, scoped_user_id|null, admin, decision_id, reasons[], detail}
+ * check     {principal, action: "agents:run", resource_id?}
+ *   → {allowed, decision_id, reasons[]}
+ * ping      {} → {ok: true}
+ * </pre>
+ * {@code principal} is {@link dev.agentos.authn.Principal#toJson()}.
+ */
+public final class PolicyApi {
+  private PolicyApi() {}
+
+  public static final String ADDRESS = "agentos.policy.v1";
+  public static final String ACTION_HEADER = "action";
+
+  public static final String AUTHORIZE = "authorize";
+  public static final String CHECK = "check";
+  public static final String PING = "ping";
+
+  /** The request body is malformed (missing or ill-typed principal, method or path). */
+  public static final int BAD_REQUEST = 400;
+  /** The action header names no known action. */
+  public static final int UNKNOWN_ACTION = 404;
+}

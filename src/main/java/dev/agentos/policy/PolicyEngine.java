@@ -1,0 +1,163 @@
+package dev.agentos.policy;
+
+import dev.agentos.authn.Principal;
+import dev.agentos.config.AgentOsConfig;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The decision function: principal + method + canonical path → {@link Decision} (reference §3.3 with
+ * DECISIONS §4). Pure and immutable; the policy verticle owns one per instance.
+ */
+public final class PolicyEngine {
+  private static final Pattern RESOURCE_CONTEXT = Pattern.compile("^/(?:a2a/)?(agents|teams|workflows)(?:/([^/]+))?(?:/.*)?$");
+  private static final Set<String> FAMILIES = Set.of("agents", "teams", "workflows");
+
+  private final AgentOsConfig.Authorization config;
+  private final RouteScopeMap routes;
+  private final Set<String> vocabulary;
+
+  public PolicyEngine(AgentOsConfig.Authorization config) {
+    this.config = config;
+    this.routes = RouteScopeMap.withDefaults(config.scopeMappings());
+    Set<String> vocab = new HashSet<>();
+    for (RouteScopeMap.Entry e : routes.entries()) vocab.addAll(e.required());
+    this.vocabulary = Set.copyOf(vocab);
+  }
+
+  public RouteScopeMap routes() {
+    return routes;
+  }
+
+  public Decision authorize(Principal principal, String method, String path) {
+    String id = newDecisionId();
+    List<Scope> userScopes = parseAll(principal.scopes());
+    boolean admin = userScopes.stream().anyMatch(s -> s.kind() == Scope.Kind.ADMIN);
+    Optional<String> scopedUser = scopedUserId(principal, admin);
+    String lookupMethod = method.equals("HEAD") ? "GET" : method;
+    Optional<RouteScopeMap.Entry> entry = routes.lookup(lookupMethod, path);
+    List<String> required = entry.map(RouteScopeMap.Entry::required).orElse(List.of());
+
+    if (principal.kind() == Principal.Kind.SECURITY_KEY || principal.kind() == Principal.Kind.ANONYMOUS) {
+      return allow(required, Optional.empty(), scopedUser, true, id, List.of(principal.kind() == Principal.Kind.ANONYMOUS
+          ? "no authentication configured: open instance" : "security key: unscoped root"));
+    }
+    boolean enforced = config.enabled() || principal.userId().map(u -> u.startsWith("sa:")).orElse(false);
+    if (!enforced) {
+      return allow(required, Optional.empty(), scopedUser, admin, id, List.of("authorization disabled: authentication only"));
+    }
+    if (entry.isEmpty()) {
+      return allow(required, Optional.empty(), scopedUser, admin, id, List.of("route not in the scope map: any authenticated caller"));
+    }
+    if (required.isEmpty()) {
+      return allow(required, Optional.empty(), scopedUser, admin, id, List.of("route mapped to []: any authenticated caller"));
+    }
+    if (admin) {
+      return allow(required, Optional.empty(), scopedUser, true, id, List.of("granted by admin scope " + config.adminScope()));
+    }
+
+    Matcher ctx = RESOURCE_CONTEXT.matcher(path);
+    String family = ctx.matches() ? ctx.group(1) : null;
+    String resourceId = ctx.matches() ? ctx.group(2) : null;
+    List<String> reasons = new ArrayList<>();
+    boolean allOk = true;
+    for (String req : required) {
+      Scope r = Scope.parse(req, config.adminScope());
+      if (family != null && resourceId != null && r.kind() == Scope.Kind.GLOBAL && r.resource().equals(family)) {
+        r = Scope.parse(family + ":" + resourceId + ":" + r.action(), config.adminScope());
+      }
+      Optional<Scope> grant = Optional.empty();
+      for (Scope u : userScopes) {
+        if (u.satisfies(r, resourceId)) {
+          grant = Optional.of(u);
+          break;
+        }
+      }
+      if (grant.isPresent()) {
+        reasons.add(r.raw() + " granted by " + grant.get().raw());
+      } else {
+        reasons.add("missing " + r.raw());
+        allOk = false;
+      }
+    }
+    if (allOk) return allow(required, Optional.empty(), scopedUser, false, id, reasons);
+
+    // Listing fallback: GET on a family's collection lists what the caller can see (403 when nothing).
+    if (lookupMethod.equals("GET") && family != null && resourceId == null) {
+      Scope first = Scope.parse(required.get(0), config.adminScope());
+      if (first.resource().equals(family)) {
+        Set<String> ids = accessibleIds(userScopes, family, first.action());
+        if (!ids.isEmpty()) {
+          return allow(required, Optional.of(ids), scopedUser, false, id,
+              List.of("listing filtered to " + (ids.contains("*") ? "all" : ids.size() + " " + family)));
+        }
+      }
+    }
+    return new Decision(false, required, Optional.empty(), scopedUser, false, id, reasons,
+        "Insufficient permissions. Required scope(s): " + String.join(", ", required));
+  }
+
+  /** {@code check}: may the principal perform {@code action} (e.g. agents:run) on {@code resourceId}? */
+  public Decision check(Principal principal, String action, String resourceId) {
+    String id = newDecisionId();
+    Scope wanted = Scope.parse(action, config.adminScope());
+    if (wanted.kind() != Scope.Kind.GLOBAL || !vocabulary.contains(action.startsWith("system:") ? "config:" + wanted.action() : action)) {
+      return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, id,
+          List.of("unknown action " + action), "Unknown action");
+    }
+    List<Scope> userScopes = parseAll(principal.scopes());
+    Scope required = resourceId != null && FAMILIES.contains(wanted.resource())
+        ? Scope.parse(wanted.resource() + ":" + resourceId + ":" + wanted.action(), config.adminScope())
+        : wanted;
+    for (Scope u : userScopes) {
+      if (u.satisfies(required, resourceId)) {
+        return new Decision(true, List.of(action), Optional.empty(), Optional.empty(), u.kind() == Scope.Kind.ADMIN,
+            id, List.of(required.raw() + " granted by " + u.raw()), null);
+      }
+    }
+    return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, id,
+        List.of("missing " + required.raw()), "Insufficient permissions. Required scope(s): " + action);
+  }
+
+  /** reference §3.3: {"*"} for admin, global or wildcard scopes; otherwise the ids named per resource. */
+  static Set<String> accessibleIds(List<Scope> userScopes, String family, String action) {
+    Set<String> ids = new HashSet<>();
+    for (Scope u : userScopes) {
+      if (u.kind() == Scope.Kind.ADMIN) return Set.of("*");
+      if (!u.resource().equals(family) || !u.action().equals(action)) continue;
+      if (u.kind() == Scope.Kind.GLOBAL || u.isWildcard()) return Set.of("*");
+      if (u.kind() == Scope.Kind.PER_RESOURCE) ids.add(u.id().get());
+    }
+    return ids;
+  }
+
+  /** reference §6.1 with DECISIONS §5.2 (a principal without a user id is handled by the storage layer). */
+  private Optional<String> scopedUserId(Principal p, boolean admin) {
+    if (admin) return Optional.empty();
+    if (p.userId().map(u -> u.startsWith("sa:")).orElse(false)) return p.userId();
+    if (!config.userIsolation()) return Optional.empty();
+    return p.userId();
+  }
+
+  private List<Scope> parseAll(List<String> raw) {
+    List<Scope> out = new ArrayList<>(raw.size());
+    for (String s : raw) out.add(Scope.parse(s, config.adminScope()));
+    return out;
+  }
+
+  private static Decision allow(List<String> required, Optional<Set<String>> ids, Optional<String> scopedUser,
+                                boolean admin, String id, List<String> reasons) {
+    return new Decision(true, required, ids, scopedUser, admin, id, reasons, null);
+  }
+
+  private static String newDecisionId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    return Long.toHexString(r.nextLong() | Long.MIN_VALUE) + Long.toHexString(r.nextLong() | Long.MIN_VALUE);
+  }
+}

@@ -1,0 +1,23 @@
+package dev.agentos.storage.impl;
+
+import dev.agentos.storage.PostgresTarget;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+
+/**
+ * Applies the SQL files under {@code db/migration} with Flyway. Blocking (JDBC): always called from a
+ * worker thread. Flyway takes a PostgreSQL advisory lock, so several instances or nodes migrating at once
+ * is safe, and re-running an applied migration set is a no-op.
+ */
+public final class Migrations {
+  private Migrations() {}
+
+  public static MigrateResult migrate(PostgresTarget target) {
+    return Flyway.configure()
+        .dataSource(target.jdbcUrl(), target.user(), target.password().orElse(null))
+        .locations("classpath:db/migration")
+        .connectRetries(0)
+        .load()
+        .migrate();
+  }
+}
