@@ -36,6 +36,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
   private final List<Pattern> excluded;
   private final byte[] securityKeyDigest;
   private final Mode mode;
+  private JwksUrlSource jwksSource;
 
   private enum Mode { JWT, SECURITY_KEY, NONE }
 
@@ -54,6 +55,11 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
   /** Called when the verifier's key set changes: cached tokens may have been signed by a removed key. */
   public void keysChanged() {
     cache.clear();
+  }
+
+  /** With a JWKS URL, a token naming an unknown kid waits for (at most one debounced) refresh first. */
+  public void useJwksSource(JwksUrlSource source) {
+    this.jwksSource = source;
   }
 
   public boolean isExcluded(String canonicalPath) {
@@ -115,12 +121,20 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     String cacheKey = VerifiedTokenCache.keyOf(token);
     Principal cached = cache.get(cacheKey);
     if (cached != null) return Future.succeededFuture(cached);
-    String alg = JwtVerifier.decode(token).alg();
+    JwtVerifier.Decoded decoded = JwtVerifier.decode(token);
+    if (jwksSource != null && decoded.header().getValue("kid") instanceof String kid && !verifier.keys().knowsKid(kid)) {
+      return jwksSource.refreshForUnknownKid().compose(v -> verifyOffLoop(token, cacheKey));
+    }
+    String alg = decoded.alg();
     if (alg.startsWith("HS")) {
       Principal p = verifyAndMap(token);
       cache.put(cacheKey, p);
       return Future.succeededFuture(p);
     }
+    return verifyOffLoop(token, cacheKey);
+  }
+
+  private Future<Principal> verifyOffLoop(String token, String cacheKey) {
     return vertx.executeBlocking(() -> verifyAndMap(token), false).onSuccess(p -> cache.put(cacheKey, p));
   }
 

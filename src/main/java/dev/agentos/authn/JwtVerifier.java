@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * Verifies a compact JWS/JWT and its registered claims, with agno's error texts (reference §7) and the
@@ -26,7 +25,6 @@ public final class JwtVerifier {
   private final AgentOsConfig.Authorization config;
   private final List<String> expectedAudience;
   private volatile KeySet keys;
-  private volatile Consumer<String> unknownKidListener = kid -> {};
 
   public JwtVerifier(AgentOsConfig.Authorization config, List<String> expectedAudience, KeySet keys) {
     this.config = config;
@@ -40,11 +38,6 @@ public final class JwtVerifier {
 
   public KeySet keys() {
     return keys;
-  }
-
-  /** Called with a {@code kid} that no JWKS key carries, so a JWKS URL source can refresh (debounced). */
-  public void onUnknownKid(Consumer<String> listener) {
-    this.unknownKidListener = listener;
   }
 
   /** The parts of a token, decoded but not yet trusted. */
@@ -102,7 +95,6 @@ public final class JwtVerifier {
 
     List<VerificationKey> candidates = new ArrayList<>(2);
     if (!current.jwksKeys().isEmpty()) {
-      kid.filter(k -> !current.knowsKid(k)).ifPresent(unknownKidListener);
       current.jwksKeyFor(kid).filter(k -> k.accepts(alg)).ifPresent(candidates::add);
     }
     for (VerificationKey k : current.staticKeys()) if (k.accepts(alg)) candidates.add(k);

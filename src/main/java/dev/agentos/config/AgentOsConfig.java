@@ -24,6 +24,9 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       List<String> algorithms,
       List<String> verificationKeys,
       Optional<String> jwksFile,
+      Optional<String> jwksUrl,
+      int jwksRefreshMinSeconds,
+      int jwksRefreshMaxSeconds,
       Optional<String> issuer,
       boolean verifyAudience,
       List<String> audience,
@@ -46,9 +49,9 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       int tokenCacheSize,
       int policyTimeoutMs) {
 
-    /** A JWT source is configured: keys, a JWKS file, or unverified decoding. */
+    /** A JWT source is configured: keys, a JWKS file or URL, or unverified decoding. */
     public boolean hasJwtSource() {
-      return !verificationKeys.isEmpty() || jwksFile.isPresent() || !validate;
+      return !verificationKeys.isEmpty() || jwksFile.isPresent() || jwksUrl.isPresent() || !validate;
     }
 
     /** agno's auth_mode as reported by {@code /info}. */
@@ -68,7 +71,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
     public String toString() {
       // Records print every component; this one holds secrets.
       return "Authorization[enabled=" + enabled + ", validate=" + validate + ", algorithms=" + algorithms
-          + ", keys=" + verificationKeys.size() + ", jwksFile=" + jwksFile + "]";
+          + ", keys=" + verificationKeys.size() + ", jwksFile=" + jwksFile + ", jwksUrl=" + jwksUrl + "]";
     }
   }
 
@@ -86,7 +89,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
   /** The dev-mode variant: a generated HS256 secret becomes the only verification key. */
   public AgentOsConfig withDevSecret(String secret) {
     Authorization a = authorization;
-    Authorization dev = new Authorization(a.enabled, a.validate, List.of("HS256"), List.of(secret), a.jwksFile, a.issuer, a.verifyAudience, a.audience,
+    Authorization dev = new Authorization(a.enabled, a.validate, List.of("HS256"), List.of(secret), a.jwksFile,
+        a.jwksUrl, a.jwksRefreshMinSeconds, a.jwksRefreshMaxSeconds, a.issuer, a.verifyAudience, a.audience,
         a.leewaySeconds, a.requireExp, a.tokenSource, a.tokenHeaderKey, a.cookieName, a.scopesClaim, a.userIdClaim,
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
         a.scopeMappings, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.policyTimeoutMs);

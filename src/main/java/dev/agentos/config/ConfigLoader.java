@@ -241,6 +241,16 @@ public final class ConfigLoader {
         throw new ConfigException("authorization.algorithms", "unsupported algorithm '" + alg + "'; supported: " + ConfigSchema.ALGORITHMS);
       }
     }
+    int refreshMin = r.integer("authorization.jwks_refresh_min_seconds");
+    int refreshMax = r.integer("authorization.jwks_refresh_max_seconds");
+    if (refreshMin > refreshMax) {
+      throw new ConfigException("authorization.jwks_refresh_min_seconds", "must not exceed jwks_refresh_max_seconds");
+    }
+    r.opt("authorization.jwks_url").ifPresent(url -> {
+      if (!url.startsWith("https://") && !url.startsWith("http://")) {
+        throw new ConfigException("authorization.jwks_url", "must be an http(s) URL");
+      }
+    });
     String adminScope = r.str("authorization.admin_scope");
     if (adminScope.isBlank()) throw new ConfigException("authorization.admin_scope", "must not be empty");
     for (String claimKey : List.of("scopes_claim", "user_id_claim", "session_id_claim", "roles_claim", "token_header_key", "cookie_name")) {
@@ -248,7 +258,8 @@ public final class ConfigLoader {
     }
     AgentOsConfig.Authorization authz = new AgentOsConfig.Authorization(
         r.bool("authorization.enabled"), r.bool("authorization.validate"), List.copyOf(algorithms),
-        r.list("authorization.verification_keys"), r.opt("authorization.jwks_file"), r.opt("authorization.issuer"), r.bool("authorization.verify_audience"),
+        r.list("authorization.verification_keys"), r.opt("authorization.jwks_file"), r.opt("authorization.jwks_url"),
+        refreshMin, refreshMax, r.opt("authorization.issuer"), r.bool("authorization.verify_audience"),
         r.list("authorization.audience"), r.integer("authorization.leeway_seconds"), r.bool("authorization.require_exp"),
         AgentOsConfig.TokenSource.valueOf(r.str("authorization.token_source").toUpperCase(Locale.ROOT)),
         r.str("authorization.token_header_key"), r.str("authorization.cookie_name"),

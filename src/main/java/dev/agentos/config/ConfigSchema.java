@@ -33,7 +33,7 @@ public final class ConfigSchema {
           "When no verification key is configured, generate a random HS256 secret at start-up and print one admin token. Never use in production."),
 
       string("http.host", "0.0.0.0", "Address the HTTP server binds."),
-      integer("http.port", 7777L, 0, 65535, "HTTP port (0 = any free port)."),
+      integer("http.port", 7777L, 1, 65535, "HTTP port."),
       integer("http.instances", null, 1, 256, "HttpVerticle instances; default one per event loop."),
       integer("http.max_body_bytes", 1_048_576L, 1, 1L << 31, "Larger request bodies get 413."),
       integer("http.max_header_bytes", 16_384L, 1024, 1L << 20, "Larger request headers get 431."),
@@ -48,6 +48,9 @@ public final class ConfigSchema {
       list("authorization.verification_keys", List.of(), true,
           "HMAC secrets (at least 32 bytes), PEM public keys, or `file:/path.pem`. Env `JWT_VERIFICATION_KEY` is appended."),
       string("authorization.jwks_file", null, "Path of a static JWKS file (env `JWT_JWKS_FILE` when unset)."),
+      string("authorization.jwks_url", null, "JWKS URL (e.g. an OIDC provider's jwks_uri), fetched at start-up and refreshed in the background, never on the request path."),
+      integer("authorization.jwks_refresh_min_seconds", 30L, 1, 86_400, "Lower bound of the JWKS refresh interval, and the debounce window for a refresh on an unknown `kid`."),
+      integer("authorization.jwks_refresh_max_seconds", 3_600L, 1, 604_800, "Upper bound of the JWKS refresh interval (Cache-Control max-age is clamped between the bounds)."),
       string("authorization.issuer", null, "When set, the `iss` claim must equal it."),
       bool("authorization.verify_audience", false, "Check the `aud` claim against `audience` (or `os.id`)."),
       list("authorization.audience", List.of(), false, "Expected audience(s); default `os.id`."),

@@ -1,6 +1,7 @@
 package dev.agentos.http;
 
 import dev.agentos.authn.AuthenticationHandler;
+import dev.agentos.authn.JwksUrlSource;
 import dev.agentos.authn.JwtVerifier;
 import dev.agentos.authn.KeySet;
 import dev.agentos.config.AgentOsConfig;
@@ -44,6 +45,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Instant instantiatedAt = Instant.now();
   private boolean draining;
   private HttpServer server;
+  private JwksUrlSource jwks;
 
   public HttpVerticle(AgentOsConfig config, KeySet keys) {
     this.config = config;
@@ -56,6 +58,13 @@ public final class HttpVerticle extends VerticleBase {
     JwtVerifier verifier = new JwtVerifier(authz, authz.expectedAudience(config.os().id()), keys);
     AuthenticationHandler authentication = new AuthenticationHandler(vertx, authz, verifier);
     PolicyClient policy = new PolicyClient(vertx, authz.policyTimeoutMs());
+    if (authz.jwksUrl().isPresent() && authz.validate()) {
+      jwks = new JwksUrlSource(vertx, authz, fetched -> {
+        verifier.updateKeys(verifier.keys().withJwks(fetched));
+        authentication.keysChanged();
+      });
+      authentication.useJwksSource(jwks);
+    }
 
     Router router = Router.router(vertx);
     router.route().handler(new AccessLog(config.logging().accessLog()));
@@ -77,11 +86,15 @@ public final class HttpVerticle extends VerticleBase {
     AgentOsConfig.Http http = config.http();
     HttpServerOptions options = new HttpServerOptions().setHost(http.host()).setPort(http.port())
         .setMaxHeaderSize(http.maxHeaderBytes()).setMaxInitialLineLength(http.maxInitialLineBytes())
-        .setCompressionSupported(false);
+        .setCompressionSupported(false)
+        // No h2c upgrade: an upgraded request arrives already ended, which the body step cannot read after
+        // the (asynchronous) policy step. HTTP/2 belongs on TLS at the ingress.
+        .setHttp2ClearTextEnabled(false);
     server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest);
     // Shutdown begins with a local broadcast, so /ready turns false before the server stops accepting.
     vertx.eventBus().localConsumer(LifecycleApi.DRAINING, msg -> draining = true);
-    return server.listen();
+    Future<Void> keysLoaded = jwks == null ? Future.succeededFuture() : jwks.start();
+    return keysLoaded.compose(v -> server.listen());
   }
 
   /** Oversized or malformed request heads never reach the router: answer them in agno's shape here. */
@@ -124,10 +137,18 @@ public final class HttpVerticle extends VerticleBase {
         .put("auth_mode", config.authorization().authMode()));
   }
 
-  /** Readiness: not draining, the storage verticle answers (database migrated and reachable), the policy verticle answers. */
+  /**
+   * Readiness: not draining, the storage verticle answers (database migrated and reachable), the policy
+   * verticle answers, and, with a JWKS URL, a key set has been fetched.
+   */
   private void ready(RoutingContext ctx, PolicyClient policy) {
     if (draining) {
       json(ctx, 503, new JsonObject().put("detail", "Shutting down"));
+      return;
+    }
+    if (jwks != null && !jwks.hasKeys()) {
+      json(ctx, 503, new JsonObject().put("detail", "Service not ready")
+          .put("checks", new JsonObject().put("jwks", "down")));
       return;
     }
     DeliveryOptions ping = new DeliveryOptions().setSendTimeout(READY_TIMEOUT_MS)
@@ -149,6 +170,7 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (jwks != null) jwks.close();
     // Graceful: stop accepting, let in-flight requests finish within the bound, then close.
     return server == null ? Future.succeededFuture()
         : server.shutdown(config.http().shutdownTimeoutSeconds(), TimeUnit.SECONDS);

@@ -16,6 +16,8 @@ public final class PathGuard implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    // Hold the body until the body step: authentication and the policy answer asynchronously first.
+    if (!ctx.request().isEnded()) ctx.request().pause();
     String raw = ctx.request().path();
     Optional<String> canonical = PathCanonicalizer.canonicalize(raw);
     if (canonical.isEmpty() || !SAFE.matcher(canonical.get()).matches()) {

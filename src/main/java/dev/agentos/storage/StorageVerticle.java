@@ -53,10 +53,10 @@ public final class StorageVerticle extends VerticleBase {
     vertx.executeBlocking(() -> Migrations.migrate(target), false).onComplete(ar -> {
       if (stopping) return;
       if (ar.succeeded()) {
-        schemaVersion = ar.result().targetSchemaVersion == null ? "" : ar.result().targetSchemaVersion;
+        schemaVersion = ar.result().schemaVersion();
         migrated = true;
         log.info("PostgreSQL {} ready: schema version {} ({} migration(s) applied now)", target, schemaVersion,
-            ar.result().migrationsExecuted);
+            ar.result().applied());
       } else {
         log.warn("PostgreSQL {} not reachable or not migratable ({}); retrying in {} ms", target,
             rootMessage(ar.cause()), nextBackoffMs);

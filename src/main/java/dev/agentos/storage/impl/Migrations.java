@@ -2,7 +2,7 @@ package dev.agentos.storage.impl;
 
 import dev.agentos.storage.PostgresTarget;
 import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.core.api.MigrationInfo;
 
 /**
  * Applies the SQL files under {@code db/migration} with Flyway. Blocking (JDBC): always called from a
@@ -12,12 +12,17 @@ import org.flywaydb.core.api.output.MigrateResult;
 public final class Migrations {
   private Migrations() {}
 
-  public static MigrateResult migrate(PostgresTarget target) {
-    return Flyway.configure()
+  /** What a migration run did: how many migrations it applied, and the schema version now in place. */
+  public record Outcome(int applied, String schemaVersion) {}
+
+  public static Outcome migrate(PostgresTarget target) {
+    Flyway flyway = Flyway.configure()
         .dataSource(target.jdbcUrl(), target.user(), target.password().orElse(null))
         .locations("classpath:db/migration")
         .connectRetries(0)
-        .load()
-        .migrate();
+        .load();
+    int applied = flyway.migrate().migrationsExecuted;
+    MigrationInfo current = flyway.info().current();
+    return new Outcome(applied, current == null ? "" : current.getVersion().getVersion());
   }
 }

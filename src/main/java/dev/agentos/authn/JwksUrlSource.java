@@ -1,0 +1,134 @@
+package dev.agentos.authn;
+
+import dev.agentos.authn.impl.KeyParser;
+import dev.agentos.config.AgentOsConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.micrometer.backends.BackendRegistries;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a verifier's JWKS keys in step with a JWKS URL (DECISIONS §3.6): fetched at start and then in the
+ * background (Cache-Control max-age, clamped to the configured bounds), never on the request path. A token
+ * with an unknown {@code kid} may trigger one early refresh per debounce window. A failed fetch, a non-200,
+ * or an untrustworthy set (bad JSON, duplicate kids) keeps the last good set and is logged and counted.
+ *
+ * <p>Runs on its owner's event loop; one per HttpVerticle instance, so no state is shared across verticles.
+ */
+public final class JwksUrlSource {
+  private static final Logger log = LoggerFactory.getLogger(JwksUrlSource.class);
+  private static final Pattern MAX_AGE = Pattern.compile("max-age=(\\d+)");
+
+  private final Vertx vertx;
+  private final AgentOsConfig.Authorization config;
+  private final WebClient client;
+  private final Consumer<List<VerificationKey>> onKeys;
+  private final Counter fetchOk;
+  private final Counter fetchFailed;
+  private long timerId = -1;
+  private long lastFetchStartedMs = Long.MIN_VALUE / 2;
+  private Future<Void> inFlight;
+  private boolean closed;
+  private boolean haveKeys;
+
+  public JwksUrlSource(Vertx vertx, AgentOsConfig.Authorization config, Consumer<List<VerificationKey>> onKeys) {
+    this.vertx = vertx;
+    this.config = config;
+    this.onKeys = onKeys;
+    this.client = WebClient.create(vertx);
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    this.fetchOk = registry == null ? null : Counter.builder("agentos_jwks_fetch").tag("result", "ok").register(registry);
+    this.fetchFailed = registry == null ? null : Counter.builder("agentos_jwks_fetch").tag("result", "error").register(registry);
+  }
+
+  /** First fetch; its failure does not fail start-up (tokens are refused until a set arrives, and it retries). */
+  public Future<Void> start() {
+    return fetch();
+  }
+
+  public boolean hasKeys() {
+    return haveKeys;
+  }
+
+  /**
+   * A token named a kid the current set lacks: refresh now unless a fetch started within the debounce window.
+   * Completes when that fetch (or the one in flight) is done; never fails.
+   */
+  public Future<Void> refreshForUnknownKid() {
+    if (inFlight != null) return inFlight;
+    long now = System.currentTimeMillis();
+    if (now - lastFetchStartedMs < config.jwksRefreshMinSeconds() * 1000L) return Future.succeededFuture();
+    return fetch();
+  }
+
+  private Future<Void> fetch() {
+    if (closed) return Future.succeededFuture();
+    if (inFlight != null) return inFlight;
+    lastFetchStartedMs = System.currentTimeMillis();
+    if (timerId >= 0) vertx.cancelTimer(timerId);
+    Promise<Void> done = Promise.promise();
+    inFlight = done.future();
+    String url = config.jwksUrl().orElseThrow();
+    client.getAbs(url).timeout(5_000).putHeader("Accept", "application/json").send().onComplete(ar -> {
+      long next = config.jwksRefreshMinSeconds();
+      if (ar.succeeded() && ar.result().statusCode() == 200) {
+        try {
+          List<VerificationKey> keys = KeyParser.parseJwks(ar.result().bodyAsString(), "authorization.jwks_url")
+              .stream().filter(k -> config.algorithms().stream().anyMatch(k::accepts)).toList();
+          onKeys.accept(keys);
+          haveKeys = true;
+          count(fetchOk);
+          next = refreshSeconds(ar.result());
+        } catch (RuntimeException e) {
+          count(fetchFailed);
+          log.warn("JWKS from {} not trusted ({}); keeping the last good set", url, e.getMessage());
+        }
+      } else {
+        count(fetchFailed);
+        log.warn("JWKS fetch from {} failed ({}); keeping the last good set", url,
+            ar.succeeded() ? "HTTP " + ar.result().statusCode() : ar.cause().getMessage());
+      }
+      inFlight = null;
+      if (!closed) timerId = vertx.setTimer(next * 1000L, id -> fetch());
+      done.complete();
+    });
+    return done.future();
+  }
+
+  private long refreshSeconds(HttpResponse<Buffer> response) {
+    long wanted = config.jwksRefreshMaxSeconds();
+    String cc = response.getHeader("Cache-Control");
+    if (cc != null) {
+      Matcher m = MAX_AGE.matcher(cc);
+      if (m.find()) {
+        try {
+          wanted = Long.parseLong(m.group(1));
+        } catch (NumberFormatException ignored) {
+          // absurdly large: keep the upper bound
+        }
+      }
+    }
+    return Math.max(config.jwksRefreshMinSeconds(), Math.min(config.jwksRefreshMaxSeconds(), wanted));
+  }
+
+  private static void count(Counter c) {
+    if (c != null) c.increment();
+  }
+
+  public void close() {
+    closed = true;
+    if (timerId >= 0) vertx.cancelTimer(timerId);
+    client.close();
+  }
+}

@@ -1,0 +1,153 @@
+package dev.agentos.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+@DisplayName("Configuration loading and validation")
+class ConfigLoaderTest {
+
+  private static JsonObject yaml(String json) {
+    return new JsonObject(json);
+  }
+
+  static Stream<Arguments> rejected() {
+    return Stream.of(
+        Arguments.of("an unknown top-level key", "{\"nope\": 1}", Map.of(), "nope: unknown key"),
+        Arguments.of("an unknown key in a section", "{\"http\": {\"prot\": 80}}", Map.of(), "http.prot: unknown key"),
+        Arguments.of("a string where a number belongs", "{\"http\": {\"port\": \"80\"}}", Map.of(), "http.port: expected an integer, got a string"),
+        Arguments.of("a port above 65535", "{\"http\": {\"port\": 70000}}", Map.of(), "http.port: must be between 1 and 65535, got 70000"),
+        Arguments.of("a negative port", "{\"http\": {\"port\": -1}}", Map.of(), "http.port: must be between 1 and 65535, got -1"),
+        Arguments.of("a number where a boolean belongs", "{\"authorization\": {\"enabled\": 1}}", Map.of(), "authorization.enabled: expected true or false, got a number"),
+        Arguments.of("a section given as a scalar", "{\"http\": 7}", Map.of(), "http: expected a mapping of keys"),
+        Arguments.of("an unsupported algorithm", "{\"authorization\": {\"algorithms\": [\"none\"]}}", Map.of(), "authorization.algorithms: unsupported algorithm 'none'"),
+        Arguments.of("an unknown token source", "{\"authorization\": {\"token_source\": \"query\"}}", Map.of(), "authorization.token_source: expected one of [header, cookie, both]"),
+        Arguments.of("a malformed scope mapping key", "{\"authorization\": {\"scope_mappings\": {\"agents\": []}}}", Map.of(), "authorization.scope_mappings.agents: expected a key of the form \"METHOD /path\""),
+        Arguments.of("a bad env boolean", "{}", Map.of("AGENTOS_AUTHORIZATION_ENABLED", "yes"), "AGENTOS_AUTHORIZATION_ENABLED (authorization.enabled): expected true or false"),
+        Arguments.of("a bad env port", "{}", Map.of("AGENTOS_HTTP_PORT", "eighty"), "AGENTOS_HTTP_PORT (http.port): expected an integer"),
+        Arguments.of("a non-postgres url", "{\"storage\": {\"postgres\": {\"url\": \"mysql://x\"}}}", Map.of(), "storage.postgres.url: must start with postgresql://"));
+  }
+
+  @ParameterizedTest(name = "{0} is a start-up error naming the key")
+  @MethodSource("rejected")
+  void rejectsBadConfig(String what, String file, Map<String, String> env, String message) {
+    assertThatThrownBy(() -> ConfigLoader.fromJson(yaml(file), env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(message);
+  }
+
+  @Test
+  @DisplayName("an empty file gives the documented defaults")
+  void defaults() {
+    AgentOsConfig c = ConfigLoader.fromJson(new JsonObject(), Map.of());
+    assertThat(c.http().port()).isEqualTo(7777);
+    assertThat(c.http().maxBodyBytes()).isEqualTo(1_048_576);
+    assertThat(c.authorization().enabled()).isTrue();
+    assertThat(c.authorization().validate()).isTrue();
+    assertThat(c.authorization().algorithms()).containsExactly("RS256");
+    assertThat(c.authorization().leewaySeconds()).isEqualTo(10);
+    assertThat(c.authorization().adminScope()).isEqualTo("agent_os:admin");
+    assertThat(c.authorization().excludedRoutePaths()).contains("/", "/health", "/info", "/docs", "/openapi.json");
+    assertThat(c.os().devMode()).isFalse();
+  }
+
+  @Test
+  @DisplayName("an AGENTOS_<SECTION>_<KEY> variable overrides the file")
+  void envOverridesFile() {
+    AgentOsConfig c = ConfigLoader.fromJson(yaml("{\"http\": {\"port\": 8000}, \"authorization\": {\"user_isolation\": false}}"),
+        Map.of("AGENTOS_HTTP_PORT", "9000", "AGENTOS_AUTHORIZATION_USER_ISOLATION", "true",
+            "AGENTOS_STORAGE_POSTGRES_POOL_SIZE", "3", "AGENTOS_AUTHORIZATION_ALGORITHMS", "HS256, ES256"));
+    assertThat(c.http().port()).isEqualTo(9000);
+    assertThat(c.authorization().userIsolation()).isTrue();
+    assertThat(c.postgres().poolSize()).isEqualTo(3);
+    assertThat(c.authorization().algorithms()).containsExactly("HS256", "ES256");
+  }
+
+  @Test
+  @DisplayName("agno's JWT_VERIFICATION_KEY is appended to the configured keys, once")
+  void agnoVerificationKeyEnv() {
+    AgentOsConfig c = ConfigLoader.fromJson(yaml("{\"authorization\": {\"verification_keys\": [\"k1-0123456789abcdef\"]}}"),
+        Map.of("JWT_VERIFICATION_KEY", "k2-0123456789abcdef"));
+    assertThat(c.authorization().verificationKeys()).containsExactly("k1-0123456789abcdef", "k2-0123456789abcdef");
+    AgentOsConfig same = ConfigLoader.fromJson(yaml("{\"authorization\": {\"verification_keys\": [\"k1-0123456789abcdef\"]}}"),
+        Map.of("JWT_VERIFICATION_KEY", "k1-0123456789abcdef"));
+    assertThat(same.authorization().verificationKeys()).containsExactly("k1-0123456789abcdef");
+  }
+
+  @Test
+  @DisplayName("agno's OS_SECURITY_KEY selects security-key mode when no JWT source is set")
+  void securityKeyMode() {
+    AgentOsConfig c = ConfigLoader.fromJson(new JsonObject(), Map.of("OS_SECURITY_KEY", "s3cret"));
+    assertThat(c.authorization().securityKey()).contains("s3cret");
+    assertThat(c.authorization().authMode()).isEqualTo("security_key");
+  }
+
+  @Test
+  @DisplayName("libpq variables are used when no url or host is configured")
+  void libpqVariables() {
+    AgentOsConfig c = ConfigLoader.fromJson(new JsonObject(),
+        Map.of("PGHOST", "db.internal", "PGPORT", "6543", "PGUSER", "app", "PGDATABASE", "agents"));
+    assertThat(c.postgres().host()).contains("db.internal");
+    assertThat(c.postgres().port()).isEqualTo(6543);
+    assertThat(c.postgres().user()).contains("app");
+    assertThat(c.postgres().database()).contains("agents");
+  }
+
+  @Test
+  @DisplayName("agno's single 'algorithm' key is a one-item list")
+  void singleAlgorithm() {
+    AgentOsConfig c = ConfigLoader.fromJson(yaml("{\"authorization\": {\"algorithm\": \"HS256\"}}"), Map.of());
+    assertThat(c.authorization().algorithms()).containsExactly("HS256");
+  }
+
+  @Test
+  @DisplayName("secrets never appear in the config's string form")
+  void secretsNotPrinted() {
+    AgentOsConfig c = ConfigLoader.fromJson(yaml("{\"authorization\": {\"verification_keys\": [\"super-secret-value-123456\"]},"
+        + "\"storage\": {\"postgres\": {\"password\": \"pg-password-xyz\", \"url\": \"postgresql://u:pg-url-pass@h/db\"}}}"), Map.of());
+    assertThat(c.toString()).doesNotContain("super-secret-value-123456", "pg-password-xyz", "pg-url-pass");
+  }
+
+  @Test
+  @DisplayName("a YAML file is read through vertx-config, and a missing one is a config error")
+  void readsYamlFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("c.yaml");
+    Files.writeString(file, "http:\n  port: 8123\nauthorization:\n  scopes_claim: permissions\n");
+    Vertx vertx = Vertx.vertx();
+    try {
+      AgentOsConfig c = ConfigLoader.load(vertx, Map.of("AGENTOS_CONFIG", file.toString()))
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertThat(c.http().port()).isEqualTo(8123);
+      assertThat(c.authorization().scopesClaim()).isEqualTo("permissions");
+      assertThatThrownBy(() -> ConfigLoader.load(vertx, Map.of("AGENTOS_CONFIG", dir.resolve("missing.yaml").toString()))
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(ConfigException.class).hasMessageContaining("cannot read config file");
+    } finally {
+      vertx.close();
+    }
+  }
+
+  @Test
+  @DisplayName("every schema key is documented in docs/configuration.md with its env var")
+  void everyKeyDocumented() throws Exception {
+    String doc = Files.readString(Path.of("docs/configuration.md"));
+    List<String> missing = ConfigSchema.KEYS.stream()
+        .filter(k -> !doc.contains("`" + k.path() + "`") || !doc.contains("`" + k.envVar() + "`"))
+        .map(ConfigKey::path).toList();
+    assertThat(missing).isEmpty();
+  }
+}

@@ -1,0 +1,88 @@
+package dev.agentos.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentos.testing.TcpProxy;
+import dev.agentos.testing.TestDatabase;
+import dev.agentos.testing.TestServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Readiness follows the database; shutdown drains in-flight requests")
+class ReadinessAndShutdownTest {
+  private static TestDatabase db;
+  private static Vertx proxyVertx;
+
+  @BeforeAll
+  static void setUp() {
+    db = TestDatabase.create();
+    proxyVertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    proxyVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    db.close();
+  }
+
+  private static JsonObject through(TcpProxy proxy) {
+    return new JsonObject().put("storage", new JsonObject().put("postgres",
+        db.postgresConfig().put("host", "127.0.0.1").put("port", proxy.port())));
+  }
+
+  @Test
+  @DisplayName("the service starts while PostgreSQL is unreachable, is not ready, and becomes ready when it is back")
+  void readinessFollowsDatabase() throws Exception {
+    try (TcpProxy proxy = TcpProxy.start(proxyVertx, db.host(), db.port())) {
+      proxy.cut();
+      try (TestServer server = TestServer.start(db, through(proxy))) {
+        assertThat(server.get("/health").statusCode()).isEqualTo(200);
+        HttpResponse<Buffer> notReady = server.get("/ready");
+        assertThat(notReady.statusCode()).isEqualTo(503);
+        assertThat(notReady.bodyAsJsonObject().getString("detail")).isEqualTo("Service not ready");
+        assertThat(notReady.bodyAsJsonObject().getJsonObject("checks").getString("storage")).isEqualTo("down");
+
+        proxy.restore();
+        Readiness.await(server, Duration.ofSeconds(30));
+
+        proxy.cut();
+        assertThat(server.get("/ready").statusCode()).isEqualTo(503);
+        proxy.restore();
+        Readiness.await(server, Duration.ofSeconds(30));
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("graceful shutdown lets an in-flight request finish, then refuses new connections")
+  void shutdownDrainsInFlight() throws Exception {
+    try (TcpProxy proxy = TcpProxy.start(proxyVertx, db.host(), db.port())) {
+      TestServer server = TestServer.start(db, through(proxy));
+      try {
+        Readiness.await(server, Duration.ofSeconds(30));
+        // The readiness check pings PostgreSQL through the proxy: slow it so the request is in flight.
+        proxy.delay(600);
+        Future<HttpResponse<Buffer>> inFlight = server.request(io.vertx.core.http.HttpMethod.GET, "/ready").send();
+        Thread.sleep(300);
+        Future<Void> stopping = server.server().stop();
+        HttpResponse<Buffer> r = inFlight.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        stopping.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Throwable refused = server.request(io.vertx.core.http.HttpMethod.GET, "/health").send()
+            .toCompletionStage().toCompletableFuture().handle((ok, err) -> err).get(10, TimeUnit.SECONDS);
+        assertThat(refused).as("a new connection after shutdown").isNotNull();
+      } finally {
+        server.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package dev.agentos.testing;
+
+import dev.agentos.AgentOsServer;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.config.ConfigLoader;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The whole service, started in-process the way {@code java -jar} starts it (same config loader, same
+ * launcher), on a free port, with a real HTTP client. Tests talk to it only over HTTP and the event bus.
+ */
+public final class TestServer implements AutoCloseable {
+  public static final String SECRET = Tokens.SECRET;
+
+  private final Vertx vertx;
+  private final AgentOsServer server;
+  private final WebClient client;
+  private final int port;
+
+  private TestServer(Vertx vertx, AgentOsServer server, int port) {
+    this.vertx = vertx;
+    this.server = server;
+    this.port = port;
+    this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
+        .setKeepAlive(false));
+  }
+
+  /** A base config (HS256 with {@link #SECRET}, os id test-os) deep-merged with {@code overrides}. */
+  public static JsonObject baseConfig(TestDatabase db) {
+    return new JsonObject()
+        .put("os", new JsonObject().put("id", "test-os"))
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()).put("instances", 2)
+            .put("shutdown_timeout_seconds", 5))
+        .put("authorization", new JsonObject().put("algorithms", new io.vertx.core.json.JsonArray().add("HS256"))
+            .put("verification_keys", new io.vertx.core.json.JsonArray().add(SECRET)))
+        .put("storage", new JsonObject().put("postgres", db.postgresConfig()))
+        .put("logging", new JsonObject().put("access_log", "off"));
+  }
+
+  public static TestServer start(TestDatabase db, JsonObject overrides) throws Exception {
+    return start(baseConfig(db).mergeIn(overrides, true), Map.of());
+  }
+
+  public static TestServer start(JsonObject fileConfig, Map<String, String> env) throws Exception {
+    AgentOsConfig config = ConfigLoader.fromJson(fileConfig, env);
+    Vertx vertx = Vertx.vertx(AgentOsServer.vertxOptions());
+    try {
+      AgentOsServer server = AgentOsServer.start(vertx, config).toCompletionStage().toCompletableFuture()
+          .get(60, TimeUnit.SECONDS);
+      return new TestServer(vertx, server, config.http().port());
+    } catch (Exception e) {
+      vertx.close();
+      throw e;
+    }
+  }
+
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public AgentOsServer server() {
+    return server;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public HttpRequest<Buffer> request(HttpMethod method, String uri) {
+    return client.request(method, uri);
+  }
+
+  public HttpResponse<Buffer> get(String uri) {
+    return send(client.request(HttpMethod.GET, uri));
+  }
+
+  public HttpResponse<Buffer> get(String uri, String token) {
+    return send(client.request(HttpMethod.GET, uri).putHeader("Authorization", "Bearer " + token));
+  }
+
+  public HttpResponse<Buffer> send(HttpMethod method, String uri, MultiMap headers) {
+    HttpRequest<Buffer> req = client.request(method, uri);
+    req.putHeaders(headers);
+    return send(req);
+  }
+
+  public static HttpResponse<Buffer> send(HttpRequest<Buffer> request, Buffer body) {
+    try {
+      return request.sendBuffer(body).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("request failed: " + e, e);
+    }
+  }
+
+  public static HttpResponse<Buffer> send(HttpRequest<Buffer> request) {
+    try {
+      return request.send().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("request failed: " + e, e);
+    }
+  }
+
+  /** Stops the node gracefully (as SIGTERM does) and closes Vert.x. */
+  @Override
+  public void close() throws Exception {
+    try {
+      server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } finally {
+      client.close();
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+}
