@@ -32,12 +32,19 @@ public final class JwsAlgorithms {
       case "ES256":
       case "ES384":
       case "ES512": {
-        byte[] der = ecdsaRawToDer(signature, (ECKey) key, alg);
-        if (der == null) return false;
+        if (!inRange(signature, (ECKey) key, alg)) return false;
         Signature s = Signature.getInstance(jcaName(alg));
         s.initVerify((PublicKey) key);
         s.update(signingInput);
-        return s.verify(der);
+        return s.verify(signature);
+      }
+      case "EdDSA": {
+        // The JDK's Ed25519 ignores bytes after the 64th; a JWS signature is exactly 64 bytes.
+        if (signature.length != 64) return false;
+        Signature s = Signature.getInstance("Ed25519");
+        s.initVerify((PublicKey) key);
+        s.update(signingInput);
+        return s.verify(signature);
       }
       default: {
         Signature s = signatureFor(alg);
@@ -60,7 +67,7 @@ public final class JwsAlgorithms {
         Signature s = Signature.getInstance(jcaName(alg));
         s.initSign((PrivateKey) key);
         s.update(signingInput);
-        return ecdsaDerToRaw(s.sign(), componentLength(alg));
+        return s.sign();
       }
       default: {
         Signature s = signatureFor(alg);
@@ -94,9 +101,10 @@ public final class JwsAlgorithms {
       case "RS256" -> "SHA256withRSA";
       case "RS384" -> "SHA384withRSA";
       case "RS512" -> "SHA512withRSA";
-      case "ES256" -> "SHA256withECDSA";
-      case "ES384" -> "SHA384withECDSA";
-      case "ES512" -> "SHA512withECDSA";
+      // JWS carries R||S (IEEE P1363), not DER
+      case "ES256" -> "SHA256withECDSAinP1363Format";
+      case "ES384" -> "SHA384withECDSAinP1363Format";
+      case "ES512" -> "SHA512withECDSAinP1363Format";
       case "EdDSA" -> "Ed25519";
       default -> throw new IllegalArgumentException("unsupported alg");
     };
@@ -112,62 +120,15 @@ public final class JwsAlgorithms {
   }
 
   /**
-   * JWS carries R||S of fixed length; the JDK wants DER. Wrong lengths and out-of-range values (0, ≥ n)
-   * are refused here rather than trusted to the provider (CVE-2022-21449 accepted r = s = 0).
+   * R||S must have exactly the curve's length, and R and S must lie in [1, n-1]: checked here rather than
+   * trusted to the provider (CVE-2022-21449 accepted r = s = 0).
    */
-  static byte[] ecdsaRawToDer(byte[] raw, ECKey key, String alg) {
+  static boolean inRange(byte[] raw, ECKey key, String alg) {
     int n = componentLength(alg);
-    if (raw.length != 2 * n) return null;
+    if (raw.length != 2 * n) return false;
     BigInteger order = key.getParams().getOrder();
     BigInteger r = new BigInteger(1, java.util.Arrays.copyOfRange(raw, 0, n));
     BigInteger s = new BigInteger(1, java.util.Arrays.copyOfRange(raw, n, 2 * n));
-    if (r.signum() <= 0 || s.signum() <= 0 || r.compareTo(order) >= 0 || s.compareTo(order) >= 0) return null;
-    byte[] rb = r.toByteArray();
-    byte[] sb = s.toByteArray();
-    int seqLen = 2 + rb.length + 2 + sb.length;
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(seqLen + 3);
-    out.write(0x30);
-    writeLength(out, seqLen);
-    out.write(0x02);
-    writeLength(out, rb.length);
-    out.write(rb, 0, rb.length);
-    out.write(0x02);
-    writeLength(out, sb.length);
-    out.write(sb, 0, sb.length);
-    return out.toByteArray();
-  }
-
-  private static void writeLength(java.io.ByteArrayOutputStream out, int len) {
-    if (len < 0x80) {
-      out.write(len);
-    } else if (len < 0x100) {
-      out.write(0x81);
-      out.write(len);
-    } else {
-      out.write(0x82);
-      out.write(len >> 8);
-      out.write(len & 0xff);
-    }
-  }
-
-  static byte[] ecdsaDerToRaw(byte[] der, int n) {
-    int pos = 2;
-    if ((der[1] & 0xff) == 0x81) pos = 3;
-    int rLen = der[pos + 1];
-    byte[] r = java.util.Arrays.copyOfRange(der, pos + 2, pos + 2 + rLen);
-    pos = pos + 2 + rLen;
-    int sLen = der[pos + 1];
-    byte[] s = java.util.Arrays.copyOfRange(der, pos + 2, pos + 2 + sLen);
-    byte[] out = new byte[2 * n];
-    copyUnsigned(r, out, 0, n);
-    copyUnsigned(s, out, n, n);
-    return out;
-  }
-
-  private static void copyUnsigned(byte[] src, byte[] dst, int off, int n) {
-    int start = 0;
-    while (start < src.length - 1 && src[start] == 0) start++;
-    int len = src.length - start;
-    System.arraycopy(src, start, dst, off + n - len, len);
+    return r.signum() > 0 && s.signum() > 0 && r.compareTo(order) < 0 && s.compareTo(order) < 0;
   }
 }
