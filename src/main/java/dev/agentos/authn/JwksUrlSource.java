@@ -37,7 +37,7 @@ public final class JwksUrlSource {
   private final Counter fetchOk;
   private final Counter fetchFailed;
   private long timerId = -1;
-  private long lastFetchStartedMs = Long.MIN_VALUE / 2;
+  private long lastKidRefreshMs = Long.MIN_VALUE / 2;
   private Future<Void> inFlight;
   private boolean closed;
   private boolean haveKeys;
@@ -62,20 +62,21 @@ public final class JwksUrlSource {
   }
 
   /**
-   * A token named a kid the current set lacks: refresh now unless a fetch started within the debounce window.
-   * Completes when that fetch (or the one in flight) is done; never fails.
+   * A token named a kid the current set lacks: refresh now, unless an unknown kid already caused a refresh
+   * within the debounce window (so a flood of made-up kids costs one fetch per window). Completes when that
+   * fetch (or the one in flight) is done; never fails.
    */
   public Future<Void> refreshForUnknownKid() {
     if (inFlight != null) return inFlight;
     long now = System.currentTimeMillis();
-    if (now - lastFetchStartedMs < config.jwksRefreshMinSeconds() * 1000L) return Future.succeededFuture();
+    if (now - lastKidRefreshMs < config.jwksRefreshMinSeconds() * 1000L) return Future.succeededFuture();
+    lastKidRefreshMs = now;
     return fetch();
   }
 
   private Future<Void> fetch() {
     if (closed) return Future.succeededFuture();
     if (inFlight != null) return inFlight;
-    lastFetchStartedMs = System.currentTimeMillis();
     if (timerId >= 0) vertx.cancelTimer(timerId);
     Promise<Void> done = Promise.promise();
     inFlight = done.future();
