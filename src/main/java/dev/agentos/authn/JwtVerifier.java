@@ -21,6 +21,7 @@ public final class JwtVerifier {
   /** Tokens longer than this are refused before any decoding. */
   public static final int MAX_TOKEN_CHARS = 8_192;
   private static final Set<String> SUPPORTED_CRIT = Set.of();
+  private static final Base64.Encoder CANONICAL = Base64.getUrlEncoder().withoutPadding();
 
   private final AgentOsConfig.Authorization config;
   private final List<String> expectedAudience;
@@ -182,10 +183,14 @@ public final class JwtVerifier {
       if (!ok) throw AuthenticationException.invalid("Invalid " + name + " padding");
     }
     if (segment.length() % 4 == 1) throw AuthenticationException.invalid("Invalid " + name + " padding");
+    byte[] bytes;
     try {
-      return Base64.getUrlDecoder().decode(segment);
+      bytes = Base64.getUrlDecoder().decode(segment);
     } catch (IllegalArgumentException e) {
       throw AuthenticationException.invalid("Invalid " + name + " padding");
     }
+    // Non-zero trailing bits decode to the same bytes: refuse them, so one token has exactly one spelling.
+    if (!CANONICAL.encodeToString(bytes).equals(segment)) throw AuthenticationException.invalid("Invalid " + name + " padding");
+    return bytes;
   }
 }
