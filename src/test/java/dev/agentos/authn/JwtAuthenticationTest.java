@@ -86,8 +86,9 @@ class JwtAuthenticationTest {
     @DisplayName("'Bearer' alone or glued to the token fails to decode: 401")
     void bearerWithoutSpace() {
       String token = Tokens.hs256(ok());
-      rejected(TestServer.send(server.request(HttpMethod.GET, ROUTE).putHeader("Authorization", "Bearer" + token)),
-          "Invalid token: Invalid header string: must be a json object");
+      HttpResponse<Buffer> glued = TestServer.send(server.request(HttpMethod.GET, ROUTE).putHeader("Authorization", "Bearer" + token));
+      assertThat(glued.statusCode()).isEqualTo(401);
+      assertThat(glued.bodyAsJsonObject().getString("detail")).startsWith("Invalid token: Invalid header");
       rejected(TestServer.send(server.request(HttpMethod.GET, ROUTE).putHeader("Authorization", "Bearer")),
           "Invalid token: Not enough segments");
     }
