@@ -51,6 +51,10 @@ public final class AgentOsServer {
    */
   public static Future<AgentOsServer> start(Vertx vertx, AgentOsConfig config) {
     AgentOsServer server = new AgentOsServer(vertx, config);
+    if (!config.authorization().validate()) {
+      log.warn("!!! authorization.validate is false: tokens are DECODED WITHOUT VERIFYING their signature, expiry or "
+          + "audience. Anyone can forge any identity. Use this only behind a gateway that verifies tokens. !!!");
+    }
     return vertx.executeBlocking(() -> {
       KeySet keys = KeySources.loadStatic(config.authorization());
       PostgresTarget target = server.resolveDatabase();
