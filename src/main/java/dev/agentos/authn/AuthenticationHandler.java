@@ -57,7 +57,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     cache.clear();
   }
 
-  /** With a JWKS URL, a token naming an unknown kid waits for (at most one debounced) refresh first. */
+  /** With a JWKS URL, a token naming an unknown kid starts (at most one debounced) background refresh. */
   public void useJwksSource(JwksUrlSource source) {
     this.jwksSource = source;
   }
@@ -123,7 +123,8 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     if (cached != null) return Future.succeededFuture(cached);
     JwtVerifier.Decoded decoded = JwtVerifier.decode(token);
     if (jwksSource != null && decoded.header().getValue("kid") instanceof String kid && !verifier.keys().knowsKid(kid)) {
-      return jwksSource.refreshForUnknownKid().compose(v -> verifyOffLoop(token, cacheKey));
+      // Never fetch on the request path: this request is judged on the current set; a retry sees the new one.
+      jwksSource.refreshForUnknownKid();
     }
     String alg = decoded.alg();
     if (alg.startsWith("HS")) {

@@ -62,16 +62,16 @@ public final class JwksUrlSource {
   }
 
   /**
-   * A token named a kid the current set lacks: refresh now, unless an unknown kid already caused a refresh
-   * within the debounce window (so a flood of made-up kids costs one fetch per window). Completes when that
-   * fetch (or the one in flight) is done; never fails.
+   * A token named a kid the current set lacks: start a background refresh, unless an unknown kid already
+   * caused one within the debounce window (so a flood of made-up kids costs one fetch per window). Must be
+   * called on the owner's event loop.
    */
-  public Future<Void> refreshForUnknownKid() {
-    if (inFlight != null) return inFlight;
+  public void refreshForUnknownKid() {
+    if (inFlight != null) return;
     long now = System.currentTimeMillis();
-    if (now - lastKidRefreshMs < config.jwksRefreshMinSeconds() * 1000L) return Future.succeededFuture();
+    if (now - lastKidRefreshMs < config.jwksRefreshMinSeconds() * 1000L) return;
     lastKidRefreshMs = now;
-    return fetch();
+    fetch();
   }
 
   private Future<Void> fetch() {

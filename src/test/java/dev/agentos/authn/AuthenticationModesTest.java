@@ -197,4 +197,16 @@ class AuthenticationModesTest {
       missing(plainOptions, "Authorization header missing");
     }
   }
+
+  @Test
+  @DisplayName("a configured excluded_route_paths list replaces the defaults (fnmatch, * crosses /)")
+  void customExclusions() throws Exception {
+    try (TestServer s = with(new JsonObject().put("excluded_route_paths", new JsonArray().add("/health").add("/metr*")))) {
+      accepted(s.get("/metrics"));
+      accepted(s.get("/metrics/"));
+      assertThat(s.get("/health").statusCode()).isEqualTo(200);
+      missing(s.get("/info"), "Authorization header missing");
+      missing(s.get("/"), "Authorization header missing");
+    }
+  }
 }

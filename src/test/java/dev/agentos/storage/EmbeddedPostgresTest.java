@@ -1,0 +1,77 @@
+package dev.agentos.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentos.AgentOsServer;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.config.ConfigException;
+import dev.agentos.config.ConfigLoader;
+import dev.agentos.testing.Tokens;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Database resolution")
+class EmbeddedPostgresTest {
+
+  private static AgentOsConfig config(JsonObject postgres) {
+    return ConfigLoader.fromJson(new JsonObject()
+        .put("authorization", new JsonObject().put("algorithms", new JsonArray().add("HS256"))
+            .put("verification_keys", new JsonArray().add(Tokens.SECRET)))
+        .put("http", new JsonObject().put("port", dev.agentos.testing.TestServer.freePort()).put("instances", 1))
+        .put("storage", new JsonObject().put("postgres", postgres)), Map.of());
+  }
+
+  private static Throwable startFailure(AgentOsConfig config) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      AgentOsServer server = AgentOsServer.start(vertx, config).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @DisplayName("no url, no host and no embedded: a config error that names the options")
+  void nothingConfigured() throws Exception {
+    Throwable failure = startFailure(config(new JsonObject()));
+    assertThat(failure).isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("storage.postgres: no PostgreSQL configured");
+  }
+
+  @Test
+  @DisplayName("embedded: true starts an embedded PostgreSQL, or says clearly why it cannot (as root)")
+  void embedded() throws Exception {
+    Throwable failure = startFailure(config(new JsonObject().put("embedded", true)));
+    if ("root".equals(System.getProperty("user.name"))) {
+      assertThat(failure).isInstanceOf(ConfigException.class)
+          .hasMessage("storage.postgres.embedded: embedded PostgreSQL cannot run as root (initdb refuses to); run as an unprivileged user or set storage.postgres.url");
+    } else {
+      assertThat(failure).isNull();
+    }
+  }
+
+  @Test
+  @DisplayName("a url is parsed into host, port, database and user")
+  void url() {
+    PostgresTarget t = PostgresTarget.fromConfig(config(new JsonObject().put("url", "postgresql://app:pw@db.example:6543/agents")).postgres()).orElseThrow();
+    assertThat(t.host()).isEqualTo("db.example");
+    assertThat(t.port()).isEqualTo(6543);
+    assertThat(t.database()).isEqualTo("agents");
+    assertThat(t.user()).isEqualTo("app");
+    assertThat(t.password()).contains("pw");
+    assertThat(t.toString()).doesNotContain("pw");
+    assertThatThrownBy(() -> PostgresTarget.fromConfig(config(new JsonObject().put("url", "postgresql://[bad")).postgres()))
+        .isInstanceOf(ConfigException.class);
+  }
+}
