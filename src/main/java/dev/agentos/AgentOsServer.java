@@ -91,7 +91,8 @@ public final class AgentOsServer {
     return vertx.deployVerticle(() -> new StorageVerticle(config.postgres(), target), new DeploymentOptions())
         .compose(id -> {
           deployments.add(id);
-          return vertx.deployVerticle(() -> new PolicyVerticle(config.authorization()), new DeploymentOptions());
+          return vertx.deployVerticle(() -> new PolicyVerticle(config.authorization(), keys,
+              config.authorization().expectedAudience(config.os().id())), new DeploymentOptions());
         })
         .compose(id -> {
           deployments.add(id);

@@ -270,7 +270,8 @@ public final class ConfigLoader {
         v.containsKey("authorization.scope_mappings")
             ? (Map<String, List<String>>) v.get("authorization.scope_mappings") : Map.of(),
         r.list("authorization.excluded_route_paths"), r.opt("authorization.security_key").filter(s -> !s.isEmpty()),
-        r.integer("authorization.token_cache_size"), r.integer("authorization.policy_timeout_ms"));
+        r.integer("authorization.token_cache_size"), r.integer("authorization.decision_log_allow_percent"),
+        r.integer("authorization.policy_timeout_ms"));
 
     AgentOsConfig.Postgres pg = new AgentOsConfig.Postgres(r.opt("storage.postgres.url"),
         r.opt("storage.postgres.host"), r.integer("storage.postgres.port"), r.opt("storage.postgres.database"),

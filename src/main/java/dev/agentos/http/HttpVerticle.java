@@ -66,6 +66,27 @@ public final class HttpVerticle extends VerticleBase {
       authentication.useJwksSource(jwks);
     }
 
+    Router router = buildRouter(authentication, policy);
+
+    AgentOsConfig.Http http = config.http();
+    HttpServerOptions options = new HttpServerOptions().setHost(http.host()).setPort(http.port())
+        .setMaxHeaderSize(http.maxHeaderBytes()).setMaxInitialLineLength(http.maxInitialLineBytes())
+        .setCompressionSupported(false)
+        // No h2c upgrade: an upgraded request arrives already ended, which the body step cannot read after
+        // the (asynchronous) policy step. HTTP/2 belongs on TLS at the ingress.
+        .setHttp2ClearTextEnabled(false);
+    server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest);
+    // Shutdown begins with a local broadcast, so /ready turns false before the server stops accepting.
+    vertx.eventBus().localConsumer(LifecycleApi.DRAINING, msg -> draining = true);
+    Future<Void> keysLoaded = jwks == null ? Future.succeededFuture() : jwks.start();
+    return keysLoaded.compose(v -> server.listen());
+  }
+
+  /**
+   * The router, handlers in their security order, then the served routes. Package-visible so the fail-closed
+   * test can enumerate exactly the routes this code serves.
+   */
+  Router buildRouter(AuthenticationHandler authentication, PolicyClient policy) {
     Router router = Router.router(vertx);
     router.route().handler(new AccessLog(config.logging().accessLog()));
     router.route().handler(new PathGuard());
@@ -82,19 +103,7 @@ public final class HttpVerticle extends VerticleBase {
 
     router.route().failureHandler(ErrorResponses::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);
-
-    AgentOsConfig.Http http = config.http();
-    HttpServerOptions options = new HttpServerOptions().setHost(http.host()).setPort(http.port())
-        .setMaxHeaderSize(http.maxHeaderBytes()).setMaxInitialLineLength(http.maxInitialLineBytes())
-        .setCompressionSupported(false)
-        // No h2c upgrade: an upgraded request arrives already ended, which the body step cannot read after
-        // the (asynchronous) policy step. HTTP/2 belongs on TLS at the ingress.
-        .setHttp2ClearTextEnabled(false);
-    server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest);
-    // Shutdown begins with a local broadcast, so /ready turns false before the server stops accepting.
-    vertx.eventBus().localConsumer(LifecycleApi.DRAINING, msg -> draining = true);
-    Future<Void> keysLoaded = jwks == null ? Future.succeededFuture() : jwks.start();
-    return keysLoaded.compose(v -> server.listen());
+    return router;
   }
 
   /** Oversized or malformed request heads never reach the router: answer them in agno's shape here. */

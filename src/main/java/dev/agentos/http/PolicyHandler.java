@@ -4,7 +4,10 @@ import dev.agentos.authn.AuthenticationHandler;
 import dev.agentos.authn.Principal;
 import dev.agentos.policy.Decision;
 import dev.agentos.policy.PolicyClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Handler;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 import java.util.Optional;
@@ -23,10 +26,14 @@ public final class PolicyHandler implements Handler<RoutingContext> {
 
   private final PolicyClient policy;
   private final AuthenticationHandler authentication;
+  private final Timer roundTrip;
 
   public PolicyHandler(PolicyClient policy, AuthenticationHandler authentication) {
     this.policy = policy;
     this.authentication = authentication;
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    this.roundTrip = registry == null ? null : Timer.builder("agentos_policy_roundtrip")
+        .description("authorize request over the event bus, as seen by the HTTP verticle").register(registry);
   }
 
   @Override
@@ -41,7 +48,9 @@ public final class PolicyHandler implements Handler<RoutingContext> {
       }
       return;
     }
+    long start = System.nanoTime();
     policy.authorize(principal.get(), ctx.request().method().name(), path).onComplete(ar -> {
+      if (roundTrip != null) roundTrip.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (ar.failed()) {
         log.warn("policy decision unavailable for {} {}: {}", ctx.request().method(), path, ar.cause().getMessage());
         ctx.fail(new DetailedFailure(503, "Authorization service unavailable"));

@@ -8,8 +8,9 @@ package dev.agentos.policy;
  * <pre>
  * authorize {principal, method, path}
  *   → {allowed, required[], accessible_ids[]|null, scoped_user_id|null, admin, decision_id, reasons[], detail}
- * check     {principal, action: "agents:run", resource_id?}
- *   → {allowed, decision_id, reasons[]}
+ * check     {principal | token, action: "agents:run", resource_id?}
+ *   → {allowed, decision_id, reasons[]}       (a token is verified exactly as on the HTTP path; one that
+ *                                              fails verification, or an unknown action, is a deny)
  * ping      {} → {ok: true}
  * </pre>
  * {@code principal} is {@link dev.agentos.authn.Principal#toJson()}.

@@ -31,6 +31,12 @@ public final class PolicyClient {
     return send(PolicyApi.CHECK, body).map(reply -> Boolean.TRUE.equals(reply.getBoolean("allowed")));
   }
 
+  /** As {@link #check(Principal, String, String)}, for a caller holding only a bearer token (verified by the policy verticle). */
+  public Future<Boolean> checkToken(String bearerToken, String action, String resourceId) {
+    JsonObject body = new JsonObject().put("token", bearerToken).put("action", action).put("resource_id", resourceId);
+    return send(PolicyApi.CHECK, body).map(reply -> Boolean.TRUE.equals(reply.getBoolean("allowed")));
+  }
+
   public Future<Void> ping() {
     return send(PolicyApi.PING, new JsonObject()).mapEmpty();
   }

@@ -18,6 +18,17 @@ import java.util.regex.Pattern;
 public final class PolicyEngine {
   private static final Pattern RESOURCE_CONTEXT = Pattern.compile("^/(?:a2a/)?(agents|teams|workflows)(?:/([^/]+))?(?:/.*)?$");
   private static final Set<String> FAMILIES = Set.of("agents", "teams", "workflows");
+  /**
+   * agno's route-level {@code require_resource_access} (reference §4.2), checked after the map: reading runs
+   * needs run access too, and resume/fork (unmapped in the map) need run access.
+   */
+  private static final List<RouteCheck> ROUTE_CHECKS = List.of(
+      new RouteCheck("GET", Pattern.compile("^/(agents|teams|workflows)/([^/]+)$"), "read"),
+      new RouteCheck("GET", Pattern.compile("^/(agents|teams|workflows)/([^/]+)/runs(?:/.*)?$"), "run"),
+      new RouteCheck("POST", Pattern.compile("^/(agents|teams|workflows)/([^/]+)/runs(?:/[^/]+/(?:cancel|continue|resume))?$"), "run"),
+      new RouteCheck("POST", Pattern.compile("^/(agents|teams)/([^/]+)/sessions/[^/]+/fork$"), "run"));
+
+  private record RouteCheck(String method, Pattern path, String action) {}
 
   private final AgentOsConfig.Authorization config;
   private final RouteScopeMap routes;
@@ -52,19 +63,24 @@ public final class PolicyEngine {
     if (!enforced) {
       return allow(required, Optional.empty(), scopedUser, admin, id, List.of("authorization disabled: authentication only"));
     }
-    if (entry.isEmpty()) {
-      return allow(required, Optional.empty(), scopedUser, admin, id, List.of("route not in the scope map: any authenticated caller"));
-    }
-    if (required.isEmpty()) {
-      return allow(required, Optional.empty(), scopedUser, admin, id, List.of("route mapped to []: any authenticated caller"));
-    }
-    if (admin) {
-      return allow(required, Optional.empty(), scopedUser, true, id, List.of("granted by admin scope " + config.adminScope()));
-    }
-
     Matcher ctx = RESOURCE_CONTEXT.matcher(path);
     String family = ctx.matches() ? ctx.group(1) : null;
     String resourceId = ctx.matches() ? ctx.group(2) : null;
+    // On a family's collection (GET /agents) every allow says which ids the caller may see ("*" = all).
+    boolean listing = lookupMethod.equals("GET") && family != null && resourceId == null && !path.startsWith("/a2a/");
+    if (admin) {
+      return allow(required, listing ? Optional.of(Set.of("*")) : Optional.empty(), scopedUser, true, id,
+          List.of("granted by admin scope " + config.adminScope()));
+    }
+    if (entry.isEmpty()) {
+      return routeLevel(lookupMethod, path, userScopes, required, scopedUser, id,
+          List.of("route not in the scope map: any authenticated caller"));
+    }
+    if (required.isEmpty()) {
+      return routeLevel(lookupMethod, path, userScopes, required, scopedUser, id,
+          List.of("route mapped to []: any authenticated caller"));
+    }
+
     List<String> reasons = new ArrayList<>();
     boolean allOk = true;
     for (String req : required) {
@@ -86,11 +102,14 @@ public final class PolicyEngine {
         allOk = false;
       }
     }
-    if (allOk) return allow(required, Optional.empty(), scopedUser, false, id, reasons);
+    Scope first = Scope.parse(required.get(0), config.adminScope());
+    if (allOk && listing && first.resource().equals(family)) {
+      return allow(required, Optional.of(accessibleIds(userScopes, family, first.action())), scopedUser, false, id, reasons);
+    }
+    if (allOk) return routeLevel(lookupMethod, path, userScopes, required, scopedUser, id, reasons);
 
     // Listing fallback: GET on a family's collection lists what the caller can see (403 when nothing).
-    if (lookupMethod.equals("GET") && family != null && resourceId == null) {
-      Scope first = Scope.parse(required.get(0), config.adminScope());
+    if (listing) {
       if (first.resource().equals(family)) {
         Set<String> ids = accessibleIds(userScopes, family, first.action());
         if (!ids.isEmpty()) {
@@ -101,6 +120,27 @@ public final class PolicyEngine {
     }
     return new Decision(false, required, Optional.empty(), scopedUser, false, id, reasons,
         "Insufficient permissions. Required scope(s): " + String.join(", ", required));
+  }
+
+  private Decision routeLevel(String method, String path, List<Scope> userScopes, List<String> required,
+                              Optional<String> scopedUser, String id, List<String> reasons) {
+    for (RouteCheck check : ROUTE_CHECKS) {
+      if (!check.method.equals(method)) continue;
+      Matcher m = check.path.matcher(path);
+      if (!m.matches()) continue;
+      String family = m.group(1);
+      String resourceId = m.group(2);
+      Set<String> ids = accessibleIds(userScopes, family, check.action);
+      List<String> all = new ArrayList<>(reasons);
+      if (ids.contains("*") || ids.contains(resourceId)) {
+        all.add(check.action + " access to " + family + ":" + resourceId);
+        return allow(required, Optional.empty(), scopedUser, false, id, all);
+      }
+      all.add("missing " + check.action + " access to " + family + ":" + resourceId);
+      return new Decision(false, required, Optional.empty(), scopedUser, false, id, all,
+          "Access denied to " + check.action + " this " + family.substring(0, family.length() - 1));
+    }
+    return allow(required, Optional.empty(), scopedUser, false, id, reasons);
   }
 
   /** {@code check}: may the principal perform {@code action} (e.g. agents:run) on {@code resourceId}? */

@@ -1,5 +1,10 @@
 package dev.agentos.policy;
 
+import dev.agentos.authn.AuthenticationException;
+import dev.agentos.authn.ClaimMapper;
+import dev.agentos.authn.JwksUrlSource;
+import dev.agentos.authn.JwtVerifier;
+import dev.agentos.authn.KeySet;
 import dev.agentos.authn.Principal;
 import dev.agentos.config.AgentOsConfig;
 import io.micrometer.core.instrument.Counter;
@@ -23,19 +28,37 @@ public final class PolicyVerticle extends VerticleBase {
   private static final Logger decisionLog = LoggerFactory.getLogger("agentos.decisions");
 
   private final AgentOsConfig.Authorization config;
+  private final KeySet keys;
+  private final java.util.List<String> expectedAudience;
   private PolicyEngine engine;
+  private JwtVerifier verifier;
+  private ClaimMapper claims;
+  private JwksUrlSource jwks;
   private MessageConsumer<JsonObject> consumer;
   private Counter allowed;
   private Counter denied;
   private Timer evaluation;
 
-  public PolicyVerticle(AgentOsConfig.Authorization config) {
+  /**
+   * @param keys             the verification keys, for {@code check} requests that carry a bearer token
+   * @param expectedAudience audiences a token must name when audience verification is on
+   */
+  public PolicyVerticle(AgentOsConfig.Authorization config, KeySet keys, java.util.List<String> expectedAudience) {
     this.config = config;
+    this.keys = keys;
+    this.expectedAudience = java.util.List.copyOf(expectedAudience);
   }
 
   @Override
   public Future<?> start() {
     engine = new PolicyEngine(config);
+    verifier = new JwtVerifier(config, expectedAudience, keys);
+    claims = new ClaimMapper(config);
+    Future<Void> keysLoaded = Future.succeededFuture();
+    if (config.jwksUrl().isPresent() && config.validate()) {
+      jwks = new JwksUrlSource(vertx, config, fetched -> verifier.updateKeys(verifier.keys().withJwks(fetched)));
+      keysLoaded = jwks.start();
+    }
     MeterRegistry registry = BackendRegistries.getDefaultNow();
     if (registry != null) {
       allowed = Counter.builder("agentos_policy_decisions").tag("result", "allow").register(registry);
@@ -43,7 +66,14 @@ public final class PolicyVerticle extends VerticleBase {
       evaluation = Timer.builder("agentos_policy_evaluation").register(registry);
     }
     consumer = vertx.eventBus().consumer(PolicyApi.ADDRESS, this::handle);
-    return consumer.completion();
+    Future<Void> ready = keysLoaded;
+    return consumer.completion().compose(v -> ready);
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (jwks != null) jwks.close();
+    return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 
   private void handle(Message<JsonObject> msg) {
@@ -60,18 +90,34 @@ public final class PolicyVerticle extends VerticleBase {
           Decision d = engine.authorize(principal, method, path);
           long nanos = System.nanoTime() - start;
           record(d, nanos);
-          if (!d.allowed()) logDenial(d, principal, method, path, nanos);
+          if (!d.allowed() || sampledAllow()) logDecision(d, principal, method, path, nanos);
           msg.reply(d.toJson());
         }
         case PolicyApi.CHECK -> {
-          Principal principal = Principal.fromJson(body.getJsonObject("principal"));
-          Decision d = engine.check(principal, requireString(body, "action"), body.getString("resource_id"));
-          record(d, 0);
-          msg.reply(new JsonObject().put("allowed", d.allowed()).put("decision_id", d.decisionId())
-              .put("reasons", new JsonArray(d.reasons())));
+          String wanted = requireString(body, "action");
+          Object resource = body.getValue("resource_id");
+          if (resource != null && !(resource instanceof String)) throw new IllegalArgumentException("resource_id");
+          Future<Principal> who = body.containsKey("token")
+              ? principalFromToken(requireString(body, "token"))
+              : Future.succeededFuture(Principal.fromJson(body.getJsonObject("principal")));
+          who.onComplete(ar -> {
+            if (ar.failed()) {
+              String why = ar.cause() instanceof AuthenticationException a ? a.detail() : "token not accepted";
+              msg.reply(new JsonObject().put("allowed", false).put("decision_id", "")
+                  .put("reasons", new JsonArray().add("token not accepted: " + why)));
+              return;
+            }
+            Decision d = engine.check(ar.result(), wanted, (String) resource);
+            record(d, 0);
+            msg.reply(new JsonObject().put("allowed", d.allowed()).put("decision_id", d.decisionId())
+                .put("reasons", new JsonArray(d.reasons())));
+          });
         }
         default -> msg.fail(PolicyApi.UNKNOWN_ACTION, "unknown policy action");
       }
+    } catch (AuthenticationException e) {
+      msg.reply(new JsonObject().put("allowed", false).put("decision_id", "")
+          .put("reasons", new JsonArray().add("token not accepted: " + e.detail())));
     } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
       msg.fail(PolicyApi.BAD_REQUEST, "malformed policy request");
     }
@@ -83,13 +129,40 @@ public final class PolicyVerticle extends VerticleBase {
     if (nanos > 0) evaluation.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
-  private void logDenial(Decision d, Principal p, String method, String path, long nanos) {
+  private boolean sampledAllow() {
+    int percent = config.decisionLogAllowPercent();
+    return percent > 0 && (percent >= 100 || java.util.concurrent.ThreadLocalRandom.current().nextInt(100) < percent);
+  }
+
+  /** One JSON line per decision on the {@code agentos.decisions} logger; tokens are never part of a decision. */
+  private void logDecision(Decision d, Principal p, String method, String path, long nanos) {
     if (!decisionLog.isInfoEnabled()) return;
     JsonObject line = new JsonObject().put("decision_id", d.decisionId()).put("sub", p.userId().orElse(null))
         .put("method", method).put("path", path).put("required", new JsonArray(d.required()))
-        .put("granted_by", null).put("result", "deny").put("reasons", new JsonArray(d.reasons()))
-        .put("latency_us", nanos / 1000);
+        .put("granted_by", d.allowed() ? grantedBy(d) : null).put("result", d.allowed() ? "allow" : "deny")
+        .put("reasons", new JsonArray(d.reasons())).put("latency_us", nanos / 1000);
     decisionLog.info(line.encode());
+  }
+
+  private static String grantedBy(Decision d) {
+    for (String reason : d.reasons()) {
+      int at = reason.indexOf(" granted by ");
+      if (at >= 0) return reason.substring(at + " granted by ".length());
+      if (reason.startsWith("granted by ")) return reason.substring("granted by ".length());
+    }
+    return d.reasons().isEmpty() ? null : d.reasons().get(0);
+  }
+
+  /** Verifies a bearer token exactly as the HTTP path does (off the event loop), for {@code check}. */
+  private Future<Principal> principalFromToken(String token) {
+    if (!config.validate()) {
+      return Future.succeededFuture(claims.toPrincipal(JwtVerifier.decodeUnverified(token), Principal.Kind.UNVERIFIED));
+    }
+    if (jwks != null && JwtVerifier.decode(token).header().getValue("kid") instanceof String kid && !verifier.keys().knowsKid(kid)) {
+      jwks.refreshForUnknownKid();
+    }
+    return vertx.executeBlocking(() -> claims.toPrincipal(verifier.verify(token, System.currentTimeMillis() / 1000),
+        Principal.Kind.JWT), false);
   }
 
   private static String requireString(JsonObject body, String field) {
