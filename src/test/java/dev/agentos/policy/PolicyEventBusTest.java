@@ -1,0 +1,114 @@
+package dev.agentos.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentos.authn.Principal;
+import dev.agentos.testing.TestDatabase;
+import dev.agentos.testing.TestServer;
+import dev.agentos.testing.Tokens;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("The policy verticle on the event bus")
+class PolicyEventBusTest {
+  private TestDatabase db;
+  private TestServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    db = TestDatabase.create();
+    server = TestServer.start(db, new JsonObject());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.close();
+    db.close();
+  }
+
+  /** Another verticle (as any verticle in the cluster would) asking through PolicyClient. */
+  static final class AskingVerticle extends VerticleBase {
+    Decision listing;
+    Decision denied;
+    boolean runA1;
+    boolean runA2;
+    boolean tokenRun;
+    boolean forgedTokenRun;
+
+    @Override
+    public Future<?> start() {
+      PolicyClient policy = new PolicyClient(vertx, 2_000);
+      Principal alice = new Principal(Principal.Kind.JWT, Optional.of("alice"), List.of("agents:a1:read", "agents:a1:run"),
+          List.of(), Optional.empty(), new JsonObject(), 0);
+      String token = Tokens.hs256("bob", "agents:a2:run");
+      String forged = token.substring(0, token.length() - 3) + "AAA";
+      return policy.authorize(alice, "GET", "/agents").onSuccess(d -> listing = d)
+          .compose(v -> policy.authorize(alice, "DELETE", "/agents/a1")).onSuccess(d -> denied = d)
+          .compose(v -> policy.check(alice, "agents:run", "a1")).onSuccess(b -> runA1 = b)
+          .compose(v -> policy.check(alice, "agents:run", "a2")).onSuccess(b -> runA2 = b)
+          .compose(v -> policy.checkToken(token, "agents:run", "a2")).onSuccess(b -> tokenRun = b)
+          .compose(v -> policy.checkToken(forged, "agents:run", "a2")).onSuccess(b -> forgedTokenRun = b);
+    }
+  }
+
+  @Test
+  @DisplayName("a verticle asks authorize and check through PolicyClient and gets decisions with reasons")
+  void policyClient() throws Exception {
+    AskingVerticle asking = new AskingVerticle();
+    server.vertx().deployVerticle(asking).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(asking.listing.allowed()).isTrue();
+    assertThat(asking.listing.accessibleIds()).contains(java.util.Set.of("a1"));
+    assertThat(asking.denied.allowed()).isFalse();
+    assertThat(asking.denied.detail()).isEqualTo("Insufficient permissions. Required scope(s): agents:delete");
+    assertThat(asking.denied.reasons()).contains("missing agents:a1:delete");
+    assertThat(asking.runA1).isTrue();
+    assertThat(asking.runA2).isFalse();
+    assertThat(asking.tokenRun).isTrue();
+    assertThat(asking.forgedTokenRun).isFalse();
+  }
+
+  @Test
+  @DisplayName("malformed requests and unknown actions fail with their codes, never an allow")
+  void malformed() throws Exception {
+    var bus = server.vertx().eventBus();
+    Throwable noPrincipal = bus.request(PolicyApi.ADDRESS, new JsonObject().put("method", "GET").put("path", "/agents"),
+        new DeliveryOptions().addHeader(PolicyApi.ACTION_HEADER, PolicyApi.AUTHORIZE))
+        .toCompletionStage().toCompletableFuture().handle((ok, err) -> err).get(10, TimeUnit.SECONDS);
+    assertThat(noPrincipal).isInstanceOf(ReplyException.class);
+    assertThat(((ReplyException) noPrincipal).failureCode()).isEqualTo(PolicyApi.BAD_REQUEST);
+    Throwable unknown = bus.request(PolicyApi.ADDRESS, new JsonObject(),
+        new DeliveryOptions().addHeader(PolicyApi.ACTION_HEADER, "grant-everything"))
+        .toCompletionStage().toCompletableFuture().handle((ok, err) -> err).get(10, TimeUnit.SECONDS);
+    assertThat(((ReplyException) unknown).failureCode()).isEqualTo(PolicyApi.UNKNOWN_ACTION);
+  }
+
+  @Test
+  @DisplayName("with the policy verticle undeployed, protected routes answer 503 (never 200), excluded ones still work")
+  void undeployedPolicyFailsClosed() throws Exception {
+    VertxInternal vertx = (VertxInternal) server.vertx();
+    String admin = Tokens.admin();
+    assertThat(server.get("/metrics", admin).statusCode()).isEqualTo(200);
+    for (String id : vertx.deploymentIDs()) {
+      var deployment = vertx.deploymentManager().deployment(id);
+      if (deployment != null && deployment.deployment().identifier().contains("PolicyVerticle")) {
+        vertx.undeploy(id).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+    }
+    var r = server.get("/metrics", admin);
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.bodyAsJsonObject().getString("detail")).isEqualTo("Authorization service unavailable");
+    assertThat(server.get("/health").statusCode()).isEqualTo(200);
+    assertThat(server.get("/ready").statusCode()).isEqualTo(503);
+  }
+}
