@@ -66,6 +66,18 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /** Starts from a YAML file exactly as {@code java -jar} does (vertx-config YAML store + environment). */
+  public static TestServer startFromFile(String yamlPath, Map<String, String> env) throws Exception {
+    Vertx loader = Vertx.vertx();
+    JsonObject file;
+    try {
+      file = ConfigLoader.readYaml(loader, yamlPath).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } finally {
+      loader.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    return start(file, env);
+  }
+
   public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);
