@@ -45,7 +45,7 @@ public final class ConfigLoader {
     return retriever.getConfig()
         .recover(err -> Future.failedFuture(new ConfigException(CONFIG_PATH_ENV,
             "config file '" + path + "' is not valid YAML: " + firstLine(err))))
-        .andThen(ar -> retriever.close());
+        .eventually(retriever::close);
   }
 
   /** Validates a parsed file plus environment overrides into the immutable config. */

@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ public final class StorageVerticle extends VerticleBase {
   private volatile boolean migrated;
   private volatile String schemaVersion = "";
   private long retryTimer = -1;
+  private Future<?> migrating = Future.succeededFuture();
   private boolean stopping;
   private MessageConsumer<JsonObject> consumer;
 
@@ -50,7 +52,9 @@ public final class StorageVerticle extends VerticleBase {
   }
 
   private void migrate(long nextBackoffMs) {
-    vertx.executeBlocking(() -> Migrations.migrate(target), false).onComplete(ar -> {
+    Future<Migrations.Outcome> attempt = vertx.executeBlocking(() -> Migrations.migrate(target), false);
+    migrating = attempt;
+    attempt.onComplete(ar -> {
       if (stopping) return;
       if (ar.succeeded()) {
         schemaVersion = ar.result().schemaVersion();
@@ -89,7 +93,11 @@ public final class StorageVerticle extends VerticleBase {
     stopping = true;
     if (retryTimer >= 0) vertx.cancelTimer(retryTimer);
     Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
-    return unregister.eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
+    // A migration in flight holds a JDBC connection on a worker thread: let it finish (bounded) first.
+    Future<?> migrationDone = migrating.recover(e -> Future.succeededFuture()).timeout(30, TimeUnit.SECONDS)
+        .recover(e -> Future.succeededFuture());
+    return unregister.eventually(() -> migrationDone)
+        .eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
   }
 
   static String rootMessage(Throwable t) {
