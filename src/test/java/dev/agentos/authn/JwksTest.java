@@ -172,17 +172,19 @@ class JwksTest {
     void unknownKidDebounced() throws Exception {
       document.set(new JsonObject().put("keys", new JsonArray().add(jwk(A, "RS256", "a"))));
       try (TestServer s = service(30, 3600)) {
-        assertThat(fetches.get()).isEqualTo(1);
+        // one fetch at start by the HTTP verticle and one by the policy verticle (which verifies tokens for check)
+        int atStart = fetches.get();
+        assertThat(atStart).isEqualTo(2);
         document.set(new JsonObject().put("keys", new JsonArray().add(jwk(A, "RS256", "a")).add(jwk(B, "RS256", "b"))));
         // The request that names the new kid is judged on the current set (no fetch on the request path)...
         rejected(s.get("/metrics", token(B, "RS256", "b")), "Invalid token: No verification keys configured");
         // ...and starts one background refresh, after which the new key verifies.
         awaitStatus(s, token(B, "RS256", "b"), 200);
-        assertThat(fetches.get()).isEqualTo(2);
+        assertThat(fetches.get()).isEqualTo(atStart + 1);
         for (int i = 0; i < 5; i++) {
           rejected(s.get("/metrics", token(C, "ES256", "made-up-" + i)), "Invalid token: No verification keys configured");
         }
-        assertThat(fetches.get()).isEqualTo(2);
+        assertThat(fetches.get()).isEqualTo(atStart + 1);
       }
     }
 
