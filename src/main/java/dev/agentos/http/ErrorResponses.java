@@ -38,6 +38,11 @@ public final class ErrorResponses {
       send(ctx.response(), status, payload != null ? payload : defaultDetail(status));
       return;
     }
+    if (failure instanceof ValidationFailure invalid) {
+      ctx.response().setStatusCode(422).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(new JsonObject().put("detail", invalid.errors()).encode());
+      return;
+    }
     if (failure instanceof DetailedFailure detailed) {
       detailed.headers().forEach(ctx.response()::putHeader);
       send(ctx.response(), detailed.status(), detailed.detail());

@@ -100,6 +100,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/info").handler(this::info);
     router.get("/ready").handler(ctx -> ready(ctx, policy));
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    new DataRoutes(vertx, config.authorization()).mount(router);
 
     router.route().failureHandler(ErrorResponses::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);

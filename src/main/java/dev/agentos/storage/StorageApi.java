@@ -5,9 +5,10 @@ package dev.agentos.storage;
  * header and a JSON body; replies are JSON. Failures are {@link io.vertx.core.eventbus.ReplyException}s whose
  * failure code is one of the constants below.
  *
- * <pre>
- * ping  {}  →  {"ok": true, "schema_version": "1"}     readiness: migrated and the database answers
- * </pre>
+ * <p>Every action on user data names its {@link Owner} in the {@code owner} field: a user id, or
+ * {@code null} for "every owner", which callers may send only for a principal the policy decided is
+ * unscoped. A request without the field is refused ({@link #BAD_REQUEST}). Replies and failures are listed in
+ * docs/architecture.md.
  */
 public final class StorageApi {
   private StorageApi() {}
@@ -17,6 +18,37 @@ public final class StorageApi {
 
   public static final String PING = "ping";
 
+  public static final String SESSIONS_LIST = "sessions.list";
+  public static final String SESSIONS_GET = "sessions.get";
+  public static final String SESSIONS_CREATE = "sessions.create";
+  public static final String SESSIONS_UPDATE = "sessions.update";
+  public static final String SESSIONS_DELETE = "sessions.delete";
+  public static final String SESSION_RUNS = "sessions.runs";
+  public static final String SESSION_RUN = "sessions.run";
+  public static final String RUNS_RECORD = "runs.record";
+
+  public static final String MEMORIES_LIST = "memories.list";
+  public static final String MEMORIES_GET = "memories.get";
+  public static final String MEMORIES_CREATE = "memories.create";
+  public static final String MEMORIES_UPDATE = "memories.update";
+  public static final String MEMORIES_DELETE = "memories.delete";
+  public static final String MEMORY_TOPICS = "memories.topics";
+  public static final String MEMORY_STATS = "memories.stats";
+
+  public static final String TRACES_LIST = "traces.list";
+  public static final String TRACES_GET = "traces.get";
+  public static final String TRACES_SESSION_STATS = "traces.session_stats";
+  public static final String TRACES_SEARCH = "traces.search";
+  public static final String TRACES_RECORD = "traces.record";
+
+  /** The request is malformed (missing owner, wrong types). */
+  public static final int BAD_REQUEST = 400;
+  /** No such row for this owner (existence is never revealed across owners). */
+  public static final int NOT_FOUND = 404;
+  /** The id is taken (by anyone; the owner is not revealed). */
+  public static final int CONFLICT = 409;
+  /** A well-formed request with an unacceptable value (e.g. a trace filter naming an unknown field). */
+  public static final int INVALID = 422;
   /** The database is unreachable, or the schema is not migrated yet. */
   public static final int UNAVAILABLE = 503;
   /** The action is not one this address knows. */

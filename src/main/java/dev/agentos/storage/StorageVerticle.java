@@ -1,7 +1,10 @@
 package dev.agentos.storage;
 
 import dev.agentos.config.AgentOsConfig;
+import dev.agentos.storage.impl.MemoryStore;
 import dev.agentos.storage.impl.Migrations;
+import dev.agentos.storage.impl.SessionStore;
+import dev.agentos.storage.impl.TraceStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -32,6 +35,9 @@ public final class StorageVerticle extends VerticleBase {
   private Future<?> migrating = Future.succeededFuture();
   private boolean stopping;
   private MessageConsumer<JsonObject> consumer;
+  private SessionStore sessions;
+  private MemoryStore memories;
+  private TraceStore traces;
 
   public StorageVerticle(AgentOsConfig.Postgres pgConfig, PostgresTarget target) {
     this.pgConfig = pgConfig;
@@ -46,6 +52,9 @@ public final class StorageVerticle extends VerticleBase {
         .connectingTo(target.connectOptions())
         .using(vertx)
         .build();
+    sessions = new SessionStore(pool);
+    memories = new MemoryStore(pool);
+    traces = new TraceStore(pool);
     consumer = vertx.eventBus().consumer(StorageApi.ADDRESS, this::handle);
     migrate(1_000);
     return consumer.completion();
@@ -71,6 +80,28 @@ public final class StorageVerticle extends VerticleBase {
 
   private void handle(Message<JsonObject> msg) {
     String action = msg.headers().get(StorageApi.ACTION_HEADER);
+    if (action != null && !StorageApi.PING.equals(action)) {
+      Future<?> result;
+      try {
+        if (!migrated) throw new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable");
+        result = dispatch(action, msg.body() == null ? new JsonObject() : msg.body());
+      } catch (StorageFailure f) {
+        result = Future.failedFuture(f);
+      } catch (ClassCastException | IllegalArgumentException | java.time.DateTimeException e) {
+        result = Future.failedFuture(new StorageFailure(StorageApi.BAD_REQUEST, "malformed storage request"));
+      }
+      result.onComplete(ar -> {
+        if (ar.succeeded()) {
+          msg.reply(ar.result());
+        } else if (ar.cause() instanceof StorageFailure f) {
+          msg.fail(f.code(), f.getMessage());
+        } else {
+          log.warn("storage action {} failed: {}", action, rootMessage(ar.cause()));
+          msg.fail(StorageApi.UNAVAILABLE, "Database unavailable");
+        }
+      });
+      return;
+    }
     if (StorageApi.PING.equals(action)) {
       if (!migrated) {
         msg.fail(StorageApi.UNAVAILABLE, "database schema not migrated yet");
@@ -86,6 +117,75 @@ public final class StorageVerticle extends VerticleBase {
       return;
     }
     msg.fail(StorageApi.UNKNOWN_ACTION, "unknown storage action");
+  }
+
+
+  private Future<?> dispatch(String action, JsonObject b) {
+    Owner owner = Owner.fromMessage(b);
+    return switch (action) {
+      case StorageApi.SESSIONS_LIST -> sessions.list(owner, b.getString("type"), b.getString("component_id"),
+          b.getString("session_name"), b.getInteger("page", 1), b.getInteger("limit", 20),
+          b.getString("sort_by", "created_at"), "asc".equals(b.getString("sort_order")));
+      case StorageApi.SESSIONS_GET -> sessions.get(owner, required(b, "session_id"), b.getString("type"));
+      case StorageApi.SESSIONS_CREATE -> sessions.create(owner, required(b, "session_id"), required(b, "session_type"),
+          b.getString("component_id"), b.getString("session_name"), b.getJsonObject("session_state"), b.getJsonObject("metadata"));
+      case StorageApi.SESSIONS_UPDATE -> sessions.update(owner, required(b, "session_id"), b.getString("type"),
+          b.getString("session_name"), b.getJsonObject("session_state"), b.getJsonObject("metadata"), b.getJsonObject("summary"));
+      case StorageApi.SESSIONS_DELETE -> sessions.delete(owner, strings(b, "session_ids"),
+          b.containsKey("session_types") ? strings(b, "session_types") : null);
+      case StorageApi.SESSION_RUNS -> sessions.runs(owner, required(b, "session_id"), time(b, "created_after"),
+          time(b, "created_before")).map(runs -> new JsonObject().put("runs", runs));
+      case StorageApi.SESSION_RUN -> sessions.run(owner, required(b, "session_id"), required(b, "run_id"));
+      case StorageApi.RUNS_RECORD -> sessions.recordRun(owner, required(b, "session_id"), required(b, "session_type"),
+          required(b, "component_id"), b.getJsonObject("run"));
+      case StorageApi.MEMORIES_LIST -> memories.list(owner, b.getString("agent_id"), b.getString("team_id"),
+          b.containsKey("topics") ? strings(b, "topics") : null, b.getString("search_content"), b.getInteger("page", 1),
+          b.getInteger("limit", 20), b.getString("sort_by", "updated_at"), "asc".equals(b.getString("sort_order")));
+      case StorageApi.MEMORIES_GET -> memories.get(owner, required(b, "memory_id"));
+      case StorageApi.MEMORIES_CREATE -> memories.create(owner, required(b, "memory"),
+          b.containsKey("topics") ? strings(b, "topics") : null, b.getString("agent_id"), b.getString("team_id"));
+      case StorageApi.MEMORIES_UPDATE -> memories.update(owner, required(b, "memory_id"), required(b, "memory"),
+          b.containsKey("topics") ? strings(b, "topics") : null);
+      case StorageApi.MEMORIES_DELETE -> memories.delete(owner, strings(b, "memory_ids"));
+      case StorageApi.MEMORY_TOPICS -> memories.topics(owner).map(t -> new JsonObject().put("topics", t));
+      case StorageApi.MEMORY_STATS -> memories.stats(owner, b.getInteger("page", 1), b.getInteger("limit", 20));
+      case StorageApi.TRACES_LIST -> traces.list(owner, traceFilters(b), b.getInteger("page", 1), b.getInteger("limit", 20));
+      case StorageApi.TRACES_SESSION_STATS -> traces.sessionStats(owner, traceFilters(b), b.getInteger("page", 1),
+          b.getInteger("limit", 20));
+      case StorageApi.TRACES_SEARCH -> traces.search(owner, b.getValue("filter"), b.getString("group_by", "run"),
+          b.getInteger("page", 1), b.getInteger("limit", 20));
+      case StorageApi.TRACES_GET -> traces.get(owner, required(b, "trace_id"), b.getString("span_id"));
+      case StorageApi.TRACES_RECORD -> traces.record(owner, b.getJsonObject("trace"), b.getJsonArray("spans", new io.vertx.core.json.JsonArray()));
+      default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
+    };
+  }
+
+  private static dev.agentos.storage.impl.TraceStore.Filters traceFilters(JsonObject b) {
+    return new dev.agentos.storage.impl.TraceStore.Filters(b.getString("run_id"), b.getString("session_id"),
+        b.getString("component_type"), b.getString("component_id"), b.getString("status"), time(b, "start_time"),
+        time(b, "end_time"));
+  }
+
+  private static String required(JsonObject b, String field) {
+    Object v = b.getValue(field);
+    if (!(v instanceof String s) || s.isEmpty()) throw new StorageFailure(StorageApi.BAD_REQUEST, field + " is required");
+    return s;
+  }
+
+  private static java.util.List<String> strings(JsonObject b, String field) {
+    Object v = b.getValue(field);
+    if (!(v instanceof io.vertx.core.json.JsonArray arr)) throw new StorageFailure(StorageApi.BAD_REQUEST, field + " must be a list");
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (Object o : arr) {
+      if (!(o instanceof String s)) throw new StorageFailure(StorageApi.BAD_REQUEST, field + " must hold strings");
+      out.add(s);
+    }
+    return out;
+  }
+
+  private static java.time.OffsetDateTime time(JsonObject b, String field) {
+    String v = b.getString(field);
+    return v == null ? null : java.time.OffsetDateTime.parse(v);
   }
 
   @Override

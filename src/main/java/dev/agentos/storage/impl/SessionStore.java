@@ -1,0 +1,172 @@
+package dev.agentos.storage.impl;
+
+import dev.agentos.storage.Owner;
+import dev.agentos.storage.StorageApi;
+import dev.agentos.storage.StorageFailure;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Locale;
+
+/** Sessions and their runs. Every method takes the {@link Owner} first; see {@link Sql}. */
+public final class SessionStore {
+  private final Pool pool;
+
+  public SessionStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Future<JsonObject> list(Owner owner, String type, String componentId, String name, int page, int limit,
+                                 String sortBy, boolean ascending) {
+    long started = System.nanoTime();
+    String sql = Sql.listSessions(Sql.SESSION_SORT.get(sortBy), ascending);
+    return pool.preparedQuery(sql).execute(Tuple.of(owner.sqlValue(), type, componentId, Rows.likeLiteral(name), limit,
+        (long) (page - 1) * limit)).map(rows -> {
+          JsonArray data = new JsonArray();
+          for (Row r : rows) data.add(summary(r));
+          return Rows.page(data, Rows.total(rows), page, limit, started);
+        });
+  }
+
+  public Future<JsonObject> get(Owner owner, String sessionId, String type) {
+    return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type)).compose(rows -> {
+      if (rows.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, notFound(sessionId, type)));
+      Row session = rows.iterator().next();
+      return pool.preparedQuery(Sql.LIST_SESSION_RUNS).execute(Tuple.of(owner.sqlValue(), sessionId, null, null))
+          .map(runs -> detail(session, runs));
+    });
+  }
+
+  public Future<JsonObject> create(Owner owner, String sessionId, String type, String componentId, String name,
+                                   JsonObject state, JsonObject metadata) {
+    Tuple args = Tuple.of(owner.sqlValue(), sessionId, type, componentId, name);
+    args.addValue(state == null ? new JsonObject() : state).addValue(metadata == null ? new JsonObject() : metadata);
+    return pool.preparedQuery(Sql.CREATE_SESSION).execute(args).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.failedFuture(new StorageFailure(StorageApi.CONFLICT,
+            "Session with id '" + sessionId + "' already exists. Use PATCH /sessions/" + sessionId + " to update it."));
+      }
+      return Future.succeededFuture(detail(rows.iterator().next(), null));
+    });
+  }
+
+  public Future<JsonObject> update(Owner owner, String sessionId, String type, String name, JsonObject state,
+                                   JsonObject metadata, Object summary) {
+    Tuple args = Tuple.of(owner.sqlValue(), sessionId, name);
+    args.addValue(state).addValue(metadata).addValue(summary).addValue(type);
+    return pool.preparedQuery(Sql.UPDATE_SESSION).execute(args).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with id '" + sessionId + "' not found"));
+      }
+      return get(owner, sessionId, type);
+    });
+  }
+
+  /** Deletes what the owner owns among the ids; others' ids are silently untouched (agno: 204 no-op). */
+  public Future<JsonObject> delete(Owner owner, List<String> ids, List<String> types) {
+    Tuple args = Tuple.of(owner.sqlValue());
+    args.addArrayOfString(ids.toArray(new String[0]));
+    args.addArrayOfString(types == null ? null : types.toArray(new String[0]));
+    return pool.preparedQuery(Sql.DELETE_SESSIONS).execute(args).map(rows -> new JsonObject().put("deleted", rows.rowCount()));
+  }
+
+  public Future<JsonArray> runs(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before) {
+    return requireSession(owner, sessionId).compose(v ->
+        pool.preparedQuery(Sql.LIST_SESSION_RUNS).execute(Tuple.of(owner.sqlValue(), sessionId, after, before)))
+        .map(rows -> {
+          JsonArray out = new JsonArray();
+          for (Row r : rows) out.add(run(r));
+          return out;
+        });
+  }
+
+  public Future<JsonObject> run(Owner owner, String sessionId, String runId) {
+    return requireSession(owner, sessionId).compose(v ->
+        pool.preparedQuery(Sql.GET_SESSION_RUN).execute(Tuple.of(owner.sqlValue(), sessionId, runId))).compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND,
+                "Run with ID " + runId + " not found in session " + sessionId));
+          }
+          return Future.succeededFuture(run(rows.iterator().next()));
+        });
+  }
+
+  /**
+   * For the runtime: in one transaction, create the owner's session if it does not exist, then insert the run.
+   * A session id owned by someone else, or of another component, is a 404 and nothing is written.
+   */
+  public Future<JsonObject> recordRun(Owner owner, String sessionId, String type, String componentId, JsonObject run) {
+    return pool.withTransaction(conn -> conn.preparedQuery(Sql.ENSURE_SESSION)
+        .execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId))
+        .compose(v -> {
+          Tuple args = Tuple.of(owner.sqlValue(), run.getString("run_id"), sessionId, type, componentId,
+              run.getString("status", "COMPLETED"));
+          args.addValue(run.getValue("input")).addValue(run.getString("content"))
+              .addValue(run.getJsonObject("metrics", new JsonObject())).addValue(run.getJsonArray("events", new JsonArray()));
+          return conn.preparedQuery(Sql.INSERT_RUN).execute(args);
+        })
+        .compose(rows -> rows.size() == 0
+            ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with id '" + sessionId + "' not found"))
+            : Future.succeededFuture(run(rows.iterator().next()))));
+  }
+
+  private Future<Void> requireSession(Owner owner, String sessionId) {
+    return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, null)).compose(rows ->
+        rows.size() == 0
+            ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with ID " + sessionId + " not found"))
+            : Future.succeededFuture());
+  }
+
+  static String notFound(String sessionId, String type) {
+    if (type == null) return "Session with id '" + sessionId + "' not found";
+    String label = type.substring(0, 1).toUpperCase(Locale.ROOT) + type.substring(1);
+    return label + " Session with id '" + sessionId + "' not found";
+  }
+
+  private static JsonObject summary(Row r) {
+    String type = r.getString("session_type");
+    String component = r.getString("component_id");
+    JsonObject metrics = r.getJsonObject("metrics");
+    return new JsonObject().put("session_id", r.getString("session_id")).put("session_name", r.getString("session_name"))
+        .put("session_state", Rows.json(r, "session_state")).put("created_at", Rows.time(r, "created_at"))
+        .put("updated_at", Rows.time(r, "updated_at")).put("session_type", type).put("user_id", r.getString("user_id"))
+        .put("agent_id", "agent".equals(type) ? component : null).put("team_id", "team".equals(type) ? component : null)
+        .put("workflow_id", "workflow".equals(type) ? component : null).put("session_summary", Rows.json(r, "summary"))
+        .put("metrics", metrics).put("total_tokens", metrics == null ? null : metrics.getValue("total_tokens"));
+  }
+
+  private static JsonObject detail(Row r, RowSet<Row> runs) {
+    String type = r.getString("session_type");
+    JsonObject d = summary(r);
+    d.put(type + "_session_id", r.getString("session_id")).put(type + "_data", null)
+        .put("metadata", Rows.json(r, "metadata"));
+    JsonArray history = new JsonArray();
+    if (runs != null) {
+      for (Row run : runs) {
+        Object input = run.getValue("input");
+        if (input instanceof JsonObject in && in.getValue("message") != null) {
+          history.add(new JsonObject().put("role", "user").put("content", in.getValue("message")));
+        }
+        if (run.getString("content") != null) history.add(new JsonObject().put("role", "assistant").put("content", run.getString("content")));
+      }
+    }
+    return d.put("chat_history", history);
+  }
+
+  static JsonObject run(Row r) {
+    String type = r.getString("component_type");
+    String component = r.getString("component_id");
+    return new JsonObject().put("run_id", r.getString("run_id")).put("session_id", r.getString("session_id"))
+        .put("user_id", r.getString("user_id")).put("agent_id", "agent".equals(type) ? component : null)
+        .put("team_id", "team".equals(type) ? component : null).put("workflow_id", "workflow".equals(type) ? component : null)
+        .put("status", r.getString("status")).put("run_input", Rows.json(r, "input")).put("content", r.getString("content"))
+        .put("metrics", Rows.json(r, "metrics")).put("events", Rows.json(r, "events"))
+        .put("created_at", Rows.time(r, "created_at")).put("updated_at", Rows.time(r, "updated_at"));
+  }
+}

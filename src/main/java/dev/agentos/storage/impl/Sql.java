@@ -1,0 +1,149 @@
+package dev.agentos.storage.impl;
+
+import java.util.Map;
+
+/**
+ * Every SQL statement of the service. Each statement on an owned table (sessions, runs, memories, traces,
+ * spans) binds the owner as {@code $1}: reads, updates and deletes through {@link #OWNER} (or
+ * {@link #OWNER_T} for the traces alias), where a NULL owner means "every owner" and is only ever produced
+ * from an explicit unscoped decision; inserts write {@code $1} into {@code user_id} (spans, which have no
+ * owner column, only under a trace the owner owns). {@code StatementOwnershipTest} fails if a statement
+ * here breaks that.
+ */
+public final class Sql {
+  private Sql() {}
+
+  public static final String OWNER = "($1::text IS NULL OR user_id = $1)";
+  public static final String OWNER_T = "($1::text IS NULL OR t.user_id = $1)";
+
+  // ---- sessions -------------------------------------------------------------------------------------
+  static final String SESSION_COLUMNS = "session_id, user_id, session_type, component_id, session_name, session_state, "
+      + "metadata, summary, metrics, created_at, updated_at";
+
+  /** Sort columns accepted from clients, mapped to fixed SQL (never interpolated from input). */
+  static final Map<String, String> SESSION_SORT = Map.of("created_at", "created_at", "updated_at", "updated_at",
+      "session_name", "session_name");
+
+  static String listSessions(String sortColumn, boolean ascending) {
+    return "SELECT " + SESSION_COLUMNS + ", count(*) OVER () AS total FROM sessions WHERE " + OWNER
+        + " AND ($2::text IS NULL OR session_type = $2) AND ($3::text IS NULL OR component_id = $3)"
+        + " AND ($4::text IS NULL OR session_name ILIKE '%' || $4 || '%' ESCAPE '\\')"
+        + " ORDER BY " + sortColumn + (ascending ? " ASC" : " DESC") + " NULLS LAST, session_id LIMIT $5 OFFSET $6";
+  }
+
+  static final String GET_SESSION = "SELECT " + SESSION_COLUMNS + " FROM sessions WHERE " + OWNER
+      + " AND session_id = $2 AND ($3::text IS NULL OR session_type = $3)";
+
+  /** The owner of a new row is $1 itself; ON CONFLICT is on the global key so an id taken by anyone is a 409. */
+  static final String CREATE_SESSION = "INSERT INTO sessions (user_id, session_id, session_type, component_id, "
+      + "session_name, session_state, metadata) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)"
+      + " ON CONFLICT (session_id) DO NOTHING RETURNING " + SESSION_COLUMNS;
+
+  static final String UPDATE_SESSION = "UPDATE sessions SET session_name = COALESCE($3, session_name), "
+      + "session_state = COALESCE($4, session_state), metadata = COALESCE($5, metadata), "
+      + "summary = COALESCE($6, summary), updated_at = now() WHERE " + OWNER
+      + " AND session_id = $2 AND ($7::text IS NULL OR session_type = $7) RETURNING " + SESSION_COLUMNS;
+
+  static final String DELETE_SESSIONS = "DELETE FROM sessions WHERE " + OWNER
+      + " AND session_id = ANY($2::text[]) AND ($3::text[] IS NULL OR session_type = ANY($3::text[]))";
+
+  // ---- runs -----------------------------------------------------------------------------------------
+  static final String RUN_COLUMNS = "run_id, session_id, user_id, component_type, component_id, status, input, content, "
+      + "metrics, events, created_at, updated_at";
+
+  static final String LIST_SESSION_RUNS = "SELECT " + RUN_COLUMNS + " FROM runs WHERE " + OWNER
+      + " AND session_id = $2 AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at <= $4)"
+      + " ORDER BY created_at, run_id";
+
+  static final String GET_SESSION_RUN = "SELECT " + RUN_COLUMNS + " FROM runs WHERE " + OWNER
+      + " AND session_id = $2 AND run_id = $3";
+
+  /** For the runtime: a new session row for $1, or nothing when the id exists (the caller then checks ownership). */
+  static final String ENSURE_SESSION = "INSERT INTO sessions (user_id, session_id, session_type, component_id) "
+      + "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING";
+
+  static final String INSERT_RUN = "INSERT INTO runs (user_id, run_id, session_id, component_type, component_id, status, "
+      + "input, content, metrics, events) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, "
+      + "$8::text, $9::jsonb, $10::jsonb WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = $3 AND s.user_id IS NOT DISTINCT FROM $1"
+      + " AND s.session_type = $4 AND s.component_id = $5) RETURNING " + RUN_COLUMNS;
+
+  // ---- memories -------------------------------------------------------------------------------------
+  static final String MEMORY_COLUMNS = "memory_id, user_id, memory, topics, agent_id, team_id, created_at, updated_at";
+  static final Map<String, String> MEMORY_SORT = Map.of("updated_at", "updated_at", "created_at", "created_at",
+      "memory", "memory");
+
+  static String listMemories(String sortColumn, boolean ascending) {
+    return "SELECT " + MEMORY_COLUMNS + ", count(*) OVER () AS total FROM memories WHERE " + OWNER
+        + " AND ($2::text IS NULL OR agent_id = $2) AND ($3::text IS NULL OR team_id = $3)"
+        + " AND ($4::text[] IS NULL OR topics && $4::text[])"
+        + " AND ($5::text IS NULL OR memory ILIKE '%' || $5 || '%' ESCAPE '\\')"
+        + " ORDER BY " + sortColumn + (ascending ? " ASC" : " DESC") + ", memory_id LIMIT $6 OFFSET $7";
+  }
+
+  static final String GET_MEMORY = "SELECT " + MEMORY_COLUMNS + " FROM memories WHERE " + OWNER + " AND memory_id = $2";
+
+  static final String CREATE_MEMORY = "INSERT INTO memories (user_id, memory_id, memory, topics, agent_id, team_id) "
+      + "VALUES ($1, $2, $3, $4::text[], $5, $6) RETURNING " + MEMORY_COLUMNS;
+
+  static final String UPDATE_MEMORY = "UPDATE memories SET memory = $3, topics = COALESCE($4, topics), updated_at = now() "
+      + "WHERE " + OWNER + " AND memory_id = $2 RETURNING " + MEMORY_COLUMNS;
+
+  static final String DELETE_MEMORIES = "DELETE FROM memories WHERE " + OWNER + " AND memory_id = ANY($2::text[])";
+
+  static final String MEMORY_TOPICS = "SELECT DISTINCT unnest(topics) AS topic FROM memories WHERE " + OWNER
+      + " ORDER BY topic";
+
+  static final String USER_MEMORY_STATS = "SELECT user_id, count(*) AS total_memories, max(updated_at) AS last_memory_updated_at, "
+      + "count(*) OVER () AS total FROM (SELECT user_id, updated_at FROM memories WHERE " + OWNER + ") m "
+      + "GROUP BY user_id ORDER BY max(updated_at) DESC, user_id LIMIT $2 OFFSET $3";
+
+  // ---- traces ---------------------------------------------------------------------------------------
+  static final String TRACE_SUMMARY = "SELECT t.trace_id, t.name, t.status, t.start_time, t.end_time, t.input, t.run_id, "
+      + "t.session_id, t.user_id, t.component_type, t.component_id, "
+      + "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id) AS total_spans, "
+      + "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id AND s.status = 'ERROR') AS error_count";
+
+  /** $2..$9: run_id, session_id, component_type, component_id, status, start_time, end_time; then limit, offset. */
+  static final String TRACE_FILTER = " FROM traces t WHERE " + OWNER_T
+      + " AND ($2::text IS NULL OR t.run_id = $2) AND ($3::text IS NULL OR t.session_id = $3)"
+      + " AND ($4::text IS NULL OR t.component_type = $4) AND ($5::text IS NULL OR t.component_id = $5)"
+      + " AND ($6::text IS NULL OR t.status = $6) AND ($7::timestamptz IS NULL OR t.start_time >= $7)"
+      + " AND ($8::timestamptz IS NULL OR t.start_time <= $8)";
+
+  static final String LIST_TRACES = TRACE_SUMMARY + ", count(*) OVER () AS total" + TRACE_FILTER
+      + " ORDER BY t.start_time DESC, t.trace_id LIMIT $9 OFFSET $10";
+
+  static final String TRACE_SESSION_STATS = "SELECT t.session_id, t.user_id, t.component_type, t.component_id, "
+      + "count(*) AS total_traces, min(t.start_time) AS first_trace_at, max(t.start_time) AS last_trace_at, "
+      + "count(*) OVER () AS total" + TRACE_FILTER
+      + " AND t.session_id IS NOT NULL GROUP BY t.session_id, t.user_id, t.component_type, t.component_id"
+      + " ORDER BY max(t.start_time) DESC, t.session_id LIMIT $9 OFFSET $10";
+
+  static final String GET_TRACE = TRACE_SUMMARY + " FROM traces t WHERE " + OWNER_T + " AND t.trace_id = $2";
+
+  static final String TRACE_SPANS = "SELECT s.span_id, s.parent_span_id, s.name, s.kind, s.status, s.attributes, "
+      + "s.start_time, s.end_time, s.input, s.output, s.error FROM spans s JOIN traces t ON t.trace_id = s.trace_id "
+      + "WHERE " + OWNER_T + " AND s.trace_id = $2 ORDER BY s.start_time, s.span_id";
+
+  static final String INSERT_TRACE = "INSERT INTO traces (user_id, trace_id, run_id, session_id, component_type, "
+      + "component_id, name, status, start_time, end_time, input) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+  static final String INSERT_SPAN = "INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, status, attributes, "
+      + "start_time, end_time, input, output, error) SELECT $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, "
+      + "$8::jsonb, $9::timestamptz, $10::timestamptz, $11::text, $12::text, $13::text "
+      + "WHERE EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = $2 AND " + OWNER_T + ")";
+
+  /** {@code POST /traces/search}: a compiled {@code TraceFilter} condition ($2 onwards), always under the owner. */
+  static String searchTraces(String condition, int limitParam) {
+    return TRACE_SUMMARY + ", count(*) OVER () AS total FROM traces t WHERE " + OWNER_T + " AND (" + condition + ")"
+        + " ORDER BY t.start_time DESC, t.trace_id LIMIT $" + limitParam + " OFFSET $" + (limitParam + 1);
+  }
+
+  static String searchTraceSessions(String condition, int limitParam) {
+    return "SELECT t.session_id, t.user_id, t.component_type, t.component_id, count(*) AS total_traces, "
+        + "min(t.start_time) AS first_trace_at, max(t.start_time) AS last_trace_at, count(*) OVER () AS total "
+        + "FROM traces t WHERE " + OWNER_T + " AND (" + condition + ") AND t.session_id IS NOT NULL"
+        + " GROUP BY t.session_id, t.user_id, t.component_type, t.component_id"
+        + " ORDER BY max(t.start_time) DESC, t.session_id LIMIT $" + limitParam + " OFFSET $" + (limitParam + 1);
+  }
+}
