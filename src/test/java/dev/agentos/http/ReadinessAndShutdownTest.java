@@ -44,7 +44,7 @@ class ReadinessAndShutdownTest {
   void readinessFollowsDatabase() throws Exception {
     try (TcpProxy proxy = TcpProxy.start(proxyVertx, db.host(), db.port())) {
       proxy.cut();
-      try (TestServer server = TestServer.start(db, through(proxy))) {
+      try (TestServer server = TestServer.startWithoutWaiting(TestServer.baseConfig(db).mergeIn(through(proxy), true), java.util.Map.of())) {
         assertThat(server.get("/health").statusCode()).isEqualTo(200);
         HttpResponse<Buffer> notReady = server.get("/ready");
         assertThat(notReady.statusCode()).isEqualTo(503);

@@ -53,7 +53,20 @@ public final class TestServer implements AutoCloseable {
     return start(baseConfig(db).mergeIn(overrides, true), Map.of());
   }
 
+  /** Starts and waits until /ready answers 200 (database migrated, policy up). */
   public static TestServer start(JsonObject fileConfig, Map<String, String> env) throws Exception {
+    TestServer server = startWithoutWaiting(fileConfig, env);
+    try {
+      server.awaitReady(java.time.Duration.ofSeconds(30));
+    } catch (AssertionError | RuntimeException e) {
+      server.close();
+      throw e;
+    }
+    return server;
+  }
+
+  /** Starts without waiting for readiness (for tests of an unreachable database). */
+  public static TestServer startWithoutWaiting(JsonObject fileConfig, Map<String, String> env) throws Exception {
     AgentOsConfig config = ConfigLoader.fromJson(fileConfig, env);
     Vertx vertx = Vertx.vertx(AgentOsServer.vertxOptions());
     try {
@@ -85,6 +98,17 @@ public final class TestServer implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  public void awaitReady(java.time.Duration bound) throws InterruptedException {
+    long deadline = System.nanoTime() + bound.toNanos();
+    int last = -1;
+    while (System.nanoTime() < deadline) {
+      last = get("/ready").statusCode();
+      if (last == 200) return;
+      Thread.sleep(50);
+    }
+    throw new AssertionError("not ready within " + bound + " (last status " + last + ")");
   }
 
   public Vertx vertx() {

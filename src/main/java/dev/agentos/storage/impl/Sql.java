@@ -8,7 +8,7 @@ import java.util.Map;
  * {@link #OWNER_T} for the traces alias), where a NULL owner means "every owner" and is only ever produced
  * from an explicit unscoped decision; inserts write {@code $1} into {@code user_id} (spans, which have no
  * owner column, only under a trace the owner owns). {@code StatementOwnershipTest} fails if a statement
- * here breaks that.
+ * here breaks that. Names ending in {@code _FRAGMENT} are pieces that never run alone.
  */
 public final class Sql {
   private Sql() {}
@@ -98,28 +98,28 @@ public final class Sql {
       + "GROUP BY user_id ORDER BY max(updated_at) DESC, user_id LIMIT $2 OFFSET $3";
 
   // ---- traces ---------------------------------------------------------------------------------------
-  static final String TRACE_SUMMARY = "SELECT t.trace_id, t.name, t.status, t.start_time, t.end_time, t.input, t.run_id, "
+  static final String TRACE_SUMMARY_FRAGMENT = "SELECT t.trace_id, t.name, t.status, t.start_time, t.end_time, t.input, t.run_id, "
       + "t.session_id, t.user_id, t.component_type, t.component_id, "
       + "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id) AS total_spans, "
       + "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id AND s.status = 'ERROR') AS error_count";
 
   /** $2..$9: run_id, session_id, component_type, component_id, status, start_time, end_time; then limit, offset. */
-  static final String TRACE_FILTER = " FROM traces t WHERE " + OWNER_T
+  static final String TRACE_FILTER_FRAGMENT = " FROM traces t WHERE " + OWNER_T
       + " AND ($2::text IS NULL OR t.run_id = $2) AND ($3::text IS NULL OR t.session_id = $3)"
       + " AND ($4::text IS NULL OR t.component_type = $4) AND ($5::text IS NULL OR t.component_id = $5)"
       + " AND ($6::text IS NULL OR t.status = $6) AND ($7::timestamptz IS NULL OR t.start_time >= $7)"
       + " AND ($8::timestamptz IS NULL OR t.start_time <= $8)";
 
-  static final String LIST_TRACES = TRACE_SUMMARY + ", count(*) OVER () AS total" + TRACE_FILTER
+  static final String LIST_TRACES = TRACE_SUMMARY_FRAGMENT + ", count(*) OVER () AS total" + TRACE_FILTER_FRAGMENT
       + " ORDER BY t.start_time DESC, t.trace_id LIMIT $9 OFFSET $10";
 
   static final String TRACE_SESSION_STATS = "SELECT t.session_id, t.user_id, t.component_type, t.component_id, "
       + "count(*) AS total_traces, min(t.start_time) AS first_trace_at, max(t.start_time) AS last_trace_at, "
-      + "count(*) OVER () AS total" + TRACE_FILTER
+      + "count(*) OVER () AS total" + TRACE_FILTER_FRAGMENT
       + " AND t.session_id IS NOT NULL GROUP BY t.session_id, t.user_id, t.component_type, t.component_id"
       + " ORDER BY max(t.start_time) DESC, t.session_id LIMIT $9 OFFSET $10";
 
-  static final String GET_TRACE = TRACE_SUMMARY + " FROM traces t WHERE " + OWNER_T + " AND t.trace_id = $2";
+  static final String GET_TRACE = TRACE_SUMMARY_FRAGMENT + " FROM traces t WHERE " + OWNER_T + " AND t.trace_id = $2";
 
   static final String TRACE_SPANS = "SELECT s.span_id, s.parent_span_id, s.name, s.kind, s.status, s.attributes, "
       + "s.start_time, s.end_time, s.input, s.output, s.error FROM spans s JOIN traces t ON t.trace_id = s.trace_id "
@@ -135,7 +135,7 @@ public final class Sql {
 
   /** {@code POST /traces/search}: a compiled {@code TraceFilter} condition ($2 onwards), always under the owner. */
   static String searchTraces(String condition, int limitParam) {
-    return TRACE_SUMMARY + ", count(*) OVER () AS total FROM traces t WHERE " + OWNER_T + " AND (" + condition + ")"
+    return TRACE_SUMMARY_FRAGMENT + ", count(*) OVER () AS total FROM traces t WHERE " + OWNER_T + " AND (" + condition + ")"
         + " ORDER BY t.start_time DESC, t.trace_id LIMIT $" + limitParam + " OFFSET $" + (limitParam + 1);
   }
 
