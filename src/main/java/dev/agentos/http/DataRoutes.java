@@ -282,7 +282,11 @@ final class DataRoutes {
     int limit = bodyInt(body, "limit", 20, 1, MAX_LIMIT);
     Object filter = body.getValue("filter");
     if (filter != null && !(filter instanceof JsonObject)) throw new ValidationFailure("body", "filter", "Input should be an object", "dict_type");
-    TraceFilter.compile(filter, 2); // validate here, so a bad filter is a 422 before any I/O
+    try {
+      TraceFilter.compile(filter, 2); // validate here, so a bad filter is a 422 before any I/O
+    } catch (dev.agentos.storage.StorageFailure invalid) {
+      throw new ValidationFailure("body", "filter", invalid.getMessage(), "value_error");
+    }
     storage(ctx, StorageApi.TRACES_SEARCH, owner.into(new JsonObject()).put("filter", filter).put("group_by", groupBy)
         .put("page", page).put("limit", limit), 200, DataRoutes::asIs);
   }

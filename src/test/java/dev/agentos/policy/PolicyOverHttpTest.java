@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Tokens × routes over real HTTP. Routes this service does not serve yet still get agno's answer: 403
- * without the scope (the policy runs before routing), 404 with it.
+ * without the scope (the policy runs before routing), 404 with it. Served routes answer 200 (or 422 for a
+ * request without its required body) once the policy allows.
  */
 @DisplayName("Authorization over HTTP")
 class PolicyOverHttpTest {
@@ -61,13 +62,13 @@ class PolicyOverHttpTest {
       "teams:t1:run               | POST   | /teams/t2/runs             | 403 | Insufficient permissions. Required scope(s): teams:run",
       "workflows:*:run            | POST   | /workflows/w9/runs         | 404 | -",
       "workflows:read             | POST   | /workflows/w9/runs         | 403 | Insufficient permissions. Required scope(s): workflows:run",
-      "sessions:read              | GET    | /sessions                  | 404 | -",
+      "sessions:read              | GET    | /sessions                  | 200 | -",
       "sessions:read              | DELETE | /sessions/s1               | 403 | Insufficient permissions. Required scope(s): sessions:delete",
       "sessions:s1:read           | GET    | /sessions/s1               | 403 | Insufficient permissions. Required scope(s): sessions:read",
-      "memories:write             | POST   | /memories                  | 404 | -",
+      "memories:write             | POST   | /memories                  | 422 | -",
       "memories:read              | PATCH  | /memories/m1               | 403 | Insufficient permissions. Required scope(s): memories:write",
-      "traces:read                | POST   | /traces/search             | 404 | -",
-      "traces:read                | GET    | /trace_session_stats       | 404 | -",
+      "traces:read                | POST   | /traces/search             | 422 | -",
+      "traces:read                | GET    | /trace_session_stats       | 200 | -",
       "sessions:read              | GET    | /traces                    | 403 | Insufficient permissions. Required scope(s): traces:read",
       "config:read                | GET    | /config                    | 404 | -",
       "system:read                | GET    | /models                    | 404 | -",
