@@ -95,6 +95,9 @@ public final class StorageVerticle extends VerticleBase {
           msg.reply(ar.result());
         } else if (ar.cause() instanceof StorageFailure f) {
           msg.fail(f.code(), f.getMessage());
+        } else if (ar.cause() instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
+          // a unique id taken (by anyone): a conflict, never an overwrite, and the owner is not revealed
+          msg.fail(StorageApi.CONFLICT, "Resource with this id already exists");
         } else {
           log.warn("storage action {} failed: {}", action, rootMessage(ar.cause()));
           msg.fail(StorageApi.UNAVAILABLE, "Database unavailable");

@@ -76,7 +76,7 @@ class StorageOutageTest {
               .put("run", new JsonObject().put("run_id", "run-1").put("content", "x")),
           new DeliveryOptions().addHeader(StorageApi.ACTION_HEADER, StorageApi.RUNS_RECORD))
           .toCompletionStage().toCompletableFuture().handle((ok, err) -> err).get(10, TimeUnit.SECONDS);
-      assertThat(failure).isInstanceOf(ReplyException.class);
+      assertThat(((ReplyException) failure).failureCode()).isEqualTo(StorageApi.CONFLICT);
       assertThat(count(db, "SELECT count(*) FROM sessions WHERE session_id = 'second-session'")).isZero();
       assertThat(count(db, "SELECT count(*) FROM runs")).isOne();
     }

@@ -128,7 +128,7 @@ public final class TraceStore {
     String component = r.getString("component_id");
     Long ms = start != null && end != null ? Duration.between(start, end).toMillis() : null;
     return new JsonObject().put("trace_id", r.getString("trace_id")).put("name", r.getString("name"))
-        .put("status", r.getString("status")).put("duration", ms == null ? null : String.format("%.2fs", ms / 1000.0))
+        .put("status", r.getString("status")).put("duration", ms == null ? null : String.format(java.util.Locale.ROOT, "%.2fs", ms / 1000.0))
         .put("duration_ms", ms).put("start_time", Rows.time(r, "start_time")).put("end_time", Rows.time(r, "end_time"))
         .put("total_spans", r.getLong("total_spans")).put("error_count", r.getLong("error_count"))
         .put("input", r.getString("input")).put("run_id", r.getString("run_id")).put("session_id", r.getString("session_id"))
@@ -151,7 +151,7 @@ public final class TraceStore {
     OffsetDateTime end = s.getOffsetDateTime("end_time");
     Long ms = start != null && end != null ? Duration.between(start, end).toMillis() : null;
     return new JsonObject().put("id", s.getString("span_id")).put("name", s.getString("name")).put("type", s.getString("kind"))
-        .put("duration", ms == null ? null : String.format("%.2fs", ms / 1000.0)).put("duration_ms", ms)
+        .put("duration", ms == null ? null : String.format(java.util.Locale.ROOT, "%.2fs", ms / 1000.0)).put("duration_ms", ms)
         .put("start_time", Rows.time(s, "start_time")).put("end_time", Rows.time(s, "end_time"))
         .put("status", s.getString("status")).put("input", s.getString("input")).put("output", s.getString("output"))
         .put("error", s.getString("error")).put("metadata", Rows.json(s, "attributes")).put("spans", new JsonArray());
