@@ -201,7 +201,7 @@ class AuthenticationModesTest {
   @Test
   @DisplayName("a configured excluded_route_paths list replaces the defaults (fnmatch, * crosses /)")
   void customExclusions() throws Exception {
-    try (TestServer s = with(new JsonObject().put("excluded_route_paths", new JsonArray().add("/health").add("/metr*")))) {
+    try (TestServer s = with(new JsonObject().put("excluded_route_paths", new JsonArray().add("/health").add("/ready").add("/metr*")))) {
       accepted(s.get("/metrics"));
       accepted(s.get("/metrics/"));
       assertThat(s.get("/health").statusCode()).isEqualTo(200);
