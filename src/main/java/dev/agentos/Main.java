@@ -204,10 +204,8 @@ public final class Main implements Callable<Integer> {
       Files.createDirectories(out);
       Path priv = out.resolve("private.pem");
       Files.writeString(priv, TokenSigner.pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-      try {
+      if (Files.getFileStore(priv).supportsFileAttributeView("posix")) {
         Files.setPosixFilePermissions(priv, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException ignored) {
-        // not a POSIX file system
       }
       Files.writeString(out.resolve("public.pem"), TokenSigner.pem("PUBLIC KEY", pair.getPublic().getEncoded()));
       JsonObject jwks = new JsonObject().put("keys", new JsonArray().add(TokenSigner.publicJwk(pair.getPublic(), alg, keyId)));
