@@ -31,26 +31,31 @@ public final class AgentOsServer {
 
   private final Vertx vertx;
   private final AgentOsConfig config;
+  private final String metricsRegistry;
   private final List<String> deployments = new ArrayList<>();
   private EmbeddedPostgres embedded;
 
-  private AgentOsServer(Vertx vertx, AgentOsConfig config) {
+  private AgentOsServer(Vertx vertx, AgentOsConfig config, String metricsRegistry) {
     this.vertx = vertx;
     this.config = config;
+    this.metricsRegistry = metricsRegistry;
   }
 
-  /** Vert.x options with Prometheus metrics enabled (scraped at /metrics). */
-  public static VertxOptions vertxOptions() {
+  /** The metrics registry of the service's own Vert.x instance (scraped at /metrics). */
+  public static final String METRICS_REGISTRY = "agentos";
+
+  /** Vert.x options with Prometheus metrics enabled in the named registry. */
+  public static VertxOptions vertxOptions(String metricsRegistry) {
     return new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+        .setRegistryName(metricsRegistry).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
   }
 
   /**
    * Loads keys, resolves the database and deploys every verticle. Config problems fail the future with a
    * {@link ConfigException}; an unreachable database does not (the node starts not-ready and retries).
    */
-  public static Future<AgentOsServer> start(Vertx vertx, AgentOsConfig config) {
-    AgentOsServer server = new AgentOsServer(vertx, config);
+  public static Future<AgentOsServer> start(Vertx vertx, AgentOsConfig config, String metricsRegistry) {
+    AgentOsServer server = new AgentOsServer(vertx, config, metricsRegistry);
     if (!config.authorization().validate()) {
       log.warn("!!! authorization.validate is false: tokens are DECODED WITHOUT VERIFYING their signature, expiry or "
           + "audience. Anyone can forge any identity. Use this only behind a gateway that verifies tokens. !!!");
@@ -92,11 +97,11 @@ public final class AgentOsServer {
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(() -> new PolicyVerticle(config.authorization(), keys,
-              config.authorization().expectedAudience(config.os().id())), new DeploymentOptions());
+              config.authorization().expectedAudience(config.os().id()), metricsRegistry), new DeploymentOptions());
         })
         .compose(id -> {
           deployments.add(id);
-          return vertx.deployVerticle(() -> new HttpVerticle(config, keys),
+          return vertx.deployVerticle(() -> new HttpVerticle(config, keys, metricsRegistry),
               new DeploymentOptions().setInstances(httpInstances));
         })
         .map(id -> {

@@ -53,7 +53,7 @@ public final class Main implements Callable<Integer> {
   }
 
   static int serve(Map<String, String> env) {
-    Vertx vertx = Vertx.vertx(AgentOsServer.vertxOptions());
+    Vertx vertx = Vertx.vertx(AgentOsServer.vertxOptions(AgentOsServer.METRICS_REGISTRY));
     AgentOsConfig config;
     try {
       config = ConfigLoader.load(vertx, env).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -70,7 +70,7 @@ public final class Main implements Callable<Integer> {
     }
     AgentOsServer server;
     try {
-      server = AgentOsServer.start(vertx, config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      server = AgentOsServer.start(vertx, config, AgentOsServer.METRICS_REGISTRY).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       return fail(vertx, e);
     }

@@ -37,6 +37,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
   private final byte[] securityKeyDigest;
   private final Mode mode;
   private JwksUrlSource jwksSource;
+  private ServiceAccountVerifier serviceAccounts;
 
   private enum Mode { JWT, SECURITY_KEY, NONE }
 
@@ -55,6 +56,11 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
   /** Called when the verifier's key set changes: cached tokens may have been signed by a removed key. */
   public void keysChanged() {
     cache.clear();
+  }
+
+  /** Enables service-account tokens ({@value ServiceAccountTokens#PREFIX}...) in every mode. */
+  public void useServiceAccounts(ServiceAccountVerifier verifier) {
+    this.serviceAccounts = verifier;
   }
 
   /** With a JWKS URL, a token naming an unknown kid starts (at most one debounced) background refresh. */
@@ -93,18 +99,42 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
 
   private Future<Principal> authenticate(RoutingContext ctx) {
     switch (mode) {
-      case NONE:
+      case NONE: {
+        // agno: on an open instance a service-account token that verifies is attributed and enforced; one
+        // that does not is ignored and the request proceeds anonymously.
+        Optional<String> bearer = headerToken(ctx);
+        if (bearer.isPresent() && serviceAccounts != null && ServiceAccountTokens.looksLikeOne(bearer.get())) {
+          return serviceAccounts.verify(bearer.get(), clientAddress(ctx)).recover(e -> Future.succeededFuture(Principal.anonymous()));
+        }
         return Future.succeededFuture(Principal.anonymous());
+      }
       case SECURITY_KEY: {
         String token = headerToken(ctx).orElseThrow(() -> AuthenticationException.missing("Authorization header required"));
+        if (ServiceAccountTokens.looksLikeOne(token)) return verifyServiceAccount(ctx, token);
         if (!MessageDigest.isEqual(sha256(token), securityKeyDigest)) {
           throw new AuthenticationException("Invalid authentication token");
         }
         return Future.succeededFuture(Principal.securityKey());
       }
-      default:
-        return authenticateJwt(ctx, extractToken(ctx));
+      default: {
+        String token = extractToken(ctx);
+        if (ServiceAccountTokens.looksLikeOne(token)) return verifyServiceAccount(ctx, token);
+        return authenticateJwt(ctx, token);
+      }
     }
+  }
+
+  /** A bearer with the service-account prefix is never parsed as a JWT. */
+  private Future<Principal> verifyServiceAccount(RoutingContext ctx, String token) {
+    if (serviceAccounts == null) {
+      return Future.failedFuture(new AuthenticationException("Service accounts are not enabled on this AgentOS instance"));
+    }
+    return serviceAccounts.verify(token, clientAddress(ctx));
+  }
+
+  private static String clientAddress(RoutingContext ctx) {
+    var remote = ctx.request().remoteAddress();
+    return remote == null ? "unknown" : remote.hostAddress();
   }
 
   private Future<Principal> authenticateJwt(RoutingContext ctx, String token) {

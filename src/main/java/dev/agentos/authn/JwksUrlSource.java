@@ -42,12 +42,13 @@ public final class JwksUrlSource {
   private boolean closed;
   private boolean haveKeys;
 
-  public JwksUrlSource(Vertx vertx, AgentOsConfig.Authorization config, Consumer<List<VerificationKey>> onKeys) {
+  public JwksUrlSource(Vertx vertx, AgentOsConfig.Authorization config, String metricsRegistry,
+                       Consumer<List<VerificationKey>> onKeys) {
     this.vertx = vertx;
     this.config = config;
     this.onKeys = onKeys;
     this.client = WebClient.create(vertx);
-    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
     this.fetchOk = registry == null ? null : Counter.builder("agentos_jwks_fetch").tag("result", "ok").register(registry);
     this.fetchFailed = registry == null ? null : Counter.builder("agentos_jwks_fetch").tag("result", "error").register(registry);
   }

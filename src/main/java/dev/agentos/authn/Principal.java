@@ -24,6 +24,8 @@ public record Principal(Kind kind, Optional<String> userId, List<String> scopes,
   public enum Kind {
     /** A verified JWT. */
     JWT,
+    /** A service-account token (agentos_pat_...): principal sa:&lt;name&gt;, its stored scopes always enforced. */
+    SERVICE_ACCOUNT,
     /** agno's OS security key: an unscoped root. */
     SECURITY_KEY,
     /** validate: false: claims decoded without verification (development only). */

@@ -47,6 +47,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       List<String> excludedRoutePaths,
       Optional<String> securityKey,
       int tokenCacheSize,
+      int serviceAccountCacheTtlSeconds,
+      int serviceAccountFailuresPerMinute,
       int decisionLogAllowPercent,
       int policyTimeoutMs) {
 
@@ -94,7 +96,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.jwksUrl, a.jwksRefreshMinSeconds, a.jwksRefreshMaxSeconds, a.issuer, a.verifyAudience, a.audience,
         a.leewaySeconds, a.requireExp, a.tokenSource, a.tokenHeaderKey, a.cookieName, a.scopesClaim, a.userIdClaim,
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
-        a.scopeMappings, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.decisionLogAllowPercent, a.policyTimeoutMs);
+        a.scopeMappings, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
+        a.decisionLogAllowPercent, a.policyTimeoutMs);
     return new AgentOsConfig(os, http, dev, postgres, logging);
   }
 }

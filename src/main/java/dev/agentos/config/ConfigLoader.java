@@ -270,7 +270,8 @@ public final class ConfigLoader {
         v.containsKey("authorization.scope_mappings")
             ? (Map<String, List<String>>) v.get("authorization.scope_mappings") : Map.of(),
         r.list("authorization.excluded_route_paths"), r.opt("authorization.security_key").filter(s -> !s.isEmpty()),
-        r.integer("authorization.token_cache_size"), r.integer("authorization.decision_log_allow_percent"),
+        r.integer("authorization.token_cache_size"), r.integer("authorization.service_account_cache_ttl_seconds"),
+        r.integer("authorization.service_account_failures_per_minute"), r.integer("authorization.decision_log_allow_percent"),
         r.integer("authorization.policy_timeout_ms"));
 
     AgentOsConfig.Postgres pg = new AgentOsConfig.Postgres(r.opt("storage.postgres.url"),

@@ -71,6 +71,8 @@ public final class ConfigSchema {
       list("authorization.excluded_route_paths", DEFAULT_EXCLUDED_ROUTES, false, "fnmatch patterns that skip authentication; a list replaces the defaults."),
       secret("authorization.security_key", "agno's OS security key mode (env `OS_SECURITY_KEY`); ignored when a JWT source is configured."),
       integer("authorization.token_cache_size", 10_000L, 0, 10_000_000, "Verified tokens kept in memory per HTTP verticle instance (0 = no cache)."),
+      integer("authorization.service_account_cache_ttl_seconds", 30L, 0, 3_600, "How long a verified service-account token is trusted without asking the database (0 = always ask); a revocation clears it at once."),
+      integer("authorization.service_account_failures_per_minute", 20L, 1, 100_000, "Failed service-account authentications allowed per client address per minute (per node) before 429."),
       integer("authorization.decision_log_allow_percent", 0L, 0, 100, "Share of allowed decisions written to the decision log (every deny is)."),
       integer("authorization.policy_timeout_ms", 2_000L, 10, 60_000, "How long the HTTP path waits for a policy decision before answering 503."),
 

@@ -27,8 +27,10 @@ public final class ErrorResponses {
     Throwable failure = ctx.failure();
     int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
     if (failure instanceof AuthenticationException auth) {
-      String challenge = auth.rfc6750Error() == null ? "Bearer" : "Bearer error=\"" + auth.rfc6750Error() + "\"";
-      ctx.response().putHeader("WWW-Authenticate", challenge);
+      if (auth.status() == 401) {
+        String challenge = auth.rfc6750Error() == null ? "Bearer" : "Bearer error=\"" + auth.rfc6750Error() + "\"";
+        ctx.response().putHeader("WWW-Authenticate", challenge);
+      }
       send(ctx.response(), auth.status(), auth.detail());
       return;
     }

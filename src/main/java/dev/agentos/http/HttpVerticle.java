@@ -4,6 +4,7 @@ import dev.agentos.authn.AuthenticationHandler;
 import dev.agentos.authn.JwksUrlSource;
 import dev.agentos.authn.JwtVerifier;
 import dev.agentos.authn.KeySet;
+import dev.agentos.authn.ServiceAccountVerifier;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.PolicyClient;
 import dev.agentos.storage.StorageApi;
@@ -42,14 +43,18 @@ public final class HttpVerticle extends VerticleBase {
 
   private final AgentOsConfig config;
   private final KeySet keys;
+  private final String metricsRegistry;
   private final Instant instantiatedAt = Instant.now();
   private boolean draining;
   private HttpServer server;
   private JwksUrlSource jwks;
+  private ServiceAccountVerifier serviceAccounts;
 
-  public HttpVerticle(AgentOsConfig config, KeySet keys) {
+  /** @param metricsRegistry the Micrometer registry of this Vert.x instance, scraped at /metrics */
+  public HttpVerticle(AgentOsConfig config, KeySet keys, String metricsRegistry) {
     this.config = config;
     this.keys = keys;
+    this.metricsRegistry = metricsRegistry;
   }
 
   @Override
@@ -58,8 +63,11 @@ public final class HttpVerticle extends VerticleBase {
     JwtVerifier verifier = new JwtVerifier(authz, authz.expectedAudience(config.os().id()), keys);
     AuthenticationHandler authentication = new AuthenticationHandler(vertx, authz, verifier);
     PolicyClient policy = new PolicyClient(vertx, authz.policyTimeoutMs());
+    serviceAccounts = new ServiceAccountVerifier(vertx, authz,
+        config.http().instances().orElse(io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE));
+    authentication.useServiceAccounts(serviceAccounts);
     if (authz.jwksUrl().isPresent() && authz.validate()) {
-      jwks = new JwksUrlSource(vertx, authz, fetched -> {
+      jwks = new JwksUrlSource(vertx, authz, metricsRegistry, fetched -> {
         verifier.updateKeys(verifier.keys().withJwks(fetched));
         authentication.keysChanged();
       });
@@ -92,15 +100,16 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(new PathGuard());
     router.route().handler(cors());
     router.route().handler(authentication);
-    router.route().handler(new PolicyHandler(policy, authentication));
+    router.route().handler(new PolicyHandler(policy, authentication, metricsRegistry));
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
 
     router.get("/").handler(this::root);
     router.get("/health").handler(this::health);
     router.get("/info").handler(this::info);
     router.get("/ready").handler(ctx -> ready(ctx, policy));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     new DataRoutes(vertx, config.authorization()).mount(router);
+    new ServiceAccountRoutes(vertx, config.authorization()).mount(router);
 
     router.route().failureHandler(ErrorResponses::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);
@@ -181,6 +190,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     if (jwks != null) jwks.close();
+    if (serviceAccounts != null) serviceAccounts.close();
     // Graceful: stop accepting, let in-flight requests finish within the bound, then close.
     return server == null ? Future.succeededFuture()
         : server.shutdown(config.http().shutdownTimeoutSeconds(), TimeUnit.SECONDS);

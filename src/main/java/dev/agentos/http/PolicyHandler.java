@@ -28,10 +28,10 @@ public final class PolicyHandler implements Handler<RoutingContext> {
   private final AuthenticationHandler authentication;
   private final Timer roundTrip;
 
-  public PolicyHandler(PolicyClient policy, AuthenticationHandler authentication) {
+  public PolicyHandler(PolicyClient policy, AuthenticationHandler authentication, String metricsRegistry) {
     this.policy = policy;
     this.authentication = authentication;
-    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
     this.roundTrip = registry == null ? null : Timer.builder("agentos_policy_roundtrip")
         .description("authorize request over the event bus, as seen by the HTTP verticle").register(registry);
   }

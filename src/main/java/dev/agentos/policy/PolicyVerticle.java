@@ -29,6 +29,7 @@ public final class PolicyVerticle extends VerticleBase {
 
   private final AgentOsConfig.Authorization config;
   private final KeySet keys;
+  private final String metricsRegistry;
   private final java.util.List<String> expectedAudience;
   private PolicyEngine engine;
   private JwtVerifier verifier;
@@ -42,9 +43,12 @@ public final class PolicyVerticle extends VerticleBase {
   /**
    * @param keys             the verification keys, for {@code check} requests that carry a bearer token
    * @param expectedAudience audiences a token must name when audience verification is on
+   * @param metricsRegistry  the Micrometer registry of this Vert.x instance
    */
-  public PolicyVerticle(AgentOsConfig.Authorization config, KeySet keys, java.util.List<String> expectedAudience) {
+  public PolicyVerticle(AgentOsConfig.Authorization config, KeySet keys, java.util.List<String> expectedAudience,
+                        String metricsRegistry) {
     this.config = config;
+    this.metricsRegistry = metricsRegistry;
     this.keys = keys;
     this.expectedAudience = java.util.List.copyOf(expectedAudience);
   }
@@ -56,10 +60,10 @@ public final class PolicyVerticle extends VerticleBase {
     claims = new ClaimMapper(config);
     Future<Void> keysLoaded = Future.succeededFuture();
     if (config.jwksUrl().isPresent() && config.validate()) {
-      jwks = new JwksUrlSource(vertx, config, fetched -> verifier.updateKeys(verifier.keys().withJwks(fetched)));
+      jwks = new JwksUrlSource(vertx, config, metricsRegistry, fetched -> verifier.updateKeys(verifier.keys().withJwks(fetched)));
       keysLoaded = jwks.start();
     }
-    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
     if (registry != null) {
       allowed = Counter.builder("agentos_policy_decisions").tag("result", "allow").register(registry);
       denied = Counter.builder("agentos_policy_decisions").tag("result", "deny").register(registry);

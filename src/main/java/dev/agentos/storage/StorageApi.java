@@ -41,6 +41,17 @@ public final class StorageApi {
   public static final String TRACES_SEARCH = "traces.search";
   public static final String TRACES_RECORD = "traces.record";
 
+  public static final String SERVICE_ACCOUNTS_CREATE = "service_accounts.create";
+  public static final String SERVICE_ACCOUNTS_LIST = "service_accounts.list";
+  public static final String SERVICE_ACCOUNTS_REVOKE = "service_accounts.revoke";
+  public static final String SERVICE_ACCOUNTS_VERIFY = "service_accounts.verify";
+
+  /**
+   * Published (to every node) after a service account is revoked; body {@code {"id": ...}}. Every HTTP
+   * verticle drops that account from its verification cache.
+   */
+  public static final String SERVICE_ACCOUNT_REVOKED = "agentos.service_accounts.v1.revoked";
+
   /** The request is malformed (missing owner, wrong types). */
   public static final int BAD_REQUEST = 400;
   /** No such row for this owner (existence is never revealed across owners). */

@@ -3,6 +3,7 @@ package dev.agentos.storage;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.storage.impl.MemoryStore;
 import dev.agentos.storage.impl.Migrations;
+import dev.agentos.storage.impl.ServiceAccountStore;
 import dev.agentos.storage.impl.SessionStore;
 import dev.agentos.storage.impl.TraceStore;
 import io.vertx.core.Future;
@@ -38,6 +39,7 @@ public final class StorageVerticle extends VerticleBase {
   private SessionStore sessions;
   private MemoryStore memories;
   private TraceStore traces;
+  private ServiceAccountStore serviceAccounts;
 
   public StorageVerticle(AgentOsConfig.Postgres pgConfig, PostgresTarget target) {
     this.pgConfig = pgConfig;
@@ -55,6 +57,7 @@ public final class StorageVerticle extends VerticleBase {
     sessions = new SessionStore(pool);
     memories = new MemoryStore(pool);
     traces = new TraceStore(pool);
+    serviceAccounts = new ServiceAccountStore(pool);
     consumer = vertx.eventBus().consumer(StorageApi.ADDRESS, this::handle);
     migrate(1_000);
     return consumer.completion();
@@ -124,6 +127,7 @@ public final class StorageVerticle extends VerticleBase {
 
 
   private Future<?> dispatch(String action, JsonObject b) {
+    if (action.startsWith("service_accounts.")) return dispatchServiceAccounts(action, b);
     Owner owner = Owner.fromMessage(b);
     return switch (action) {
       case StorageApi.SESSIONS_LIST -> sessions.list(owner, b.getString("type"), b.getString("component_id"),
@@ -159,6 +163,19 @@ public final class StorageVerticle extends VerticleBase {
           b.getInteger("page", 1), b.getInteger("limit", 20));
       case StorageApi.TRACES_GET -> traces.get(owner, required(b, "trace_id"), b.getString("span_id"));
       case StorageApi.TRACES_RECORD -> traces.record(owner, b.getJsonObject("trace"), b.getJsonArray("spans", new io.vertx.core.json.JsonArray()));
+      default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
+    };
+  }
+
+  /** Service accounts are not user data: no owner; their routes need service_accounts:* scopes. */
+  private Future<?> dispatchServiceAccounts(String action, JsonObject b) {
+    return switch (action) {
+      case StorageApi.SERVICE_ACCOUNTS_CREATE -> serviceAccounts.create(required(b, "name"), required(b, "token_hash"),
+          required(b, "token_prefix"), strings(b, "scopes"), b.getString("created_by"), time(b, "expires_at"));
+      case StorageApi.SERVICE_ACCOUNTS_LIST -> serviceAccounts.list(b.getBoolean("include_revoked", true),
+          b.getInteger("page", 1), b.getInteger("limit", 20), "asc".equals(b.getString("sort_order")));
+      case StorageApi.SERVICE_ACCOUNTS_REVOKE -> serviceAccounts.revoke(required(b, "id"));
+      case StorageApi.SERVICE_ACCOUNTS_VERIFY -> serviceAccounts.verify(required(b, "token_hash"));
       default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
     };
   }

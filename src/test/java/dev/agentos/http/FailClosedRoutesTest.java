@@ -31,7 +31,7 @@ class FailClosedRoutesTest {
     AgentOsConfig config = ConfigLoader.fromJson(new JsonObject(), Map.of());
     Vertx vertx = Vertx.vertx();
     try {
-      HttpVerticle verticle = new HttpVerticle(config, new KeySet(List.of(), List.of()));
+      HttpVerticle verticle = new HttpVerticle(config, new KeySet(List.of(), List.of()), "agentos-routes-test");
       verticle.init(vertx, vertx.getOrCreateContext());
       AuthenticationHandler authn = new AuthenticationHandler(vertx, config.authorization(),
           new JwtVerifier(config.authorization(), List.of(), new KeySet(List.of(), List.of())));

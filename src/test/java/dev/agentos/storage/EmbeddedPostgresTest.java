@@ -31,7 +31,7 @@ class EmbeddedPostgresTest {
   private static Throwable startFailure(AgentOsConfig config) throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      AgentOsServer server = AgentOsServer.start(vertx, config).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      AgentOsServer server = AgentOsServer.start(vertx, config, "agentos-embedded-test").toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
       server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       return null;
     } catch (ExecutionException e) {

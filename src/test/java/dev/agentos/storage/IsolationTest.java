@@ -35,10 +35,7 @@ class IsolationTest {
   static final String ADMIN = Tokens.hs256("root", "agent_os:admin");
 
   static HttpResponse<Buffer> call(TestServer s, HttpMethod method, String uri, String token, Object body) {
-    var req = s.request(method, uri).putHeader("Authorization", "Bearer " + token);
-    if (body == null) return TestServer.send(req);
-    req.putHeader("Content-Type", "application/json");
-    return TestServer.send(req, Buffer.buffer(body instanceof JsonObject o ? o.encode() : body.toString()));
+    return TestServer.call(s, method, uri, token, body);
   }
 
   static JsonObject storage(TestServer s, String action, JsonObject body) throws Exception {

@@ -68,9 +68,11 @@ public final class TestServer implements AutoCloseable {
   /** Starts without waiting for readiness (for tests of an unreachable database). */
   public static TestServer startWithoutWaiting(JsonObject fileConfig, Map<String, String> env) throws Exception {
     AgentOsConfig config = ConfigLoader.fromJson(fileConfig, env);
-    Vertx vertx = Vertx.vertx(AgentOsServer.vertxOptions());
+    // each in-process server has its own metrics registry, so closing one never breaks another's /metrics
+    String registry = "agentos-test-" + java.util.UUID.randomUUID();
+    Vertx vertx = Vertx.vertx(AgentOsServer.vertxOptions(registry));
     try {
-      AgentOsServer server = AgentOsServer.start(vertx, config).toCompletionStage().toCompletableFuture()
+      AgentOsServer server = AgentOsServer.start(vertx, config, registry).toCompletionStage().toCompletableFuture()
           .get(60, TimeUnit.SECONDS);
       return new TestServer(vertx, server, config.http().port());
     } catch (Exception e) {
@@ -139,6 +141,14 @@ public final class TestServer implements AutoCloseable {
     HttpRequest<Buffer> req = client.request(method, uri);
     req.putHeaders(headers);
     return send(req);
+  }
+
+  /** A request with a bearer token and an optional JSON (or raw text) body. */
+  public static HttpResponse<Buffer> call(TestServer s, HttpMethod method, String uri, String token, Object body) {
+    HttpRequest<Buffer> req = s.request(method, uri).putHeader("Authorization", "Bearer " + token);
+    if (body == null) return send(req);
+    req.putHeader("Content-Type", "application/json");
+    return send(req, Buffer.buffer(body instanceof JsonObject o ? o.encode() : body.toString()));
   }
 
   public static HttpResponse<Buffer> send(HttpRequest<Buffer> request, Buffer body) {

@@ -1,0 +1,104 @@
+package dev.agentos.authn;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.storage.StorageApi;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Verifies service-account tokens against PostgreSQL (through the storage verticle), with a short cache and
+ * a per-address limit on failures (agno §2.6). Revocations published on
+ * {@link StorageApi#SERVICE_ACCOUNT_REVOKED} clear the cache at once. One per HttpVerticle instance.
+ */
+public final class ServiceAccountVerifier {
+  public static final String INVALID = "Invalid or expired service account token";
+  public static final String THROTTLED = "Too many failed authentication attempts";
+  public static final String UNAVAILABLE = "Authentication is temporarily unavailable";
+
+  private record Verified(String accountId, Principal principal, Instant expiresAt) {}
+
+  private static final class Window {
+    long startedMs;
+    int failures;
+  }
+
+  private final Vertx vertx;
+  private final Cache<String, Verified> cache;
+  private final Cache<String, Window> failures;
+  private final int failuresPerWindow;
+  private final MessageConsumer<JsonObject> revocations;
+
+  /** @param instances HTTP verticle instances on this node: the per-minute budget is shared between them. */
+  public ServiceAccountVerifier(Vertx vertx, AgentOsConfig.Authorization config, int instances) {
+    this.vertx = vertx;
+    int ttl = config.serviceAccountCacheTtlSeconds();
+    this.cache = ttl == 0 ? null : Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofSeconds(ttl)).build();
+    this.failures = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(2)).build();
+    this.failuresPerWindow = Math.max(1, (config.serviceAccountFailuresPerMinute() + instances - 1) / instances);
+    this.revocations = vertx.eventBus().consumer(StorageApi.SERVICE_ACCOUNT_REVOKED, msg -> {
+      String id = msg.body() == null ? null : msg.body().getString("id");
+      if (id != null && cache != null) cache.asMap().values().removeIf(v -> v.accountId.equals(id));
+    });
+  }
+
+  public Future<Principal> verify(String token, String clientAddress) {
+    String hash = ServiceAccountTokens.hash(token);
+    if (cache != null) {
+      Verified hit = cache.getIfPresent(hash);
+      if (hit != null && (hit.expiresAt == null || hit.expiresAt.isAfter(Instant.now()))) return Future.succeededFuture(hit.principal);
+    }
+    if (throttled(clientAddress)) return Future.failedFuture(new AuthenticationException(429, THROTTLED, "invalid_token"));
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(5_000)
+        .addHeader(StorageApi.ACTION_HEADER, StorageApi.SERVICE_ACCOUNTS_VERIFY);
+    return vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, new JsonObject().put("token_hash", hash), options)
+        .transform(ar -> {
+          if (ar.succeeded()) {
+            JsonObject account = ar.result().body();
+            List<String> scopes = new ArrayList<>();
+            account.getJsonArray("scopes").forEach(s -> scopes.add((String) s));
+            Principal p = new Principal(Principal.Kind.SERVICE_ACCOUNT, Optional.of("sa:" + account.getString("name")), scopes,
+                List.of(), Optional.empty(), new JsonObject(), 0);
+            String expires = account.getString("expires_at");
+            if (cache != null) cache.put(hash, new Verified(account.getString("id"), p, expires == null ? null : Instant.parse(expires)));
+            return Future.succeededFuture(p);
+          }
+          if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+              && re.failureCode() == StorageApi.NOT_FOUND) {
+            recordFailure(clientAddress);
+            return Future.failedFuture(new AuthenticationException(INVALID));
+          }
+          return Future.failedFuture(new AuthenticationException(503, UNAVAILABLE, null));
+        });
+  }
+
+  private boolean throttled(String address) {
+    Window w = failures.getIfPresent(address);
+    return w != null && System.currentTimeMillis() - w.startedMs < 60_000 && w.failures >= failuresPerWindow;
+  }
+
+  private void recordFailure(String address) {
+    Window w = failures.get(address, a -> new Window());
+    long now = System.currentTimeMillis();
+    if (now - w.startedMs >= 60_000) {
+      w.startedMs = now;
+      w.failures = 0;
+    }
+    w.failures++;
+  }
+
+  public void close() {
+    revocations.unregister();
+  }
+}

@@ -1,0 +1,225 @@
+package dev.agentos.http;
+
+import dev.agentos.authn.AuthenticationHandler;
+import dev.agentos.authn.Principal;
+import dev.agentos.authn.ServiceAccountTokens;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.policy.Scope;
+import dev.agentos.storage.StorageApi;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /service-accounts}: mint (the token is shown once), list (metadata only), revoke (idempotent),
+ * with agno's rules (reference §2.6): defaults, privileged scopes, the subset rule, 409 for an active name.
+ */
+final class ServiceAccountRoutes {
+  static final List<String> DEFAULT_SCOPES = List.of("agents:run", "teams:run", "workflows:run", "sessions:read", "config:read");
+  private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
+
+  private final Vertx vertx;
+  private final AgentOsConfig.Authorization config;
+
+  ServiceAccountRoutes(Vertx vertx, AgentOsConfig.Authorization config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  void mount(Router router) {
+    router.post("/service-accounts").handler(this::mint);
+    router.get("/service-accounts").handler(this::list);
+    router.delete("/service-accounts/:id").handler(this::revoke);
+  }
+
+  private void mint(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    Principal caller = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    String name = body.getValue("name") instanceof String s ? s : null;
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new ValidationFailure("body", "name", "String should match pattern '^[a-z0-9][a-z0-9_-]{0,62}$'", "string_pattern_mismatch");
+    }
+    int days = 90;
+    if (body.getValue("expires_in_days") != null) {
+      if (!(body.getValue("expires_in_days") instanceof Integer d) || d < 1 || d > 3650) {
+        throw new ValidationFailure("body", "expires_in_days", "Input should be an integer between 1 and 3650", "value_error");
+      }
+      days = d;
+    }
+    boolean neverExpires = flag(body, "never_expires");
+    boolean privilegedAllowed = flag(body, "allow_privileged_scopes");
+    List<String> requested = requestedScopes(body);
+
+    List<String> invalid = new ArrayList<>();
+    List<String> privileged = new ArrayList<>();
+    for (String raw : requested) {
+      Scope s = Scope.parse(raw, config.adminScope());
+      if (s.kind() == Scope.Kind.UNKNOWN) invalid.add(raw);
+      else if (s.kind() == Scope.Kind.ADMIN || s.action().equals("write") || s.action().equals("delete")
+          || s.resource().equals("service_accounts")) privileged.add(raw);
+    }
+    if (!invalid.isEmpty()) throw new DetailedFailure(400, "Invalid scope(s): " + String.join(", ", invalid));
+    if (!privileged.isEmpty() && !privilegedAllowed) {
+      throw new DetailedFailure(400, "Privileged scope(s) require allow_privileged_scopes=true: " + String.join(", ", privileged));
+    }
+    if (caller.kind() == Principal.Kind.ANONYMOUS) {
+      throw new DetailedFailure(401, "JWT authentication is required to mint a service account.");
+    }
+    // The subset rule: nobody hands out what they do not hold (the admin scope and a security-key root hold everything).
+    if (caller.kind() != Principal.Kind.SECURITY_KEY) {
+      List<Scope> held = caller.scopes().stream().map(s -> Scope.parse(s, config.adminScope())).toList();
+      boolean admin = held.stream().anyMatch(s -> s.kind() == Scope.Kind.ADMIN);
+      if (!admin) {
+        List<String> notHeld = new ArrayList<>();
+        for (String raw : requested) {
+          Scope wanted = Scope.parse(raw, config.adminScope());
+          if (held.stream().noneMatch(h -> h.kind() != Scope.Kind.ADMIN && covers(h, wanted))) notHeld.add(raw);
+        }
+        if (!notHeld.isEmpty()) throw new DetailedFailure(403, "Cannot grant scope(s) you do not hold: " + String.join(", ", notHeld));
+      }
+    }
+
+    String token = ServiceAccountTokens.generate();
+    OffsetDateTime expires = neverExpires ? null : OffsetDateTime.now(ZoneOffset.UTC).plusDays(days);
+    JsonObject request = new JsonObject().put("name", name).put("token_hash", ServiceAccountTokens.hash(token))
+        .put("token_prefix", ServiceAccountTokens.displayPrefix(token)).put("scopes", new JsonArray(requested))
+        .put("created_by", caller.userId().orElse(caller.kind() == Principal.Kind.SECURITY_KEY ? "security_key" : null))
+        .put("expires_at", expires == null ? null : expires.toString());
+    storage(ctx, StorageApi.SERVICE_ACCOUNTS_CREATE, request, account -> {
+      JsonObject shown = present(account).put("token", token);
+      json(ctx, 201, shown);
+    });
+  }
+
+  /** Does holding {@code held} cover granting {@code wanted}? Same resource and action, and at least as narrow. */
+  private static boolean covers(Scope held, Scope wanted) {
+    if (wanted.kind() == Scope.Kind.ADMIN) return false;
+    if (wanted.kind() == Scope.Kind.PER_RESOURCE) {
+      return held.satisfies(wanted, wanted.isWildcard() ? null : wanted.id().orElse(null));
+    }
+    return held.satisfies(wanted, null);
+  }
+
+  private void list(RoutingContext ctx) {
+    boolean includeRevoked = !"false".equalsIgnoreCase(ctx.queryParams().get("include_revoked"));
+    int limit = intParam(ctx, "limit", 20, 1, 100);
+    int page = intParam(ctx, "page", 1, 1, Integer.MAX_VALUE);
+    String sortBy = ctx.queryParams().get("sort_by");
+    if (sortBy != null && !sortBy.equals("created_at")) throw new ValidationFailure("query", "sort_by", "Input should be 'created_at'", "enum");
+    String order = ctx.queryParams().get("sort_order");
+    if (order != null && !order.equals("asc") && !order.equals("desc")) {
+      throw new ValidationFailure("query", "sort_order", "Input should be 'asc' or 'desc'", "enum");
+    }
+    storage(ctx, StorageApi.SERVICE_ACCOUNTS_LIST, new JsonObject().put("include_revoked", includeRevoked).put("limit", limit)
+        .put("page", page).put("sort_order", order == null ? "desc" : order), reply -> {
+          JsonArray shown = new JsonArray();
+          reply.getJsonArray("data").forEach(a -> shown.add(present((JsonObject) a)));
+          json(ctx, 200, reply.put("data", shown));
+        });
+  }
+
+  private void revoke(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    storage(ctx, StorageApi.SERVICE_ACCOUNTS_REVOKE, new JsonObject().put("id", id), account -> {
+      // every node's HTTP verticles drop the account from their caches
+      vertx.eventBus().publish(StorageApi.SERVICE_ACCOUNT_REVOKED, new JsonObject().put("id", account.getString("id")));
+      ctx.response().setStatusCode(204).end();
+    });
+  }
+
+  /** agno's response shape; never a hash. */
+  private static JsonObject present(JsonObject account) {
+    JsonArray scopes = new JsonArray();
+    for (Object raw : account.getJsonArray("scopes")) {
+      String[] parts = ((String) raw).split(":", -1);
+      scopes.add(new JsonObject().putNull("id").put("raw", raw).put("namespace", parts[0])
+          .put("sub_namespace", parts.length == 3 ? parts[1] : null).put("permission", parts[parts.length - 1]).put("value", "allow"));
+    }
+    String principal = "sa:" + account.getString("name");
+    return new JsonObject().put("id", account.getString("id")).put("name", account.getString("name")).put("principal", principal)
+        .put("user_id", principal).put("token_prefix", account.getString("token_prefix")).put("scopes", scopes)
+        .put("created_at", account.getString("created_at")).put("expires_at", account.getString("expires_at"))
+        .put("last_used_at", account.getString("last_used_at")).put("revoked_at", account.getString("revoked_at"))
+        .put("created_by", account.getString("created_by"));
+  }
+
+  private static List<String> requestedScopes(JsonObject body) {
+    Object v = body.getValue("scopes");
+    if (v == null) return DEFAULT_SCOPES;
+    if (!(v instanceof JsonArray arr)) throw new ValidationFailure("body", "scopes", "Input should be a valid list", "list_type");
+    if (arr.size() > 200) throw new ValidationFailure("body", "scopes", "List should have at most 200 items", "too_long");
+    List<String> out = new ArrayList<>();
+    for (Object item : arr) {
+      if (item instanceof String s) {
+        out.add(s);
+      } else if (item instanceof JsonObject o && o.getValue("scope") instanceof String s) {
+        Object effect = o.getValue("effect", "allow");
+        if (!"allow".equals(effect)) throw new ValidationFailure("body", "scopes", "Input should be 'allow'", "literal_error");
+        out.add(s);
+      } else {
+        throw new ValidationFailure("body", "scopes", "Input should be a scope string or {scope, effect}", "model_type");
+      }
+    }
+    return List.copyOf(new java.util.LinkedHashSet<>(out));
+  }
+
+  private static boolean flag(JsonObject body, String field) {
+    Object v = body.getValue(field);
+    if (v == null) return false;
+    if (!(v instanceof Boolean b)) throw new ValidationFailure("body", field, "Input should be a valid boolean", "bool_type");
+    return b;
+  }
+
+  private static int intParam(RoutingContext ctx, String name, int def, int min, int max) {
+    String raw = ctx.queryParams().get(name);
+    if (raw == null) return def;
+    try {
+      int v = Integer.parseInt(raw);
+      if (v < min || v > max) throw new ValidationFailure("query", name, "Input should be between " + min + " and " + max, "value_error");
+      return v;
+    } catch (NumberFormatException e) {
+      throw new ValidationFailure("query", name, "Input should be a valid integer", "int_parsing");
+    }
+  }
+
+  private static JsonObject body(RoutingContext ctx) {
+    String text = ctx.body() == null ? null : ctx.body().asString();
+    if (text == null || text.isBlank()) throw new ValidationFailure("body", null, "Field required", "missing");
+    try {
+      if (io.vertx.core.json.Json.decodeValue(text) instanceof JsonObject obj) return obj;
+    } catch (DecodeException | IllegalStateException e) {
+      throw new ValidationFailure("body", null, "JSON decode error", "json_invalid");
+    }
+    throw new ValidationFailure("body", null, "Input should be a valid dictionary", "dict_type");
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+
+  private void storage(RoutingContext ctx, String action, JsonObject request, java.util.function.Consumer<JsonObject> onSuccess) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, action);
+    vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, request, options).onComplete(ar -> {
+      if (ar.succeeded()) {
+        onSuccess.accept(ar.result().body());
+      } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+          && (re.failureCode() == StorageApi.NOT_FOUND || re.failureCode() == StorageApi.CONFLICT)) {
+        ctx.fail(new DetailedFailure(re.failureCode(), re.getMessage()));
+      } else {
+        ctx.fail(new DetailedFailure(503, "Database unavailable"));
+      }
+    });
+  }
+}

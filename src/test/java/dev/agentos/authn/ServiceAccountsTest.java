@@ -1,0 +1,226 @@
+package dev.agentos.authn;
+
+import static dev.agentos.testing.TestServer.call;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.agentos.testing.TcpProxy;
+import dev.agentos.testing.TestDatabase;
+import dev.agentos.testing.TestServer;
+import dev.agentos.testing.Tokens;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+@DisplayName("Service accounts: scoped, revocable tokens for machines")
+class ServiceAccountsTest {
+  private static final String ADMIN = Tokens.admin();
+  private static TestDatabase db;
+  private static TestServer s;
+
+  @BeforeAll
+  static void start() throws Exception {
+    db = TestDatabase.create();
+    s = TestServer.start(db, new JsonObject().put("http", new JsonObject().put("instances", 2))
+        .put("authorization", new JsonObject().put("service_account_cache_ttl_seconds", 300)
+            .put("service_account_failures_per_minute", 10_000)));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    s.close();
+    db.close();
+  }
+
+  private static JsonObject mint(String caller, JsonObject body) {
+    HttpResponse<Buffer> r = call(s, HttpMethod.POST, "/service-accounts", caller, body);
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+    return r.bodyAsJsonObject();
+  }
+
+  private static HttpResponse<Buffer> with(String token, HttpMethod method, String path) {
+    return TestServer.send(s.request(method, path).putHeader("Authorization", "Bearer " + token));
+  }
+
+  @Test
+  @DisplayName("the lifecycle: mint (token shown once), use within its scopes, list without secrets, revoke (idempotent)")
+  void lifecycle() {
+    JsonObject minted = mint(ADMIN, new JsonObject().put("name", "ci-bot").put("scopes", new JsonArray()
+        .add(new JsonObject().put("scope", "sessions:read").put("effect", "allow")).add("metrics:read")));
+    String token = minted.getString("token");
+    assertThat(token).startsWith("agentos_pat_").hasSize("agentos_pat_".length() + 43);
+    assertThat(minted.getString("principal")).isEqualTo("sa:ci-bot");
+    assertThat(minted.getString("token_prefix")).isEqualTo(token.substring(0, 16));
+    assertThat(minted.getJsonArray("scopes").getJsonObject(0).getString("raw")).isEqualTo("sessions:read");
+    assertThat(minted.getString("expires_at")).isNotNull();
+    assertThat(minted.getString("created_by")).isEqualTo("admin-user");
+
+    assertThat(with(token, HttpMethod.GET, "/metrics").statusCode()).isEqualTo(200);
+    var sessions = with(token, HttpMethod.GET, "/sessions");
+    assertThat(sessions.statusCode()).as(sessions.bodyAsString()).isEqualTo(200);
+    var denied = with(token, HttpMethod.DELETE, "/sessions/x");
+    assertThat(denied.statusCode()).isEqualTo(403);
+    assertThat(denied.bodyAsJsonObject().getString("detail")).isEqualTo("Insufficient permissions. Required scope(s): sessions:delete");
+
+    String listing = call(s, HttpMethod.GET, "/service-accounts", ADMIN, null).bodyAsString();
+    assertThat(listing).contains("ci-bot").doesNotContain(token).doesNotContain(ServiceAccountTokens.hash(token));
+    JsonObject account = new JsonObject(listing).getJsonArray("data").stream().map(o -> (JsonObject) o)
+        .filter(a -> a.getString("name").equals("ci-bot")).findFirst().orElseThrow();
+    assertThat(account.getString("last_used_at")).isNotNull();
+    assertThat(account.containsKey("token")).isFalse();
+
+    String id = minted.getString("id");
+    assertThat(call(s, HttpMethod.DELETE, "/service-accounts/" + id, ADMIN, null).statusCode()).isEqualTo(204);
+    assertThat(call(s, HttpMethod.DELETE, "/service-accounts/" + id, ADMIN, null).statusCode()).isEqualTo(204);
+    assertThat(call(s, HttpMethod.DELETE, "/service-accounts/no-such-id", ADMIN, null).statusCode()).isEqualTo(404);
+    var revoked = with(token, HttpMethod.GET, "/metrics");
+    assertThat(revoked.statusCode()).isEqualTo(401);
+    assertThat(revoked.bodyAsJsonObject().getString("detail")).isEqualTo("Invalid or expired service account token");
+    assertThat(call(s, HttpMethod.GET, "/service-accounts?include_revoked=false", ADMIN, null).bodyAsString()).doesNotContain("ci-bot");
+  }
+
+  @Test
+  @DisplayName("a revocation is seen at once by every HTTP verticle instance, though each had the token cached")
+  void revocationReachesEveryInstance() {
+    String token = mint(ADMIN, new JsonObject().put("name", "cached-bot").put("scopes", new JsonArray().add("metrics:read")))
+        .getString("token");
+    for (int i = 0; i < 12; i++) assertThat(with(token, HttpMethod.GET, "/metrics").statusCode()).isEqualTo(200);
+    String id = call(s, HttpMethod.GET, "/service-accounts", ADMIN, null).bodyAsJsonObject().getJsonArray("data").stream()
+        .map(o -> (JsonObject) o).filter(a -> a.getString("name").equals("cached-bot")).findFirst().orElseThrow().getString("id");
+    assertThat(call(s, HttpMethod.DELETE, "/service-accounts/" + id, ADMIN, null).statusCode()).isEqualTo(204);
+    for (int i = 0; i < 12; i++) assertThat(with(token, HttpMethod.GET, "/metrics").statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  @DisplayName("defaults: agno's scope set and 90 days; never_expires has no expiry")
+  void defaults() {
+    JsonObject minted = mint(ADMIN, new JsonObject().put("name", "defaults-bot"));
+    assertThat(minted.getJsonArray("scopes").stream().map(o -> ((JsonObject) o).getString("raw")))
+        .containsExactly("agents:run", "teams:run", "workflows:run", "sessions:read", "config:read");
+    assertThat(minted.getString("expires_at")).startsWith(java.time.LocalDate.now(java.time.ZoneOffset.UTC).plusDays(90).toString());
+    assertThat(mint(ADMIN, new JsonObject().put("name", "forever-bot").put("never_expires", true)).getValue("expires_at")).isNull();
+  }
+
+  @Test
+  @DisplayName("escalation is refused: scopes the caller lacks (403), privileged scopes without the flag (400), bad scopes (400)")
+  void escalation() {
+    String limited = Tokens.hs256("carl", "service_accounts:write", "sessions:read", "agents:a1:run");
+    var lacks = call(s, HttpMethod.POST, "/service-accounts", limited, new JsonObject().put("name", "x1")
+        .put("scopes", new JsonArray().add("sessions:read").add("memories:read").add("agents:run")));
+    assertThat(lacks.statusCode()).isEqualTo(403);
+    assertThat(lacks.bodyAsJsonObject().getString("detail")).isEqualTo("Cannot grant scope(s) you do not hold: memories:read, agents:run");
+    assertThat(call(s, HttpMethod.POST, "/service-accounts", limited, new JsonObject().put("name", "x2")
+        .put("scopes", new JsonArray().add("agents:a1:run").add("sessions:read"))).statusCode()).isEqualTo(201);
+    var admin = call(s, HttpMethod.POST, "/service-accounts", limited, new JsonObject().put("name", "x3")
+        .put("scopes", new JsonArray().add("agent_os:admin")));
+    assertThat(admin.statusCode()).isEqualTo(400);
+    assertThat(admin.bodyAsJsonObject().getString("detail")).startsWith("Privileged scope(s) require allow_privileged_scopes=true");
+    var adminWithFlag = call(s, HttpMethod.POST, "/service-accounts", limited, new JsonObject().put("name", "x4")
+        .put("scopes", new JsonArray().add("agent_os:admin")).put("allow_privileged_scopes", true));
+    assertThat(adminWithFlag.statusCode()).isEqualTo(403);
+    var write = call(s, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "x5")
+        .put("scopes", new JsonArray().add("sessions:write")));
+    assertThat(write.statusCode()).isEqualTo(400);
+    var bad = call(s, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "x6")
+        .put("scopes", new JsonArray().add("nonsense").add("a:b:c:d")));
+    assertThat(bad.bodyAsJsonObject().getString("detail")).isEqualTo("Invalid scope(s): nonsense, a:b:c:d");
+    assertThat(call(s, HttpMethod.POST, "/service-accounts", Tokens.hs256("dan", "sessions:read"),
+        new JsonObject().put("name", "x7")).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  @DisplayName("names are validated and an active name is unique (409)")
+  void names() {
+    mint(ADMIN, new JsonObject().put("name", "dup-bot"));
+    assertThat(call(s, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "dup-bot")).statusCode()).isEqualTo(409);
+    for (String bad : new String[] {"Upper", "-lead", "", "a".repeat(64), "sp ace", "ünï"}) {
+      assertThat(call(s, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", bad)).statusCode())
+          .as(bad).isEqualTo(422);
+    }
+    assertThat(call(s, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "d1").put("expires_in_days", 0))
+        .statusCode()).isEqualTo(422);
+    assertThat(call(s, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "d2").put("expires_in_days", 3651))
+        .statusCode()).isEqualTo(422);
+  }
+
+  @Test
+  @DisplayName("a service account's data is its own, even with isolation off; unknown tokens are 401, never parsed as JWTs")
+  void selfScopedAndUnknown() {
+    String token = mint(ADMIN, new JsonObject().put("name", "data-bot").put("scopes", new JsonArray().add("sessions:read")))
+        .getString("token");
+    call(s, HttpMethod.POST, "/sessions", Tokens.hs256("human", "sessions:write"), new JsonObject().put("session_id", "humans-session"));
+    var listed = with(token, HttpMethod.GET, "/sessions");
+    assertThat(listed.bodyAsJsonObject().getJsonObject("meta").getLong("total_count")).isZero();
+    var unknown = with("agentos_pat_" + "A".repeat(43), HttpMethod.GET, "/metrics");
+    assertThat(unknown.statusCode()).isEqualTo(401);
+    assertThat(unknown.bodyAsJsonObject().getString("detail")).isEqualTo("Invalid or expired service account token");
+  }
+
+  @Test
+  @DisplayName("failed attempts from one address are limited: 429 after the budget, even for a then-valid token")
+  void rateLimited() throws Exception {
+    try (TestDatabase db2 = TestDatabase.create();
+         TestServer limited = TestServer.start(db2, new JsonObject().put("http", new JsonObject().put("instances", 1))
+             .put("authorization", new JsonObject().put("service_account_failures_per_minute", 3)))) {
+      for (int i = 0; i < 3; i++) {
+        assertThat(TestServer.send(limited.request(HttpMethod.GET, "/metrics")
+            .putHeader("Authorization", "Bearer agentos_pat_wrong" + i)).statusCode()).isEqualTo(401);
+      }
+      var throttled = TestServer.send(limited.request(HttpMethod.GET, "/metrics").putHeader("Authorization", "Bearer agentos_pat_wrong9"));
+      assertThat(throttled.statusCode()).isEqualTo(429);
+      assertThat(throttled.bodyAsJsonObject().getString("detail")).isEqualTo("Too many failed authentication attempts");
+    }
+  }
+
+  @Test
+  @DisplayName("with PostgreSQL unreachable, a service-account token is a 503, never an allow")
+  void databaseDown() throws Exception {
+    Vertx proxyVertx = Vertx.vertx();
+    try (TestDatabase db2 = TestDatabase.create(); TcpProxy proxy = TcpProxy.start(proxyVertx, db2.host(), db2.port())) {
+      JsonObject conf = TestServer.baseConfig(db2);
+      conf.getJsonObject("storage").getJsonObject("postgres").put("host", "127.0.0.1").put("port", proxy.port());
+      try (TestServer down = TestServer.start(conf, Map.of())) {
+        var minted = call(down, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "db-bot")
+            .put("scopes", new JsonArray().add("metrics:read")));
+        String token = minted.bodyAsJsonObject().getString("token");
+        proxy.cut();
+        var r = TestServer.send(down.request(HttpMethod.GET, "/metrics").putHeader("Authorization", "Bearer " + token));
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.bodyAsJsonObject().getString("detail")).isEqualTo("Authentication is temporarily unavailable");
+      }
+    } finally {
+      proxyVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @DisplayName("the token never appears in any log line")
+  void neverLogged() {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> captured = new ListAppender<>();
+    captured.start();
+    root.addAppender(captured);
+    try {
+      String token = mint(ADMIN, new JsonObject().put("name", "quiet-bot").put("scopes", new JsonArray().add("metrics:read")))
+          .getString("token");
+      with(token, HttpMethod.GET, "/metrics");
+      with(token, HttpMethod.DELETE, "/sessions/x");
+      String secretPart = token.substring(16);
+      assertThat(captured.list).noneMatch(e -> e.getFormattedMessage().contains(secretPart));
+    } finally {
+      root.detachAppender(captured);
+    }
+  }
+}
