@@ -223,4 +223,36 @@ class ServiceAccountsTest {
       root.detachAppender(captured);
     }
   }
+
+  @Test
+  @DisplayName("an expired token is refused with the same text as an unknown one")
+  void expired() throws Exception {
+    String token = ServiceAccountTokens.generate();
+    s.vertx().eventBus().request(dev.agentos.storage.StorageApi.ADDRESS, new JsonObject().put("name", "old-bot")
+            .put("token_hash", ServiceAccountTokens.hash(token)).put("token_prefix", ServiceAccountTokens.displayPrefix(token))
+            .put("scopes", new JsonArray().add("metrics:read")).put("created_by", "test")
+            .put("expires_at", java.time.OffsetDateTime.now().minusMinutes(1).toString()),
+        new io.vertx.core.eventbus.DeliveryOptions().addHeader(dev.agentos.storage.StorageApi.ACTION_HEADER,
+            dev.agentos.storage.StorageApi.SERVICE_ACCOUNTS_CREATE)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    var r = with(token, HttpMethod.GET, "/metrics");
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.bodyAsJsonObject().getString("detail")).isEqualTo("Invalid or expired service account token");
+  }
+
+  @Test
+  @DisplayName("a service account's scopes are enforced even when RBAC is off for JWTs")
+  void enforcedWithoutRbac() throws Exception {
+    try (TestDatabase db2 = TestDatabase.create();
+         TestServer open = TestServer.start(db2, new JsonObject().put("authorization", new JsonObject().put("enabled", false)))) {
+      var minted = call(open, HttpMethod.POST, "/service-accounts", Tokens.hs256("anyone", "sessions:read"),
+          new JsonObject().put("name", "narrow-bot").put("scopes", new JsonArray().add("sessions:read")));
+      assertThat(minted.statusCode()).isEqualTo(201);
+      String token = minted.bodyAsJsonObject().getString("token");
+      assertThat(TestServer.send(open.request(HttpMethod.GET, "/sessions").putHeader("Authorization", "Bearer " + token)).statusCode())
+          .isEqualTo(200);
+      assertThat(TestServer.send(open.request(HttpMethod.GET, "/metrics").putHeader("Authorization", "Bearer " + token)).statusCode())
+          .isEqualTo(403);
+      assertThat(open.get("/metrics", Tokens.hs256("anyone")).statusCode()).isEqualTo(200);
+    }
+  }
 }
