@@ -44,6 +44,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       String adminScope,
       boolean userIsolation,
       Map<String, List<String>> scopeMappings,
+      Map<String, RoleDefinition> roles,
       List<String> excludedRoutePaths,
       Optional<String> securityKey,
       int tokenCacheSize,
@@ -78,6 +79,9 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
     }
   }
 
+  /** A role: the scopes it grants and the scopes it denies (a deny beats every allow, the admin scope included). */
+  public record RoleDefinition(List<String> scopes, List<String> deny) {}
+
   public record Postgres(Optional<String> url, Optional<String> host, int port, Optional<String> database,
                          Optional<String> user, Optional<String> password, int poolSize, boolean embedded) {
     @Override
@@ -96,7 +100,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.jwksUrl, a.jwksRefreshMinSeconds, a.jwksRefreshMaxSeconds, a.issuer, a.verifyAudience, a.audience,
         a.leewaySeconds, a.requireExp, a.tokenSource, a.tokenHeaderKey, a.cookieName, a.scopesClaim, a.userIdClaim,
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
-        a.scopeMappings, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
+        a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
         a.decisionLogAllowPercent, a.policyTimeoutMs);
     return new AgentOsConfig(os, http, dev, postgres, logging);
   }

@@ -97,6 +97,9 @@ public final class ConfigLoader {
       case SCOPE_MAP:
         if (!(raw instanceof JsonObject obj)) throw new ConfigException(p, "expected a mapping of \"METHOD /path\" to scope lists");
         return scopeMap(obj, p);
+      case ROLE_MAP:
+        if (!(raw instanceof JsonObject roles)) throw new ConfigException(p, "expected a mapping of role name to {scopes, deny}");
+        return roleMap(roles, p);
       default:
         throw new IllegalStateException("unhandled type " + key.type());
     }
@@ -162,6 +165,12 @@ public final class ConfigLoader {
         List<String> items = new ArrayList<>();
         for (String part : raw.split(",")) if (!part.isBlank()) items.add(part.trim());
         return List.copyOf(items);
+      case ROLE_MAP:
+        try {
+          return roleMap(new JsonObject(raw), where);
+        } catch (DecodeException e) {
+          throw new ConfigException(where, "expected a JSON object of role name to {scopes, deny}");
+        }
       case SCOPE_MAP:
         try {
           return scopeMap(new JsonObject(raw), where);
@@ -197,6 +206,35 @@ public final class ConfigLoader {
       out.add(s);
     }
     return List.copyOf(out);
+  }
+
+  private static final java.util.regex.Pattern ROLE_NAME = java.util.regex.Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
+
+  private static Map<String, AgentOsConfig.RoleDefinition> roleMap(JsonObject obj, String where) {
+    Map<String, AgentOsConfig.RoleDefinition> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : obj) {
+      String name = e.getKey();
+      String at = where + "." + name;
+      if (!ROLE_NAME.matcher(name).matches()) throw new ConfigException(at, "role names match ^[a-z0-9][a-z0-9_-]{0,62}$");
+      if (List.of("owner", "administrator", "member").contains(name)) throw new ConfigException(at, "is a built-in role");
+      if (!(e.getValue() instanceof JsonObject def)) throw new ConfigException(at, "expected {scopes: [...], deny: [...]}");
+      for (String field : def.fieldNames()) {
+        if (!field.equals("scopes") && !field.equals("deny")) throw new ConfigException(at + "." + field, "unknown key");
+      }
+      List<String> scopes = def.getValue("scopes") == null ? List.of() : listOf(def.getValue("scopes"), at + ".scopes");
+      List<String> deny = def.getValue("deny") == null ? List.of() : listOf(def.getValue("deny"), at + ".deny");
+      out.put(name, new AgentOsConfig.RoleDefinition(scopes, deny));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  private static List<String> listOf(Object v, String where) {
+    if (!(v instanceof JsonArray arr)) throw new ConfigException(where, "expected a list of scopes");
+    List<String> out = stringList(arr, where);
+    for (String scope : out) {
+      if (scope.split(":", -1).length < 2 || scope.split(":", -1).length > 3) throw new ConfigException(where, "'" + scope + "' is not a scope");
+    }
+    return out;
   }
 
   private static Map<String, List<String>> scopeMap(JsonObject obj, String where) {
@@ -269,6 +307,8 @@ public final class ConfigLoader {
         r.bool("authorization.user_isolation"),
         v.containsKey("authorization.scope_mappings")
             ? (Map<String, List<String>>) v.get("authorization.scope_mappings") : Map.of(),
+        v.containsKey("authorization.roles")
+            ? (Map<String, AgentOsConfig.RoleDefinition>) v.get("authorization.roles") : Map.of(),
         r.list("authorization.excluded_route_paths"), r.opt("authorization.security_key").filter(s -> !s.isEmpty()),
         r.integer("authorization.token_cache_size"), r.integer("authorization.service_account_cache_ttl_seconds"),
         r.integer("authorization.service_account_failures_per_minute"), r.integer("authorization.decision_log_allow_percent"),

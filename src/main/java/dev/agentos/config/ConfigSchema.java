@@ -4,6 +4,7 @@ import static dev.agentos.config.ConfigKey.bool;
 import static dev.agentos.config.ConfigKey.integer;
 import static dev.agentos.config.ConfigKey.list;
 import static dev.agentos.config.ConfigKey.oneOf;
+import static dev.agentos.config.ConfigKey.roleMap;
 import static dev.agentos.config.ConfigKey.scopeMap;
 import static dev.agentos.config.ConfigKey.secret;
 import static dev.agentos.config.ConfigKey.string;
@@ -68,6 +69,7 @@ public final class ConfigSchema {
       string("authorization.admin_scope", "agent_os:admin", "The scope that grants everything; replaces the default."),
       bool("authorization.user_isolation", false, "Per-user data isolation."),
       scopeMap("authorization.scope_mappings", "Extra `\"METHOD /path\": [scopes]` entries merged over the default route map."),
+      roleMap("authorization.roles", "Roles defined here: `name: {scopes: [...], deny: [...]}`; a token's roles claim names them."),
       list("authorization.excluded_route_paths", DEFAULT_EXCLUDED_ROUTES, false, "fnmatch patterns that skip authentication; a list replaces the defaults."),
       secret("authorization.security_key", "agno's OS security key mode (env `OS_SECURITY_KEY`); ignored when a JWT source is configured."),
       integer("authorization.token_cache_size", 10_000L, 0, 10_000_000, "Verified tokens kept in memory per HTTP verticle instance (0 = no cache)."),

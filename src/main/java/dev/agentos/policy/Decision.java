@@ -8,17 +8,24 @@ import java.util.Set;
 
 /**
  * The answer to an {@code authorize} request: a value with its reasons. {@code accessibleIds} is set for
- * listing routes ({@code "*"} = all); {@code scopedUserId} is the owner data is restricted to, if any.
+ * listing routes ({@code "*"} = all) and {@code excludedIds} names ids a role denies (to be left out even
+ * under "*"); {@code scopedUserId} is the owner data is restricted to, if any.
  */
 public record Decision(boolean allowed, List<String> required, Optional<Set<String>> accessibleIds,
                        Optional<String> scopedUserId, boolean admin, String decisionId, List<String> reasons,
-                       String detail) {
+                       String detail, Set<String> excludedIds) {
+
+  public Decision(boolean allowed, List<String> required, Optional<Set<String>> accessibleIds, Optional<String> scopedUserId,
+                  boolean admin, String decisionId, List<String> reasons, String detail) {
+    this(allowed, required, accessibleIds, scopedUserId, admin, decisionId, reasons, detail, Set.of());
+  }
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("allowed", allowed).put("required", new JsonArray(required))
         .put("admin", admin).put("decision_id", decisionId).put("reasons", new JsonArray(reasons));
     json.put("accessible_ids", accessibleIds.map(ids -> new JsonArray(List.copyOf(ids))).orElse(null));
     json.put("scoped_user_id", scopedUserId.orElse(null));
+    json.put("excluded_ids", new JsonArray(List.copyOf(excludedIds)));
     if (detail != null) json.put("detail", detail);
     return json;
   }
@@ -28,7 +35,8 @@ public record Decision(boolean allowed, List<String> required, Optional<Set<Stri
     return new Decision(json.getBoolean("allowed", false), strings(json.getJsonArray("required")),
         ids == null ? Optional.empty() : Optional.of(Set.copyOf(strings(ids))),
         Optional.ofNullable(json.getString("scoped_user_id")), json.getBoolean("admin", false),
-        json.getString("decision_id", ""), strings(json.getJsonArray("reasons")), json.getString("detail"));
+        json.getString("decision_id", ""), strings(json.getJsonArray("reasons")), json.getString("detail"),
+        Set.copyOf(strings(json.getJsonArray("excluded_ids"))));
   }
 
   private static List<String> strings(JsonArray a) {

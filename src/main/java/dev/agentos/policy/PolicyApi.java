@@ -25,6 +25,17 @@ public final class PolicyApi {
   public static final String CHECK = "check";
   public static final String PING = "ping";
 
+  /**
+   * Published (to every node) after a managed role or a subject's roles change; body empty. Every policy
+   * verticle reloads its role directory at once (and every {@link #ROLES_RELOAD_SECONDS} anyway).
+   */
+  public static final String ROLES_CHANGED = "agentos.policy.v1.roles-changed";
+  /** Periodic reload: bounds staleness when a change notice is lost. */
+  public static final int ROLES_RELOAD_SECONDS = 30;
+
+  /** Roles are not loaded yet (or the verticle is starting): no decision is possible. */
+  public static final int UNAVAILABLE = 503;
+
   /** The request body is malformed (missing or ill-typed principal, method or path). */
   public static final int BAD_REQUEST = 400;
   /** The action header names no known action. */

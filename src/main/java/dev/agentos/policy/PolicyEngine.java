@@ -40,15 +40,38 @@ public final class PolicyEngine {
     Set<String> vocab = new HashSet<>();
     for (RouteScopeMap.Entry e : routes.entries()) vocab.addAll(e.required());
     this.vocabulary = Set.copyOf(vocab);
+    this.roles = RoleDirectory.fromConfig(config);
   }
 
   public RouteScopeMap routes() {
     return routes;
   }
 
+  private volatile RoleDirectory roles;
+
+  /** Swaps in a new role directory (after a change or a periodic reload). */
+  public void useRoles(RoleDirectory directory) {
+    this.roles = directory;
+  }
+
+  public RoleDirectory roles() {
+    return roles;
+  }
+
+  /**
+   * The decision for a request, after role expansion; a role's deny beats every allow, the admin scope's
+   * included (DECISIONS §4.5).
+   */
   public Decision authorize(Principal principal, String method, String path) {
+    RoleDirectory.Expansion expansion = roles.expand(principal);
+    Decision d = decide(principal, expansion, method, path);
+    if (!d.allowed() || expansion.deny().isEmpty()) return d;
+    return applyDenies(d, parseAll(expansion.deny()), method.equals("HEAD") ? "GET" : method, path);
+  }
+
+  private Decision decide(Principal principal, RoleDirectory.Expansion expansion, String method, String path) {
     String id = newDecisionId();
-    List<Scope> userScopes = parseAll(principal.scopes());
+    List<Scope> userScopes = parseAll(expansion.scopes());
     boolean admin = userScopes.stream().anyMatch(s -> s.kind() == Scope.Kind.ADMIN);
     Optional<String> scopedUser = scopedUserId(principal, admin);
     String lookupMethod = method.equals("HEAD") ? "GET" : method;
@@ -143,6 +166,59 @@ public final class PolicyEngine {
     return allow(required, Optional.empty(), scopedUser, false, id, reasons);
   }
 
+  private Decision applyDenies(Decision d, List<Scope> denies, String method, String path) {
+    Matcher ctx = RESOURCE_CONTEXT.matcher(path);
+    String family = ctx.matches() ? ctx.group(1) : null;
+    String resourceId = ctx.matches() ? ctx.group(2) : null;
+    List<Scope> checked = new ArrayList<>();
+    for (String req : d.required()) checked.add(perResource(Scope.parse(req, config.adminScope()), family, resourceId));
+    for (RouteCheck check : ROUTE_CHECKS) {
+      Matcher m = check.path.matcher(path);
+      if (check.method.equals(method) && m.matches()) {
+        checked.add(Scope.parse(m.group(1) + ":" + m.group(2) + ":" + check.action, config.adminScope()));
+      }
+    }
+    for (Scope required : checked) {
+      for (Scope deny : denies) {
+        if (deny.satisfies(required, resourceId)) {
+          List<String> reasons = new ArrayList<>(d.reasons());
+          reasons.add(required.raw() + " denied by a role's deny " + deny.raw());
+          return new Decision(false, d.required(), Optional.empty(), d.scopedUserId(), d.admin(), d.decisionId(), reasons,
+              d.required().isEmpty() ? "Insufficient permissions"
+                  : "Insufficient permissions. Required scope(s): " + String.join(", ", d.required()));
+        }
+      }
+    }
+    if (d.accessibleIds().isEmpty() || family == null || d.required().isEmpty()) return d;
+    // Listing: ids a role denies are left out, even when everything else is visible.
+    String action = Scope.parse(d.required().get(0), config.adminScope()).action();
+    Set<String> excluded = new java.util.HashSet<>();
+    for (Scope deny : denies) {
+      if (deny.kind() == Scope.Kind.PER_RESOURCE && !deny.isWildcard() && deny.resource().equals(family)
+          && deny.action().equals(action)) {
+        excluded.add(deny.id().get());
+      }
+    }
+    if (excluded.isEmpty()) return d;
+    Set<String> visible = new java.util.HashSet<>(d.accessibleIds().get());
+    visible.removeAll(excluded);
+    if (visible.isEmpty()) {
+      return new Decision(false, d.required(), Optional.empty(), d.scopedUserId(), d.admin(), d.decisionId(), d.reasons(),
+          "Insufficient permissions. Required scope(s): " + String.join(", ", d.required()));
+    }
+    List<String> reasons = new ArrayList<>(d.reasons());
+    reasons.add("denied by a role: " + String.join(", ", excluded));
+    return new Decision(true, d.required(), Optional.of(Set.copyOf(visible)), d.scopedUserId(), d.admin(), d.decisionId(),
+        reasons, null, Set.copyOf(excluded));
+  }
+
+  private Scope perResource(Scope r, String family, String resourceId) {
+    if (family != null && resourceId != null && r.kind() == Scope.Kind.GLOBAL && r.resource().equals(family)) {
+      return Scope.parse(family + ":" + resourceId + ":" + r.action(), config.adminScope());
+    }
+    return r;
+  }
+
   /** {@code check}: may the principal perform {@code action} (e.g. agents:run) on {@code resourceId}? */
   public Decision check(Principal principal, String action, String resourceId) {
     String id = newDecisionId();
@@ -151,10 +227,17 @@ public final class PolicyEngine {
       return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, id,
           List.of("unknown action " + action), "Unknown action");
     }
-    List<Scope> userScopes = parseAll(principal.scopes());
+    RoleDirectory.Expansion expansion = roles.expand(principal);
+    List<Scope> userScopes = parseAll(expansion.scopes());
     Scope required = resourceId != null && FAMILIES.contains(wanted.resource())
         ? Scope.parse(wanted.resource() + ":" + resourceId + ":" + wanted.action(), config.adminScope())
         : wanted;
+    for (Scope deny : parseAll(expansion.deny())) {
+      if (deny.satisfies(required, resourceId)) {
+        return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, id,
+            List.of(required.raw() + " denied by a role's deny " + deny.raw()), "Insufficient permissions. Required scope(s): " + action);
+      }
+    }
     for (Scope u : userScopes) {
       if (u.satisfies(required, resourceId)) {
         return new Decision(true, List.of(action), Optional.empty(), Optional.empty(), u.kind() == Scope.Kind.ADMIN,

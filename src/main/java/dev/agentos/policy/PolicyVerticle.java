@@ -7,6 +7,8 @@ import dev.agentos.authn.JwtVerifier;
 import dev.agentos.authn.KeySet;
 import dev.agentos.authn.Principal;
 import dev.agentos.config.AgentOsConfig;
+import dev.agentos.storage.StorageApi;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -35,6 +37,9 @@ public final class PolicyVerticle extends VerticleBase {
   private JwtVerifier verifier;
   private ClaimMapper claims;
   private JwksUrlSource jwks;
+  private boolean rolesLoaded;
+  private long reloadTimer = -1;
+  private MessageConsumer<JsonObject> rolesChanged;
   private MessageConsumer<JsonObject> consumer;
   private Counter allowed;
   private Counter denied;
@@ -70,12 +75,36 @@ public final class PolicyVerticle extends VerticleBase {
       evaluation = Timer.builder("agentos_policy_evaluation").register(registry);
     }
     consumer = vertx.eventBus().consumer(PolicyApi.ADDRESS, this::handle);
+    rolesChanged = vertx.eventBus().consumer(PolicyApi.ROLES_CHANGED, msg -> reloadRoles());
+    reloadRoles();
+    reloadTimer = vertx.setPeriodic(PolicyApi.ROLES_RELOAD_SECONDS * 1000L, id -> reloadRoles());
     Future<Void> ready = keysLoaded;
     return consumer.completion().compose(v -> ready);
   }
 
+  /**
+   * Loads managed roles and subject assignments from the storage verticle. Until the first load succeeds every
+   * decision is refused (a managed deny could otherwise be missed); afterwards a failed reload keeps the last
+   * directory and retries at the next notice or period.
+   */
+  private void reloadRoles() {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(5_000)
+        .addHeader(StorageApi.ACTION_HEADER, StorageApi.ROLES_SNAPSHOT);
+    vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, new JsonObject(), options).onComplete(ar -> {
+      if (ar.succeeded()) {
+        JsonObject snapshot = ar.result().body();
+        engine.useRoles(engine.roles().withManaged(config, snapshot.getJsonArray("roles"), snapshot.getJsonObject("subjects")));
+        rolesLoaded = true;
+      } else if (!rolesLoaded && reloadTimer >= 0) {
+        vertx.setTimer(500, id -> { if (!rolesLoaded) reloadRoles(); });
+      }
+    });
+  }
+
   @Override
   public Future<?> stop() {
+    if (reloadTimer >= 0) vertx.cancelTimer(reloadTimer);
+    if (rolesChanged != null) rolesChanged.unregister();
     if (jwks != null) jwks.close();
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
@@ -85,8 +114,15 @@ public final class PolicyVerticle extends VerticleBase {
     JsonObject body = msg.body();
     try {
       switch (action == null ? "" : action) {
-        case PolicyApi.PING -> msg.reply(new JsonObject().put("ok", true));
+        case PolicyApi.PING -> {
+          if (rolesLoaded) msg.reply(new JsonObject().put("ok", true));
+          else msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
+        }
         case PolicyApi.AUTHORIZE -> {
+          if (!rolesLoaded) {
+            msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
+            return;
+          }
           long start = System.nanoTime();
           Principal principal = Principal.fromJson(body.getJsonObject("principal"));
           String method = requireString(body, "method");
@@ -98,6 +134,10 @@ public final class PolicyVerticle extends VerticleBase {
           msg.reply(d.toJson());
         }
         case PolicyApi.CHECK -> {
+          if (!rolesLoaded) {
+            msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
+            return;
+          }
           String wanted = requireString(body, "action");
           Object resource = body.getValue("resource_id");
           if (resource != null && !(resource instanceof String)) throw new IllegalArgumentException("resource_id");

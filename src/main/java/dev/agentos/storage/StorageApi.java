@@ -46,6 +46,13 @@ public final class StorageApi {
   public static final String SERVICE_ACCOUNTS_REVOKE = "service_accounts.revoke";
   public static final String SERVICE_ACCOUNTS_VERIFY = "service_accounts.verify";
 
+  public static final String ROLES_SNAPSHOT = "roles.snapshot";
+  public static final String ROLES_PUT = "roles.put";
+  public static final String ROLES_DELETE = "roles.delete";
+  public static final String SUBJECT_ROLES_GET = "roles.subject";
+  public static final String SUBJECT_ROLES_PUT = "roles.assign";
+  public static final String AUTHZ_AUDIT = "roles.audit";
+
   /**
    * Published (to every node) after a service account is revoked; body {@code {"id": ...}}. Every HTTP
    * verticle drops that account from its verification cache.

@@ -3,6 +3,7 @@ package dev.agentos.storage;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.storage.impl.MemoryStore;
 import dev.agentos.storage.impl.Migrations;
+import dev.agentos.storage.impl.RoleStore;
 import dev.agentos.storage.impl.ServiceAccountStore;
 import dev.agentos.storage.impl.SessionStore;
 import dev.agentos.storage.impl.TraceStore;
@@ -40,6 +41,7 @@ public final class StorageVerticle extends VerticleBase {
   private MemoryStore memories;
   private TraceStore traces;
   private ServiceAccountStore serviceAccounts;
+  private RoleStore roles;
 
   public StorageVerticle(AgentOsConfig.Postgres pgConfig, PostgresTarget target) {
     this.pgConfig = pgConfig;
@@ -58,6 +60,7 @@ public final class StorageVerticle extends VerticleBase {
     memories = new MemoryStore(pool);
     traces = new TraceStore(pool);
     serviceAccounts = new ServiceAccountStore(pool);
+    roles = new RoleStore(pool);
     consumer = vertx.eventBus().consumer(StorageApi.ADDRESS, this::handle);
     migrate(1_000);
     return consumer.completion();
@@ -128,6 +131,7 @@ public final class StorageVerticle extends VerticleBase {
 
   private Future<?> dispatch(String action, JsonObject b) {
     if (action.startsWith("service_accounts.")) return dispatchServiceAccounts(action, b);
+    if (action.startsWith("roles.")) return dispatchRoles(action, b);
     Owner owner = Owner.fromMessage(b);
     return switch (action) {
       case StorageApi.SESSIONS_LIST -> sessions.list(owner, b.getString("type"), b.getString("component_id"),
@@ -163,6 +167,20 @@ public final class StorageVerticle extends VerticleBase {
           b.getInteger("page", 1), b.getInteger("limit", 20));
       case StorageApi.TRACES_GET -> traces.get(owner, required(b, "trace_id"), b.getString("span_id"));
       case StorageApi.TRACES_RECORD -> traces.record(owner, b.getJsonObject("trace"), b.getJsonArray("spans", new io.vertx.core.json.JsonArray()));
+      default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
+    };
+  }
+
+  /** Managed roles are policy data, not user data: no owner; their routes need authz:* scopes. */
+  private Future<?> dispatchRoles(String action, JsonObject b) {
+    return switch (action) {
+      case StorageApi.ROLES_SNAPSHOT -> roles.snapshot();
+      case StorageApi.ROLES_PUT -> roles.put(required(b, "name"), strings(b, "scopes"), strings(b, "deny"),
+          b.getString("description"), b.getString("actor"));
+      case StorageApi.ROLES_DELETE -> roles.delete(required(b, "name"), b.getString("actor"));
+      case StorageApi.SUBJECT_ROLES_GET -> roles.subject(required(b, "subject"));
+      case StorageApi.SUBJECT_ROLES_PUT -> roles.assign(required(b, "subject"), strings(b, "roles"), b.getString("actor"));
+      case StorageApi.AUTHZ_AUDIT -> roles.audit(b.getInteger("page", 1), b.getInteger("limit", 50));
       default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
     };
   }

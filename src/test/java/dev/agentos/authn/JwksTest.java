@@ -137,7 +137,9 @@ class JwksTest {
       conf.put("authorization", new JsonObject().put("algorithms", new JsonArray().add("RS256").add("ES256"))
           .put("jwks_url", "http://127.0.0.1:" + idp.actualPort() + "/jwks")
           .put("jwks_refresh_min_seconds", minRefresh).put("jwks_refresh_max_seconds", maxRefresh));
-      return TestServer.startWithoutWaiting(conf, Map.of()); // readiness depends on the IdP in some of these tests
+      TestServer s = TestServer.startWithoutWaiting(conf, Map.of()); // readiness depends on the IdP in some of these tests
+      s.awaitPolicy(java.time.Duration.ofSeconds(30));
+      return s;
 
     }
 

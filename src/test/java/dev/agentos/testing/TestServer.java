@@ -113,6 +113,18 @@ public final class TestServer implements AutoCloseable {
     throw new AssertionError("not ready within " + bound + " (last status " + last + ")");
   }
 
+  /** Waits until the policy verticle decides (its role directory is loaded), without waiting for /ready. */
+  public void awaitPolicy(java.time.Duration bound) throws Exception {
+    long deadline = System.nanoTime() + bound.toNanos();
+    dev.agentos.policy.PolicyClient policy = new dev.agentos.policy.PolicyClient(vertx, 1_000);
+    while (System.nanoTime() < deadline) {
+      boolean ok = policy.ping().toCompletionStage().toCompletableFuture().handle((v, e) -> e == null).get(5, TimeUnit.SECONDS);
+      if (ok) return;
+      Thread.sleep(50);
+    }
+    throw new AssertionError("policy not deciding within " + bound);
+  }
+
   public Vertx vertx() {
     return vertx;
   }

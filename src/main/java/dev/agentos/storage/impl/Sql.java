@@ -164,4 +164,20 @@ public final class Sql {
   /** Verification: the account behind a token hash, marking it used; revoked and expired ones are not returned. */
   static final String USE_SERVICE_ACCOUNT = "UPDATE service_accounts SET last_used_at = now() WHERE token_hash = $1 "
       + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) RETURNING " + SA_COLUMNS;
+
+  // ---- managed roles (policy data, guarded by authz:* scopes) ------------------------------------------
+  static final String ALL_ROLES = "SELECT name, scopes, deny, description, updated_by, updated_at FROM roles ORDER BY name";
+  static final String ALL_SUBJECT_ROLES = "SELECT subject, role_name FROM subject_roles ORDER BY subject, role_name";
+  static final String GET_ROLE_FOR_UPDATE = "SELECT name, scopes, deny, description FROM roles WHERE name = $1 FOR UPDATE";
+  static final String UPSERT_ROLE = "INSERT INTO roles (name, scopes, deny, description, updated_by) VALUES ($1, $2::text[], "
+      + "$3::text[], $4, $5) ON CONFLICT (name) DO UPDATE SET scopes = EXCLUDED.scopes, deny = EXCLUDED.deny, "
+      + "description = EXCLUDED.description, updated_by = EXCLUDED.updated_by, updated_at = now()";
+  static final String DELETE_ROLE = "DELETE FROM roles WHERE name = $1";
+  static final String UNASSIGN_ROLE = "DELETE FROM subject_roles WHERE role_name = $1";
+  static final String SUBJECT_ROLES_FOR_UPDATE = "SELECT role_name FROM subject_roles WHERE subject = $1 ORDER BY role_name FOR UPDATE";
+  static final String CLEAR_SUBJECT_ROLES = "DELETE FROM subject_roles WHERE subject = $1";
+  static final String ASSIGN_ROLES = "INSERT INTO subject_roles (subject, role_name) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING";
+  static final String AUDIT = "INSERT INTO authz_audit (actor, action, target, before, after) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)";
+  static final String LIST_AUDIT = "SELECT id, at, actor, action, target, before, after, count(*) OVER () AS total FROM authz_audit "
+      + "ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2";
 }
