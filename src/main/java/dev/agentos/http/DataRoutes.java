@@ -67,7 +67,7 @@ final class DataRoutes {
     router.get("/user_memory_stats").handler(this::memoryStats);
 
     router.get("/traces").handler(this::listTraces);
-    router.get("/traces/filter-schema").handler(ctx -> json(ctx, 200, TraceFilter.schema()));
+    router.get("/traces/filter-schema").handler(ctx -> JsonBodies.respond(ctx, 200, TraceFilter.schema()));
     router.post("/traces/search").handler(this::searchTraces);
     router.get("/traces/:trace_id").handler(this::getTrace);
     router.get("/trace_session_stats").handler(this::traceSessionStats);
@@ -93,7 +93,7 @@ final class DataRoutes {
 
   /** agno §2.2: the new session belongs to the caller's sub whenever there is one, for everyone. */
   private void createSession(RoutingContext ctx) {
-    JsonObject body = body(ctx);
+    JsonObject body = JsonBodies.object(ctx);
     String type = sessionType(ctx, true);
     Principal principal = principal(ctx);
     readOwner(ctx, null); // isolation's fail-closed rule applies to writes too
@@ -110,7 +110,7 @@ final class DataRoutes {
   }
 
   private void updateSession(RoutingContext ctx) {
-    JsonObject body = body(ctx);
+    JsonObject body = JsonBodies.object(ctx);
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
     JsonObject req = owner.into(new JsonObject()).put("session_id", ctx.pathParam("session_id"))
         .put("type", sessionType(ctx, false)).put("session_name", optionalString(body, "session_name"))
@@ -120,7 +120,7 @@ final class DataRoutes {
   }
 
   private void renameSession(RoutingContext ctx) {
-    JsonObject body = body(ctx);
+    JsonObject body = JsonBodies.object(ctx);
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
     String name = optionalString(body, "session_name");
     if (name == null || name.isBlank()) throw new ValidationFailure("body", "session_name", "Field required", "missing");
@@ -135,7 +135,7 @@ final class DataRoutes {
   }
 
   private void deleteSessions(RoutingContext ctx) {
-    JsonObject body = body(ctx);
+    JsonObject body = JsonBodies.object(ctx);
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
     List<String> ids = stringList(body, "session_ids", true);
     List<String> types = stringList(body, "session_types", true);
@@ -186,7 +186,7 @@ final class DataRoutes {
 
   /** agno: the owner is the scoped user; otherwise the body's user_id, which is then required. */
   private void createMemory(RoutingContext ctx) {
-    JsonObject body = body(ctx);
+    JsonObject body = JsonBodies.object(ctx);
     String memory = memoryText(body);
     List<String> topics = body.containsKey("topics") && body.getValue("topics") != null ? stringList(body, "topics", false) : null;
     Owner owner = readOwner(ctx, optionalString(body, "user_id"));
@@ -198,7 +198,7 @@ final class DataRoutes {
   }
 
   private void updateMemory(RoutingContext ctx) {
-    JsonObject body = body(ctx);
+    JsonObject body = JsonBodies.object(ctx);
     String memory = memoryText(body);
     List<String> topics = body.containsKey("topics") && body.getValue("topics") != null ? stringList(body, "topics", false) : null;
     Owner owner = readOwner(ctx, optionalString(body, "user_id") != null ? optionalString(body, "user_id") : query(ctx, "user_id"));
@@ -214,7 +214,7 @@ final class DataRoutes {
   }
 
   private void deleteMemories(RoutingContext ctx) {
-    JsonObject body = body(ctx);
+    JsonObject body = JsonBodies.object(ctx);
     List<String> ids = stringList(body, "memory_ids", true);
     Owner owner = readOwner(ctx, optionalString(body, "user_id"));
     storage(ctx, StorageApi.MEMORIES_DELETE, owner.into(new JsonObject()).put("memory_ids", new JsonArray(ids)),
@@ -272,7 +272,7 @@ final class DataRoutes {
   }
 
   private void searchTraces(RoutingContext ctx) {
-    JsonObject body = body(ctx);
+    JsonObject body = JsonBodies.object(ctx);
     Owner owner = readOwner(ctx, optionalString(body, "user_id"));
     Object groupBy = body.getValue("group_by", "run");
     if (!"run".equals(groupBy) && !"session".equals(groupBy)) {
@@ -351,9 +351,6 @@ final class DataRoutes {
 
   // ---- input ------------------------------------------------------------------------------------------
 
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
-  }
 
   private static String query(RoutingContext ctx, String name) {
     List<String> values = ctx.queryParam(name);
@@ -413,18 +410,6 @@ final class DataRoutes {
     }
   }
 
-  /** The JSON object body; anything else is a 422 (never a 500). */
-  private static JsonObject body(RoutingContext ctx) {
-    String text = ctx.body() == null ? null : ctx.body().asString();
-    if (text == null || text.isBlank()) throw new ValidationFailure("body", null, "Field required", "missing");
-    try {
-      Object parsed = io.vertx.core.json.Json.decodeValue(text);
-      if (parsed instanceof JsonObject obj) return obj;
-    } catch (DecodeException | IllegalStateException e) {
-      throw new ValidationFailure("body", null, "JSON decode error", "json_invalid");
-    }
-    throw new ValidationFailure("body", null, "Input should be a valid dictionary", "dict_type");
-  }
 
   private static String optionalString(JsonObject body, String field) {
     Object v = body.getValue(field);

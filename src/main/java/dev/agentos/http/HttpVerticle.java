@@ -110,6 +110,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     new DataRoutes(vertx, config.authorization()).mount(router);
     new ServiceAccountRoutes(vertx, config.authorization()).mount(router);
+    new AuthzRoutes(vertx, config.authorization(), policy).mount(router);
 
     router.route().failureHandler(ErrorResponses::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);
@@ -184,7 +185,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+    JsonBodies.respond(ctx, status, body);
   }
 
   @Override

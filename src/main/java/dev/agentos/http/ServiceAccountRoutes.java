@@ -45,7 +45,7 @@ final class ServiceAccountRoutes {
   }
 
   private void mint(RoutingContext ctx) {
-    JsonObject body = body(ctx);
+    JsonObject body = JsonBodies.object(ctx);
     Principal caller = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
     String name = body.getValue("name") instanceof String s ? s : null;
     if (name == null || !NAME.matcher(name).matches()) {
@@ -99,7 +99,7 @@ final class ServiceAccountRoutes {
         .put("expires_at", expires == null ? null : expires.toString());
     storage(ctx, StorageApi.SERVICE_ACCOUNTS_CREATE, request, account -> {
       JsonObject shown = present(account).put("token", token);
-      json(ctx, 201, shown);
+      JsonBodies.respond(ctx, 201, shown);
     });
   }
 
@@ -126,7 +126,7 @@ final class ServiceAccountRoutes {
         .put("page", page).put("sort_order", order == null ? "desc" : order), reply -> {
           JsonArray shown = new JsonArray();
           reply.getJsonArray("data").forEach(a -> shown.add(present((JsonObject) a)));
-          json(ctx, 200, reply.put("data", shown));
+          JsonBodies.respond(ctx, 200, reply.put("data", shown));
         });
   }
 
@@ -194,20 +194,7 @@ final class ServiceAccountRoutes {
     }
   }
 
-  private static JsonObject body(RoutingContext ctx) {
-    String text = ctx.body() == null ? null : ctx.body().asString();
-    if (text == null || text.isBlank()) throw new ValidationFailure("body", null, "Field required", "missing");
-    try {
-      if (io.vertx.core.json.Json.decodeValue(text) instanceof JsonObject obj) return obj;
-    } catch (DecodeException | IllegalStateException e) {
-      throw new ValidationFailure("body", null, "JSON decode error", "json_invalid");
-    }
-    throw new ValidationFailure("body", null, "Input should be a valid dictionary", "dict_type");
-  }
 
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
-  }
 
   private void storage(RoutingContext ctx, String action, JsonObject request, java.util.function.Consumer<JsonObject> onSuccess) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, action);

@@ -6,7 +6,7 @@ package dev.agentos.policy;
  * {@link io.vertx.core.eventbus.ReplyException} with one of the failure codes below.
  *
  * <pre>
- * authorize {principal, method, path}
+ * authorize {principal | token, method, path}
  *   → {allowed, required[], accessible_ids[]|null, scoped_user_id|null, admin, decision_id, reasons[], detail}
  * check     {principal | token, action: "agents:run", resource_id?}
  *   → {allowed, decision_id, reasons[]}       (a token is verified exactly as on the HTTP path; one that

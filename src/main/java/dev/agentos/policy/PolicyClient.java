@@ -24,6 +24,12 @@ public final class PolicyClient {
     return send(PolicyApi.AUTHORIZE, body).map(Decision::fromJson);
   }
 
+  /** As {@link #authorize}, for a bearer token the policy verticle verifies itself (the what-if API). */
+  public Future<Decision> authorizeToken(String bearerToken, String method, String path) {
+    JsonObject body = new JsonObject().put("token", bearerToken).put("method", method).put("path", path);
+    return send(PolicyApi.AUTHORIZE, body).map(Decision::fromJson);
+  }
+
   /** {@code action} like {@code agents:run}; {@code resourceId} may be null. Resolves to true only on an explicit allow. */
   public Future<Boolean> check(Principal principal, String action, String resourceId) {
     JsonObject body = new JsonObject().put("principal", principal.toJson()).put("action", action)

@@ -123,15 +123,21 @@ public final class PolicyVerticle extends VerticleBase {
             msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
             return;
           }
-          long start = System.nanoTime();
-          Principal principal = Principal.fromJson(body.getJsonObject("principal"));
           String method = requireString(body, "method");
           String path = requireString(body, "path");
-          Decision d = engine.authorize(principal, method, path);
-          long nanos = System.nanoTime() - start;
-          record(d, nanos);
-          if (!d.allowed() || sampledAllow()) logDecision(d, principal, method, path, nanos);
-          msg.reply(d.toJson());
+          if (body.containsKey("token")) {
+            principalFromToken(requireString(body, "token")).onComplete(ar -> {
+              if (ar.succeeded()) {
+                msg.reply(decide(ar.result(), method, path).toJson());
+              } else {
+                String why = ar.cause() instanceof AuthenticationException a ? a.detail() : "token not accepted";
+                msg.reply(new Decision(false, java.util.List.of(), java.util.Optional.empty(), java.util.Optional.empty(), false,
+                    "", java.util.List.of("token not accepted: " + why), why).toJson());
+              }
+            });
+            return;
+          }
+          msg.reply(decide(Principal.fromJson(body.getJsonObject("principal")), method, path).toJson());
         }
         case PolicyApi.CHECK -> {
           if (!rolesLoaded) {
@@ -171,6 +177,15 @@ public final class PolicyVerticle extends VerticleBase {
     if (allowed == null) return;
     (d.allowed() ? allowed : denied).increment();
     if (nanos > 0) evaluation.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  private Decision decide(Principal principal, String method, String path) {
+    long start = System.nanoTime();
+    Decision d = engine.authorize(principal, method, path);
+    long nanos = System.nanoTime() - start;
+    record(d, nanos);
+    if (!d.allowed() || sampledAllow()) logDecision(d, principal, method, path, nanos);
+    return d;
   }
 
   private boolean sampledAllow() {

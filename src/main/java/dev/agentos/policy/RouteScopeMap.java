@@ -119,6 +119,15 @@ public final class RouteScopeMap {
       {"POST /a2a/workflows/*/v1/message:stream", "workflows:run"},
       {"POST /a2a/message/send", "agents:run"},
       {"POST /a2a/message/stream", "agents:run"},
+      // ours: the managed-roles API (DECISIONS §4.6)
+      {"GET /authz/roles", "authz:read"},
+      {"GET /authz/roles/*", "authz:read"},
+      {"PUT /authz/roles/*", "authz:write"},
+      {"DELETE /authz/roles/*", "authz:write"},
+      {"GET /authz/subjects/*", "authz:read"},
+      {"PUT /authz/subjects/*", "authz:write"},
+      {"POST /authz/check", "authz:read"},
+      {"GET /authz/audit", "authz:read"},
   };
 
   private final Map<String, Entry> exact = new HashMap<>();

@@ -60,7 +60,7 @@ public final class RoleStore {
   }
 
   public Future<JsonObject> subject(String subject) {
-    return pool.preparedQuery(Sql.SUBJECT_ROLES_FOR_UPDATE.replace(" FOR UPDATE", "")).execute(Tuple.of(subject))
+    return pool.preparedQuery(Sql.SUBJECT_ROLES).execute(Tuple.of(subject))
         .map(rows -> {
           JsonArray roles = new JsonArray();
           for (Row r : rows) roles.add(r.getString("role_name"));

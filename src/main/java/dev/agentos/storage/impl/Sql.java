@@ -174,6 +174,7 @@ public final class Sql {
       + "description = EXCLUDED.description, updated_by = EXCLUDED.updated_by, updated_at = now()";
   static final String DELETE_ROLE = "DELETE FROM roles WHERE name = $1";
   static final String UNASSIGN_ROLE = "DELETE FROM subject_roles WHERE role_name = $1";
+  static final String SUBJECT_ROLES = "SELECT role_name FROM subject_roles WHERE subject = $1 ORDER BY role_name";
   static final String SUBJECT_ROLES_FOR_UPDATE = "SELECT role_name FROM subject_roles WHERE subject = $1 ORDER BY role_name FOR UPDATE";
   static final String CLEAR_SUBJECT_ROLES = "DELETE FROM subject_roles WHERE subject = $1";
   static final String ASSIGN_ROLES = "INSERT INTO subject_roles (subject, role_name) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING";

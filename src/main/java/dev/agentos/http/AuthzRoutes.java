@@ -1,0 +1,294 @@
+package dev.agentos.http;
+
+import dev.agentos.authn.AuthenticationHandler;
+import dev.agentos.authn.Principal;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.policy.Decision;
+import dev.agentos.policy.PolicyApi;
+import dev.agentos.policy.PolicyClient;
+import dev.agentos.policy.RoleDirectory;
+import dev.agentos.policy.Scope;
+import dev.agentos.storage.StorageApi;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The managed-roles API (DECISIONS §4.6): roles, subjects' roles, a what-if check and the audit trail.
+ * Every change is one transaction with its audit row, then a {@link PolicyApi#ROLES_CHANGED} notice makes
+ * every policy verticle reload. Nobody but an admin can create or assign a role holding a scope they lack.
+ */
+final class AuthzRoutes {
+  private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
+
+  private final Vertx vertx;
+  private final AgentOsConfig.Authorization config;
+  private final PolicyClient policy;
+
+  AuthzRoutes(Vertx vertx, AgentOsConfig.Authorization config, PolicyClient policy) {
+    this.vertx = vertx;
+    this.config = config;
+    this.policy = policy;
+  }
+
+  void mount(Router router) {
+    router.get("/authz/roles").handler(this::listRoles);
+    router.get("/authz/roles/:name").handler(this::getRole);
+    router.put("/authz/roles/:name").handler(this::putRole);
+    router.delete("/authz/roles/:name").handler(this::deleteRole);
+    router.get("/authz/subjects/:sub/roles").handler(this::getSubject);
+    router.put("/authz/subjects/:sub/roles").handler(this::putSubject);
+    router.post("/authz/check").handler(this::check);
+    router.get("/authz/audit").handler(this::audit);
+  }
+
+  private Future<RoleDirectory> directory() {
+    return storage(StorageApi.ROLES_SNAPSHOT, new JsonObject()).map(snapshot ->
+        RoleDirectory.fromConfig(config).withManaged(config, snapshot.getJsonArray("roles"), snapshot.getJsonObject("subjects")));
+  }
+
+  private void listRoles(RoutingContext ctx) {
+    directory().onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, ar.cause());
+        return;
+      }
+      JsonArray data = new JsonArray();
+      ar.result().roles().forEach(r -> data.add(r.toJson()));
+      JsonBodies.respond(ctx, 200, new JsonObject().put("data", data));
+    });
+  }
+
+  private void getRole(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    directory().onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, ar.cause());
+        return;
+      }
+      Optional<RoleDirectory.Role> role = ar.result().role(name);
+      if (role.isEmpty()) ctx.fail(new DetailedFailure(404, "Role not found"));
+      else JsonBodies.respond(ctx, 200, role.get().toJson());
+    });
+  }
+
+  private void putRole(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    if (!NAME.matcher(name).matches()) {
+      throw new ValidationFailure("path", "name", "String should match pattern '^[a-z0-9][a-z0-9_-]{0,62}$'", "string_pattern_mismatch");
+    }
+    JsonObject body = JsonBodies.object(ctx);
+    List<String> scopes = scopeList(body, "scopes");
+    List<String> deny = body.getValue("deny") == null ? List.of() : scopeList(body, "deny");
+    Object description = body.getValue("description");
+    if (description != null && !(description instanceof String)) {
+      throw new ValidationFailure("body", "description", "Input should be a valid string", "string_type");
+    }
+    immutable(name);
+    requireHolds(ctx, scopes).compose(v -> storage(StorageApi.ROLES_PUT, new JsonObject().put("name", name)
+            .put("scopes", new JsonArray(scopes)).put("deny", new JsonArray(deny)).put("description", description)
+            .put("actor", actor(ctx))))
+        .onComplete(ar -> respondAndNotify(ctx, ar, 200));
+  }
+
+  private void deleteRole(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    immutable(name);
+    storage(StorageApi.ROLES_DELETE, new JsonObject().put("name", name).put("actor", actor(ctx)))
+        .onComplete(ar -> respondAndNotify(ctx, ar, 204));
+  }
+
+  private void getSubject(RoutingContext ctx) {
+    storage(StorageApi.SUBJECT_ROLES_GET, new JsonObject().put("subject", ctx.pathParam("sub"))).onComplete(ar -> {
+      if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result());
+      else fail(ctx, ar.cause());
+    });
+  }
+
+  private void putSubject(RoutingContext ctx) {
+    String subject = ctx.pathParam("sub");
+    JsonObject body = JsonBodies.object(ctx);
+    Object value = body.getValue("roles");
+    if (!(value instanceof JsonArray arr)) throw new ValidationFailure("body", "roles", "Input should be a valid list", "list_type");
+    List<String> roles = new ArrayList<>();
+    for (Object o : arr) {
+      if (!(o instanceof String s)) throw new ValidationFailure("body", "roles", "Input should be a list of strings", "string_type");
+      roles.add(s);
+    }
+    List<String> unique = List.copyOf(new LinkedHashSet<>(roles));
+    directory().compose(dir -> {
+      List<String> unknown = unique.stream().filter(r -> dir.role(r).isEmpty()).toList();
+      if (!unknown.isEmpty()) {
+        return Future.failedFuture(new ValidationFailure("body", "roles", "Unknown role(s): " + String.join(", ", unknown), "value_error"));
+      }
+      List<String> granted = new ArrayList<>();
+      for (String r : unique) granted.addAll(dir.role(r).get().scopes());
+      return requireHolds(ctx, granted);
+    }).compose(v -> storage(StorageApi.SUBJECT_ROLES_PUT, new JsonObject().put("subject", subject)
+            .put("roles", new JsonArray(unique)).put("actor", actor(ctx))))
+        .onComplete(ar -> respondAndNotify(ctx, ar, 200));
+  }
+
+  /** What-if: the decision for a principal (or a bearer token) on a method and path, without performing it. */
+  private void check(RoutingContext ctx) {
+    JsonObject body = JsonBodies.object(ctx);
+    if (!(body.getValue("method") instanceof String method) || method.isBlank()) {
+      throw new ValidationFailure("body", "method", "Field required", "missing");
+    }
+    if (!(body.getValue("path") instanceof String rawPath)) throw new ValidationFailure("body", "path", "Field required", "missing");
+    String path = PathCanonicalizer.canonicalize(rawPath)
+        .orElseThrow(() -> new ValidationFailure("body", "path", "Not a valid request path", "value_error"));
+    Future<Decision> decision;
+    if (body.getValue("token") instanceof String token) {
+      decision = policy.authorizeToken(token, method.toUpperCase(java.util.Locale.ROOT), path);
+    } else if (body.getValue("principal") instanceof JsonObject p) {
+      decision = policy.authorize(principalOf(p), method.toUpperCase(java.util.Locale.ROOT), path);
+    } else {
+      throw new ValidationFailure("body", "principal", "Give a principal or a token", "missing");
+    }
+    decision.onComplete(ar -> {
+      if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result().toJson());
+      else ctx.fail(new DetailedFailure(503, "Authorization service unavailable"));
+    });
+  }
+
+  private static Principal principalOf(JsonObject p) {
+    Object sub = p.getValue("user_id", p.getValue("sub"));
+    if (sub != null && !(sub instanceof String)) throw new ValidationFailure("body", "principal", "user_id must be a string", "string_type");
+    return new Principal(Principal.Kind.JWT, Optional.ofNullable((String) sub), strings(p, "scopes"), strings(p, "roles"),
+        Optional.empty(), new JsonObject(), 0);
+  }
+
+  private static List<String> strings(JsonObject p, String field) {
+    Object v = p.getValue(field);
+    if (v == null) return List.of();
+    if (!(v instanceof JsonArray arr)) throw new ValidationFailure("body", field, "Input should be a valid list", "list_type");
+    List<String> out = new ArrayList<>();
+    for (Object o : arr) {
+      if (!(o instanceof String s)) throw new ValidationFailure("body", field, "Input should be a list of strings", "string_type");
+      out.add(s);
+    }
+    return out;
+  }
+
+  private void audit(RoutingContext ctx) {
+    int page = intParam(ctx, "page", 1, Integer.MAX_VALUE);
+    int limit = intParam(ctx, "limit", 50, 500);
+    storage(StorageApi.AUTHZ_AUDIT, new JsonObject().put("page", page).put("limit", limit)).onComplete(ar -> {
+      if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result());
+      else fail(ctx, ar.cause());
+    });
+  }
+
+  // ---- rules ------------------------------------------------------------------------------------------
+
+  private void immutable(String name) {
+    if (List.of("owner", "administrator", "member").contains(name)) {
+      throw new DetailedFailure(409, "Role '" + name + "' is built in and cannot be changed");
+    }
+    if (config.roles().containsKey(name)) {
+      throw new DetailedFailure(409, "Role '" + name + "' is defined in the configuration and cannot be changed here");
+    }
+  }
+
+  /** The escalation rule: an admin may grant anything; anyone else only scopes the policy says they hold. */
+  private Future<Void> requireHolds(RoutingContext ctx, List<String> scopes) {
+    Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    Principal caller = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    if (decision.admin() || caller.kind() == Principal.Kind.SECURITY_KEY) return Future.succeededFuture();
+    List<Future<Boolean>> checks = new ArrayList<>();
+    List<String> asked = new ArrayList<>();
+    for (String raw : new LinkedHashSet<>(scopes)) {
+      Scope s = Scope.parse(raw, config.adminScope());
+      asked.add(raw);
+      if (s.kind() == Scope.Kind.ADMIN) {
+        checks.add(Future.succeededFuture(false));
+      } else if (s.kind() == Scope.Kind.PER_RESOURCE) {
+        checks.add(policy.check(caller, s.resource() + ":" + s.action(), s.isWildcard() ? null : s.id().get()));
+      } else {
+        checks.add(policy.check(caller, raw, null));
+      }
+    }
+    return Future.all(checks).transform(ar -> {
+      if (ar.failed()) return Future.failedFuture(new DetailedFailure(503, "Authorization service unavailable"));
+      List<String> notHeld = new ArrayList<>();
+      for (int i = 0; i < checks.size(); i++) if (!checks.get(i).result()) notHeld.add(asked.get(i));
+      return notHeld.isEmpty() ? Future.succeededFuture()
+          : Future.failedFuture(new DetailedFailure(403, "Cannot grant scope(s) you do not hold: " + String.join(", ", notHeld)));
+    });
+  }
+
+  private List<String> scopeList(JsonObject body, String field) {
+    Object v = body.getValue(field);
+    if (!(v instanceof JsonArray arr)) throw new ValidationFailure("body", field, "Input should be a valid list", "list_type");
+    if (arr.size() > 500) throw new ValidationFailure("body", field, "List should have at most 500 items", "too_long");
+    List<String> out = new ArrayList<>();
+    List<String> bad = new ArrayList<>();
+    for (Object o : arr) {
+      if (!(o instanceof String s)) throw new ValidationFailure("body", field, "Input should be a list of strings", "string_type");
+      if (Scope.parse(s, config.adminScope()).kind() == Scope.Kind.UNKNOWN) bad.add(s);
+      out.add(s);
+    }
+    if (!bad.isEmpty()) throw new ValidationFailure("body", field, "Invalid scope(s): " + String.join(", ", bad), "value_error");
+    return List.copyOf(new LinkedHashSet<>(out));
+  }
+
+  private static String actor(RoutingContext ctx) {
+    return AuthenticationHandler.principal(ctx).flatMap(Principal::userId).orElse(null);
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------------------
+
+  private void respondAndNotify(RoutingContext ctx, io.vertx.core.AsyncResult<JsonObject> ar, int status) {
+    if (ar.failed()) {
+      fail(ctx, ar.cause());
+      return;
+    }
+    vertx.eventBus().publish(PolicyApi.ROLES_CHANGED, new JsonObject());
+    if (status == 204) ctx.response().setStatusCode(204).end();
+    else JsonBodies.respond(ctx, status, ar.result());
+  }
+
+  private static void fail(RoutingContext ctx, Throwable cause) {
+    if (cause instanceof DetailedFailure || cause instanceof ValidationFailure) {
+      ctx.fail(cause);
+    } else if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+        && re.failureCode() == StorageApi.NOT_FOUND) {
+      ctx.fail(new DetailedFailure(404, "Role not found"));
+    } else {
+      ctx.fail(new DetailedFailure(503, "Database unavailable"));
+    }
+  }
+
+  private Future<JsonObject> storage(String action, JsonObject body) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, action);
+    return vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, body, options).map(m -> m.body());
+  }
+
+  private static int intParam(RoutingContext ctx, String name, int def, int max) {
+    String raw = ctx.queryParams().get(name);
+    if (raw == null) return def;
+    try {
+      int v = Integer.parseInt(raw);
+      if (v < 1 || v > max) throw new ValidationFailure("query", name, "Input should be between 1 and " + max, "value_error");
+      return v;
+    } catch (NumberFormatException e) {
+      throw new ValidationFailure("query", name, "Input should be a valid integer", "int_parsing");
+    }
+  }
+
+
+}

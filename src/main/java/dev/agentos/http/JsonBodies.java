@@ -1,0 +1,26 @@
+package dev.agentos.http;
+
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/** Reading a request's JSON object body (anything else is agno's 422, never a 500) and writing JSON responses. */
+final class JsonBodies {
+  private JsonBodies() {}
+
+  static JsonObject object(RoutingContext ctx) {
+    String text = ctx.body() == null ? null : ctx.body().asString();
+    if (text == null || text.isBlank()) throw new ValidationFailure("body", null, "Field required", "missing");
+    try {
+      if (io.vertx.core.json.Json.decodeValue(text) instanceof JsonObject obj) return obj;
+    } catch (DecodeException | IllegalStateException e) {
+      throw new ValidationFailure("body", null, "JSON decode error", "json_invalid");
+    }
+    throw new ValidationFailure("body", null, "Input should be a valid dictionary", "dict_type");
+  }
+
+  static void respond(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+}

@@ -1,0 +1,213 @@
+package dev.agentos.policy;
+
+import static dev.agentos.testing.TestServer.call;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentos.authn.Principal;
+import dev.agentos.authn.KeySet;
+import dev.agentos.testing.TestDatabase;
+import dev.agentos.testing.TestServer;
+import dev.agentos.testing.Tokens;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Managed roles API (/authz)")
+class ManagedRolesTest {
+  private static final String ADMIN = Tokens.admin();
+  private TestDatabase db;
+  private TestServer s;
+
+  private static JsonObject config() {
+    return new JsonObject().put("authorization", new JsonObject().put("roles_claim", "realm_access.roles")
+        .put("roles", new JsonObject().put("auditor", new JsonObject().put("scopes", new JsonArray().add("traces:read")))));
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    db = TestDatabase.create();
+    s = TestServer.start(db, config());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    s.close();
+    db.close();
+  }
+
+  private static String withRoles(String sub, String... roles) {
+    return Tokens.hs256(Tokens.claims(sub).put("realm_access", new JsonObject().put("roles", new JsonArray(List.of(roles)))));
+  }
+
+  private int get(String path, String token) {
+    return s.get(path, token).statusCode();
+  }
+
+  @Test
+  @DisplayName("a role created through the API is enforced at once for tokens naming it (Keycloak's realm_access.roles)")
+  void createAndEnforce() {
+    String analyst = withRoles("ann", "analyst");
+    assertThat(get("/metrics", analyst)).isEqualTo(403);
+    var put = call(s, HttpMethod.PUT, "/authz/roles/analyst", ADMIN, new JsonObject()
+        .put("scopes", new JsonArray().add("metrics:read").add("sessions:read")).put("description", "dashboards"));
+    assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    int status = 0;
+    while (System.nanoTime() < deadline && (status = get("/metrics", analyst)) != 200) Thread.onSpinWait();
+    assertThat(status).isEqualTo(200);
+    JsonArray roles = s.get("/authz/roles", ADMIN).bodyAsJsonObject().getJsonArray("data");
+    assertThat(roles.stream().map(r -> ((JsonObject) r).getString("name") + "/" + ((JsonObject) r).getString("source")))
+        .contains("owner/built_in", "member/built_in", "auditor/config", "analyst/managed");
+    assertThat(get("/traces", withRoles("al", "auditor"))).isEqualTo(200);
+    assertThat(get("/agents/a1", withRoles("mo", "member"))).isEqualTo(404);
+    assertThat(get("/agents/a1", withRoles("mo", "made-up"))).isEqualTo(403);
+  }
+
+  @Test
+  @DisplayName("a deny in a managed role beats the admin scope")
+  void denyBeatsAdmin() {
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/read-only", ADMIN, new JsonObject().put("scopes", new JsonArray())
+        .put("deny", new JsonArray().add("sessions:delete").add("sessions:write"))).statusCode()).isEqualTo(200);
+    String restrictedAdmin = Tokens.hs256(Tokens.claims("root2", "agent_os:admin")
+        .put("realm_access", new JsonObject().put("roles", new JsonArray().add("read-only"))));
+    awaitStatus("/sessions/s1", restrictedAdmin, HttpMethod.DELETE, 403);
+    assertThat(get("/sessions", restrictedAdmin)).isEqualTo(200);
+  }
+
+  @Test
+  @DisplayName("roles assigned to a subject apply in addition to the token's roles")
+  void subjectRoles() {
+    call(s, HttpMethod.PUT, "/authz/roles/analyst", ADMIN, new JsonObject().put("scopes", new JsonArray().add("metrics:read")));
+    assertThat(get("/metrics", Tokens.hs256("bob"))).isEqualTo(403);
+    var assigned = call(s, HttpMethod.PUT, "/authz/subjects/bob/roles", ADMIN, new JsonObject().put("roles", new JsonArray().add("analyst")));
+    assertThat(assigned.statusCode()).isEqualTo(200);
+    awaitStatus("/metrics", Tokens.hs256("bob"), HttpMethod.GET, 200);
+    assertThat(s.get("/authz/subjects/bob/roles", ADMIN).bodyAsJsonObject().getJsonArray("roles")).containsExactly("analyst");
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/bob/roles", ADMIN, new JsonObject().put("roles", new JsonArray().add("nope")))
+        .statusCode()).isEqualTo(422);
+  }
+
+  @Test
+  @DisplayName("validation: bad names and unparseable scopes are 422; built-in and configured roles cannot change (409)")
+  void validation() {
+    for (String bad : new String[] {"Upper", "-x", "a".repeat(64), "sp%20ace"}) {
+      assertThat(call(s, HttpMethod.PUT, "/authz/roles/" + bad, ADMIN, new JsonObject().put("scopes", new JsonArray())).statusCode())
+          .as(bad).isIn(400, 422);
+    }
+    var unparseable = call(s, HttpMethod.PUT, "/authz/roles/r1", ADMIN, new JsonObject().put("scopes", new JsonArray().add("nonsense").add("a:b:c:d")));
+    assertThat(unparseable.statusCode()).isEqualTo(422);
+    assertThat(unparseable.bodyAsString()).contains("nonsense", "a:b:c:d");
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/r1", ADMIN, new JsonObject()).statusCode()).isEqualTo(422);
+    for (String fixed : new String[] {"owner", "administrator", "member", "auditor"}) {
+      assertThat(call(s, HttpMethod.PUT, "/authz/roles/" + fixed, ADMIN, new JsonObject().put("scopes", new JsonArray())).statusCode())
+          .isEqualTo(409);
+      assertThat(call(s, HttpMethod.DELETE, "/authz/roles/" + fixed, ADMIN, null).statusCode()).isEqualTo(409);
+    }
+    assertThat(call(s, HttpMethod.DELETE, "/authz/roles/never-made", ADMIN, null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  @DisplayName("escalation is refused: a non-admin cannot create or assign a role holding a scope it lacks")
+  void escalation() {
+    String manager = Tokens.hs256("mgr", "authz:read", "authz:write", "metrics:read");
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/metrics-only", manager, new JsonObject()
+        .put("scopes", new JsonArray().add("metrics:read"))).statusCode()).isEqualTo(200);
+    var grab = call(s, HttpMethod.PUT, "/authz/roles/grab", manager, new JsonObject().put("scopes", new JsonArray().add("sessions:delete")));
+    assertThat(grab.statusCode()).isEqualTo(403);
+    assertThat(grab.bodyAsJsonObject().getString("detail")).isEqualTo("Cannot grant scope(s) you do not hold: sessions:delete");
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/mgr/roles", manager, new JsonObject().put("roles", new JsonArray().add("owner")))
+        .statusCode()).isEqualTo(403);
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/sneaky", manager, new JsonObject().put("scopes", new JsonArray().add("agent_os:admin")))
+        .statusCode()).isEqualTo(403);
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/x", Tokens.hs256("nobody", "metrics:read"), new JsonObject()
+        .put("scopes", new JsonArray())).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  @DisplayName("what-if: /authz/check answers for a principal or a token without performing the request")
+  void whatIf() {
+    var forPrincipal = call(s, HttpMethod.POST, "/authz/check", ADMIN, new JsonObject().put("method", "delete").put("path", "/agents/a1/")
+        .put("principal", new JsonObject().put("user_id", "x").put("roles", new JsonArray().add("member"))));
+    assertThat(forPrincipal.statusCode()).isEqualTo(200);
+    assertThat(forPrincipal.bodyAsJsonObject().getBoolean("allowed")).isFalse();
+    assertThat(forPrincipal.bodyAsJsonObject().getJsonArray("reasons").encode()).contains("missing agents:a1:delete");
+    var forToken = call(s, HttpMethod.POST, "/authz/check", ADMIN, new JsonObject().put("method", "GET").put("path", "/traces")
+        .put("token", withRoles("al", "auditor")));
+    assertThat(forToken.bodyAsJsonObject().getBoolean("allowed")).isTrue();
+    var forged = call(s, HttpMethod.POST, "/authz/check", ADMIN, new JsonObject().put("method", "GET").put("path", "/traces")
+        .put("token", "not.a.token"));
+    assertThat(forged.bodyAsJsonObject().getBoolean("allowed")).isFalse();
+  }
+
+  @Test
+  @DisplayName("every change leaves an audit row with who, what, before and after")
+  void audit() {
+    call(s, HttpMethod.PUT, "/authz/roles/analyst", ADMIN, new JsonObject().put("scopes", new JsonArray().add("metrics:read")));
+    call(s, HttpMethod.PUT, "/authz/roles/analyst", ADMIN, new JsonObject().put("scopes", new JsonArray().add("traces:read")));
+    call(s, HttpMethod.PUT, "/authz/subjects/bob/roles", ADMIN, new JsonObject().put("roles", new JsonArray().add("analyst")));
+    call(s, HttpMethod.DELETE, "/authz/roles/analyst", ADMIN, null);
+    JsonArray rows = s.get("/authz/audit", ADMIN).bodyAsJsonObject().getJsonArray("data");
+    List<String> actions = new ArrayList<>();
+    rows.forEach(r -> actions.add(((JsonObject) r).getString("action")));
+    assertThat(actions).containsExactly("role.delete", "subject.roles", "role.update", "role.create");
+    JsonObject update = rows.getJsonObject(2);
+    assertThat(update.getString("actor")).isEqualTo("admin-user");
+    assertThat(update.getJsonObject("before").getJsonArray("scopes")).containsExactly("metrics:read");
+    assertThat(update.getJsonObject("after").getJsonArray("scopes")).containsExactly("traces:read");
+    assertThat(s.get("/authz/subjects/bob/roles", ADMIN).bodyAsJsonObject().getJsonArray("roles")).isEmpty();
+  }
+
+  @Test
+  @DisplayName("managed roles survive a restart")
+  void survivesRestart() throws Exception {
+    call(s, HttpMethod.PUT, "/authz/roles/analyst", ADMIN, new JsonObject().put("scopes", new JsonArray().add("metrics:read")));
+    s.close();
+    s = TestServer.start(db, config());
+    assertThat(get("/metrics", withRoles("ann", "analyst"))).isEqualTo(200);
+  }
+
+  @Test
+  @DisplayName("two policy verticle instances both enforce a change within one second")
+  void twoInstances() throws Exception {
+    String second = s.vertx().deployVerticle(new PolicyVerticle(dev.agentos.config.ConfigLoader.fromJson(
+            TestServer.baseConfig(db).mergeIn(config(), true), Map.of()).authorization(), new KeySet(List.of(), List.of()),
+            List.of(), "agentos-second-policy"))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(second).isNotNull();
+    PolicyClient policy = new PolicyClient(s.vertx(), 2_000);
+    Principal ann = new Principal(Principal.Kind.JWT, Optional.of("ann"), List.of(), List.of("analyst"), Optional.empty(), new JsonObject(), 0);
+    Thread.sleep(200);
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/analyst", ADMIN, new JsonObject().put("scopes", new JsonArray().add("metrics:read")))
+        .statusCode()).isEqualTo(200);
+    long changed = System.nanoTime();
+    boolean allAllowed = false;
+    while (System.nanoTime() - changed < TimeUnit.SECONDS.toNanos(1)) {
+      allAllowed = true;
+      for (int i = 0; i < 10; i++) { // requests are spread over both instances
+        Decision d = policy.authorize(ann, "GET", "/metrics").toCompletionStage().toCompletableFuture().get(2, TimeUnit.SECONDS);
+        allAllowed &= d.allowed();
+      }
+      if (allAllowed) break;
+    }
+    assertThat(allAllowed).isTrue();
+  }
+
+  private void awaitStatus(String path, String token, HttpMethod method, int expected) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    int last = -1;
+    while (System.nanoTime() < deadline) {
+      last = TestServer.send(s.request(method, path).putHeader("Authorization", "Bearer " + token)).statusCode();
+      if (last == expected) return;
+    }
+    assertThat(last).isEqualTo(expected);
+  }
+}
