@@ -7,6 +7,7 @@ import dev.agentos.config.ConfigException;
 import dev.agentos.http.HttpVerticle;
 import dev.agentos.http.LifecycleApi;
 import dev.agentos.policy.PolicyVerticle;
+import dev.agentos.runtime.RuntimeVerticle;
 import dev.agentos.storage.PostgresTarget;
 import dev.agentos.storage.StorageVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -98,6 +99,10 @@ public final class AgentOsServer {
           deployments.add(id);
           return vertx.deployVerticle(() -> new PolicyVerticle(config.authorization(), keys,
               config.authorization().expectedAudience(config.os().id()), metricsRegistry), new DeploymentOptions());
+        })
+        .compose(id -> {
+          deployments.add(id);
+          return vertx.deployVerticle(() -> new RuntimeVerticle(config.registry()), new DeploymentOptions());
         })
         .compose(id -> {
           deployments.add(id);

@@ -8,7 +8,8 @@ import java.util.Optional;
  * The validated, immutable configuration, built once at start-up by {@link ConfigLoader} and handed to
  * every verticle. Nothing else in the service reads files or environment variables for settings.
  */
-public record AgentOsConfig(Os os, Http http, Authorization authorization, Postgres postgres, Logging logging) {
+public record AgentOsConfig(Os os, Http http, Authorization authorization, Postgres postgres, Logging logging,
+                            Registry registry) {
 
   public record Os(Optional<String> id, Optional<String> name, Optional<String> description, String version,
                    boolean devMode) {}
@@ -102,6 +103,6 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
         a.decisionLogAllowPercent, a.policyTimeoutMs);
-    return new AgentOsConfig(os, http, dev, postgres, logging);
+    return new AgentOsConfig(os, http, dev, postgres, logging, registry);
   }
 }

@@ -51,9 +51,11 @@ public final class ConfigLoader {
   /** Validates a parsed file plus environment overrides into the immutable config. */
   public static AgentOsConfig fromJson(JsonObject file, Map<String, String> env) {
     Map<String, Object> values = new LinkedHashMap<>();
-    walk(file == null ? new JsonObject() : file, "", values);
+    JsonObject rest = file == null ? new JsonObject() : file.copy();
+    Registry registry = Registry.parse(rest.remove("agents"), rest.remove("teams"), rest.remove("workflows"));
+    walk(rest, "", values);
     applyEnv(env, values);
-    return build(values);
+    return build(values, registry);
   }
 
   private static void walk(JsonObject node, String prefix, Map<String, Object> values) {
@@ -254,7 +256,7 @@ public final class ConfigLoader {
   }
 
   @SuppressWarnings("unchecked")
-  private static AgentOsConfig build(Map<String, Object> v) {
+  private static AgentOsConfig build(Map<String, Object> v, Registry registry) {
     Values r = new Values(v);
     AgentOsConfig.Os os = new AgentOsConfig.Os(r.opt("os.id"), r.opt("os.name"), r.opt("os.description"),
         r.str("os.version"), r.bool("os.dev_mode"));
@@ -325,7 +327,7 @@ public final class ConfigLoader {
     });
 
     AgentOsConfig.Logging logging = new AgentOsConfig.Logging(r.str("logging.access_log"), r.str("logging.level"));
-    return new AgentOsConfig(os, http, authz, pg, logging);
+    return new AgentOsConfig(os, http, authz, pg, logging, registry);
   }
 
   private static String typeName(Object raw) {

@@ -111,6 +111,7 @@ public final class HttpVerticle extends VerticleBase {
     new DataRoutes(vertx, config.authorization()).mount(router);
     new ServiceAccountRoutes(vertx, config.authorization()).mount(router);
     new AuthzRoutes(vertx, config.authorization(), policy).mount(router);
+    new ComponentRoutes(vertx, config).mount(router);
 
     router.route().failureHandler(ErrorResponses::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);
@@ -152,7 +153,8 @@ public final class HttpVerticle extends VerticleBase {
         .put("os_id", config.os().id().orElse("agno-agentos"))
         .put("name", config.os().name().orElse(null))
         .put("agno_version", config.os().version())
-        .put("agent_count", 0).put("team_count", 0).put("workflow_count", 0)
+        .put("agent_count", config.registry().agents().size()).put("team_count", config.registry().teams().size())
+        .put("workflow_count", config.registry().workflows().size())
         .put("mcp", new JsonObject().put("enabled", false).put("path", null).put("oauth", false))
         .put("auth_mode", config.authorization().authMode()));
   }

@@ -20,6 +20,10 @@ final class JsonBodies {
     throw new ValidationFailure("body", null, "Input should be a valid dictionary", "dict_type");
   }
 
+  static void respondArray(RoutingContext ctx, int status, io.vertx.core.json.JsonArray body) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+
   static void respond(RoutingContext ctx, int status, JsonObject body) {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
   }

@@ -1,0 +1,293 @@
+package dev.agentos.http;
+
+import dev.agentos.authn.AuthenticationHandler;
+import dev.agentos.authn.Principal;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.config.Registry;
+import dev.agentos.policy.Decision;
+import dev.agentos.runtime.RuntimeApi;
+import dev.agentos.storage.StorageApi;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Agents, teams and workflows over HTTP with agno's shapes: listings filtered by the policy decision, runs
+ * (form fields, streamed as SSE or returned as JSON), the runs of a session, {@code /config} and {@code /models}.
+ */
+final class ComponentRoutes {
+  private static final List<String> FAMILIES = List.of("agents", "teams", "workflows");
+
+  private final Vertx vertx;
+  private final AgentOsConfig config;
+  private final Registry registry;
+
+  ComponentRoutes(Vertx vertx, AgentOsConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+    this.registry = config.registry();
+  }
+
+  void mount(Router router) {
+    router.get("/config").handler(this::config);
+    router.get("/models").handler(this::models);
+    for (String family : FAMILIES) {
+      router.get("/" + family).handler(ctx -> list(ctx, family));
+      router.get("/" + family + "/:id").handler(ctx -> get(ctx, family));
+      router.post("/" + family + "/:id/runs").handler(ctx -> run(ctx, family));
+      router.get("/" + family + "/:id/runs").handler(ctx -> runs(ctx, family));
+      router.get("/" + family + "/:id/runs/:run_id").handler(ctx -> oneRun(ctx, family));
+    }
+  }
+
+  // ---- read endpoints -----------------------------------------------------------------------------------
+
+  /** agno: the list holds what the caller may see (the decision's accessible ids, less ids a role denies). */
+  private void list(RoutingContext ctx, String family) {
+    Decision d = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    Set<String> visible = d.accessibleIds().orElse(Set.of("*"));
+    JsonArray out = new JsonArray();
+    for (String id : registry.order(family)) {
+      if ((visible.contains("*") || visible.contains(id)) && !d.excludedIds().contains(id)) out.add(describe(family, id));
+    }
+    JsonBodies.respondArray(ctx, 200, out);
+  }
+
+  private void get(RoutingContext ctx, String family) {
+    String id = ctx.pathParam("id");
+    if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
+    JsonBodies.respond(ctx, 200, describe(family, id));
+  }
+
+  private boolean exists(String family, String id) {
+    return switch (family) {
+      case "agents" -> registry.agents().containsKey(id);
+      case "teams" -> registry.teams().containsKey(id);
+      default -> registry.workflows().containsKey(id);
+    };
+  }
+
+  private static String notFound(String family) {
+    return switch (family) {
+      case "agents" -> "Agent not found";
+      case "teams" -> "Team not found";
+      default -> "Workflow not found";
+    };
+  }
+
+  private JsonObject describe(String family, String id) {
+    switch (family) {
+      case "agents": {
+        Registry.Agent a = registry.agents().get(id);
+        return new JsonObject().put("id", a.id()).put("name", a.name()).putNull("db_id").put("description", a.description())
+            .putNull("role").put("is_factory", false).put("model", a.model().toJson()).put("tools", new JsonObject())
+            .put("system_message", a.instructions() == null ? null : new JsonObject().put("instructions", a.instructions()))
+            .put("streaming", new JsonObject().put("stream", true)).putNull("metadata").put("is_component", false);
+      }
+      case "teams": {
+        Registry.Team t = registry.teams().get(id);
+        JsonArray members = new JsonArray();
+        for (String m : t.members()) members.add(describe("agents", m));
+        return new JsonObject().put("id", t.id()).put("name", t.name()).putNull("db_id").put("description", t.description())
+            .put("mode", t.mode()).put("model", t.model().toJson()).put("members", members).put("is_factory", false)
+            .putNull("metadata").put("is_component", false);
+      }
+      default: {
+        Registry.Workflow w = registry.workflows().get(id);
+        JsonArray steps = new JsonArray();
+        for (Registry.Step s : w.steps()) steps.add(new JsonObject().put("type", s.kind()).put(s.kind() + "_id", s.id()));
+        return new JsonObject().put("id", w.id()).put("name", w.name()).putNull("db_id").put("description", w.description())
+            .put("steps", steps).putNull("input_schema").putNull("metadata").put("is_factory", false).put("is_component", false);
+      }
+    }
+  }
+
+  /** agno: /config is not filtered by per-resource scopes. */
+  private void config(RoutingContext ctx) {
+    JsonArray agents = new JsonArray();
+    for (Registry.Agent a : registry.agents().values()) {
+      agents.add(new JsonObject().put("id", a.id()).put("name", a.name()).put("description", a.description()).putNull("db_id")
+          .put("model", a.model().toJson()).putNull("metadata"));
+    }
+    JsonArray teams = new JsonArray();
+    for (Registry.Team t : registry.teams().values()) {
+      teams.add(new JsonObject().put("id", t.id()).put("name", t.name()).put("description", t.description()).putNull("db_id")
+          .put("mode", t.mode()).put("model", t.model().toJson()));
+    }
+    JsonArray workflows = new JsonArray();
+    for (Registry.Workflow w : registry.workflows().values()) {
+      workflows.add(new JsonObject().put("id", w.id()).put("name", w.name()).put("description", w.description()).putNull("db_id")
+          .put("is_factory", false).putNull("factory_input_schema").put("is_component", false).putNull("current_version")
+          .putNull("stage"));
+    }
+    JsonBodies.respond(ctx, 200, new JsonObject().put("os_id", config.os().id().orElse("agno-agentos"))
+        .put("name", config.os().name().orElse(null)).put("description", config.os().description().orElse(null))
+        .put("available_models", models()).putNull("os_database").put("databases", new JsonArray())
+        .put("agents", agents).put("teams", teams).put("workflows", workflows).put("interfaces", new JsonArray()));
+  }
+
+  private void models(RoutingContext ctx) {
+    JsonBodies.respondArray(ctx, 200, models());
+  }
+
+  /** Unique models of the agents and teams, as agno's {@code [{id, provider}]}. */
+  private JsonArray models() {
+    Set<String> seen = new LinkedHashSet<>();
+    JsonArray out = new JsonArray();
+    List<Registry.Model> all = new java.util.ArrayList<>();
+    registry.agents().values().forEach(a -> all.add(a.model()));
+    registry.teams().values().forEach(t -> all.add(t.model()));
+    for (Registry.Model m : all) {
+      if (seen.add(m.provider() + "/" + m.id())) out.add(new JsonObject().put("id", m.id()).put("provider", m.provider()));
+    }
+    return out;
+  }
+
+  // ---- runs -----------------------------------------------------------------------------------------------
+
+  /** agno's form fields (multipart or urlencoded). User and session per reference §2.2. */
+  private void run(RoutingContext ctx, String family) {
+    String id = ctx.pathParam("id");
+    if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
+    MultiMap form = ctx.request().formAttributes();
+    String message = form.get("message");
+    if (message == null || message.isEmpty()) throw new ValidationFailure("body", "message", "Field required", "missing");
+    boolean stream = bool(form.get("stream"), true);
+    Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    String userId = decision.scopedUserId().or(principal::userId).orElse(emptyToNull(form.get("user_id")));
+    if (config.authorization().userIsolation() && userId == null && !decision.admin()
+        && (principal.kind() == Principal.Kind.JWT || principal.kind() == Principal.Kind.UNVERIFIED)) {
+      throw new DetailedFailure(403, "User isolation requires a user id claim");
+    }
+    String sessionId = principal.sessionId().orElse(emptyToNull(form.get("session_id")));
+    if (sessionId == null) sessionId = UUID.randomUUID().toString();
+    JsonObject request = new JsonObject().put("family", family).put("id", id).put("owner", userId).put("session_id", sessionId)
+        .put("message", message);
+    for (String field : List.of("session_state", "dependencies", "metadata")) {
+      Object claimed = principal.claims().getValue(field);
+      JsonObject parsed = jsonField(form, field);
+      if (parsed != null) request.put(field, parsed);
+      if (claimed != null) request.put(field, claimed);
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(60_000).addHeader(RuntimeApi.ACTION_HEADER, RuntimeApi.RUN);
+    vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request, options).onComplete(ar -> {
+      if (ar.failed()) {
+        if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+            && re.failureCode() == RuntimeApi.NOT_FOUND) {
+          ctx.fail(new DetailedFailure(404, re.getMessage()));
+        } else {
+          ctx.fail(new DetailedFailure(503, "Runtime unavailable"));
+        }
+        return;
+      }
+      JsonObject run = ar.result().body().getJsonObject("run");
+      if (stream) {
+        sse(ctx.response(), run.getJsonArray("events"));
+      } else {
+        run.remove("events");
+        JsonBodies.respond(ctx, 200, run);
+      }
+    });
+  }
+
+  /** text/event-stream frames {@code event: <Name>\ndata: <json>\n\n}, agno's event names. */
+  private static void sse(HttpServerResponse response, JsonArray events) {
+    response.setStatusCode(200).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
+        .setChunked(true);
+    StringBuilder sb = new StringBuilder();
+    for (Object e : events) {
+      JsonObject event = (JsonObject) e;
+      sb.append("event: ").append(event.getString("event")).append('\n').append("data: ").append(event.encode()).append("\n\n");
+    }
+    response.end(sb.toString());
+  }
+
+  /** agno: the runs of a session of this component; session_id is required; another owner's or component's is 404. */
+  private void runs(RoutingContext ctx, String family) {
+    String id = ctx.pathParam("id");
+    String sessionId = ctx.queryParams().get("session_id");
+    if (sessionId == null || sessionId.isEmpty()) throw new ValidationFailure("query", "session_id", "Field required", "missing");
+    storageRuns(ctx, family, id, new JsonObject().put("session_id", sessionId), runs -> {
+      JsonArray mine = new JsonArray();
+      for (Object r : runs) if (id.equals(((JsonObject) r).getString(family.substring(0, family.length() - 1) + "_id"))) mine.add(r);
+      JsonBodies.respondArray(ctx, 200, mine);
+    });
+  }
+
+  private void oneRun(RoutingContext ctx, String family) {
+    String id = ctx.pathParam("id");
+    String runId = ctx.pathParam("run_id");
+    String sessionId = ctx.queryParams().get("session_id");
+    if (sessionId == null || sessionId.isEmpty()) throw new ValidationFailure("query", "session_id", "Field required", "missing");
+    storageRuns(ctx, family, id, new JsonObject().put("session_id", sessionId), runs -> {
+      for (Object r : runs) {
+        JsonObject run = (JsonObject) r;
+        if (runId.equals(run.getString("run_id")) && id.equals(run.getString(family.substring(0, family.length() - 1) + "_id"))) {
+          JsonBodies.respond(ctx, 200, run);
+          return;
+        }
+      }
+      ctx.fail(new DetailedFailure(404, "Run not found"));
+    });
+  }
+
+  private void storageRuns(RoutingContext ctx, String family, String id, JsonObject request,
+                           java.util.function.Consumer<JsonArray> onRuns) {
+    if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
+    Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    if (config.authorization().userIsolation() && decision.scopedUserId().isEmpty() && !decision.admin()
+        && principal.userId().isEmpty() && principal.kind() == Principal.Kind.JWT) {
+      throw new DetailedFailure(403, "User isolation requires a user id claim");
+    }
+    request.put("owner", decision.scopedUserId().orElse(null));
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, StorageApi.SESSION_RUNS);
+    vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, request, options).onComplete(ar -> {
+      if (ar.succeeded()) {
+        onRuns.accept(ar.result().body().getJsonArray("runs"));
+      } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+          && re.failureCode() == StorageApi.NOT_FOUND) {
+        ctx.fail(new DetailedFailure(404, "Session not found"));
+      } else {
+        ctx.fail(new DetailedFailure(503, "Database unavailable"));
+      }
+    });
+  }
+
+  private static boolean bool(String raw, boolean def) {
+    if (raw == null || raw.isEmpty()) return def;
+    return switch (raw.toLowerCase(java.util.Locale.ROOT)) {
+      case "true", "1", "yes", "on" -> true;
+      case "false", "0", "no", "off" -> false;
+      default -> throw new ValidationFailure("body", "stream", "Input should be a valid boolean", "bool_parsing");
+    };
+  }
+
+  private static JsonObject jsonField(MultiMap form, String field) {
+    String raw = form.get(field);
+    if (raw == null || raw.isBlank()) return null;
+    try {
+      if (io.vertx.core.json.Json.decodeValue(raw) instanceof JsonObject o) return o;
+    } catch (DecodeException e) {
+      throw new ValidationFailure("body", field, "Invalid JSON", "json_invalid");
+    }
+    throw new ValidationFailure("body", field, "Input should be a JSON object", "dict_type");
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+}
