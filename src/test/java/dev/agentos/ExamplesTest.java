@@ -61,7 +61,7 @@ class ExamplesTest {
     try (TestServer s = TestServer.startFromFile("conf/examples/basic-symmetric.yaml", env(SECRET))) {
       assertThat(s.get("/agents").statusCode()).isEqualTo(401);
       assertThat(s.get("/agents", hs("alice", "teams:read")).statusCode()).isEqualTo(403);
-      assertThat(s.get("/agents", hs("alice", "agents:read")).statusCode()).isEqualTo(404);
+      assertThat(s.get("/agents", hs("alice", "agents:read")).bodyAsString()).contains("\"id\":\"assistant\"");
       assertThat(s.get("/info").bodyAsJsonObject().getString("os_id")).isEqualTo("basic-symmetric");
     }
   }
@@ -74,7 +74,7 @@ class ExamplesTest {
     Files.writeString(pub, TokenSigner.pem("PUBLIC KEY", pair.getPublic().getEncoded()));
     try (TestServer s = TestServer.startFromFile("conf/examples/basic-asymmetric.yaml", env("file:" + pub))) {
       String good = TokenSigner.sign("RS256", pair.getPrivate(), Optional.empty(), Tokens.claims("alice", "agents:read"));
-      assertThat(s.get("/agents", good).statusCode()).isEqualTo(404);
+      assertThat(s.get("/agents", good).statusCode()).isEqualTo(200);
       String confused = TokenSigner.sign("HS256", TokenSigner.hmacKey(Files.readString(pub)), Optional.empty(),
           Tokens.claims("mallory", "agent_os:admin"));
       assertThat(s.get("/agents", confused).statusCode()).isEqualTo(401);
@@ -89,16 +89,41 @@ class ExamplesTest {
   void perAgent() throws Exception {
     try (TestServer s = TestServer.startFromFile("conf/examples/per-agent-permissions.yaml", env(SECRET))) {
       String webAgent = hs("alice", "agents:web-agent:read", "agents:web-agent:run");
-      assertThat(s.get("/agents", webAgent).statusCode()).isEqualTo(404);
-      assertThat(s.get("/agents/web-agent", webAgent).statusCode()).isEqualTo(404);
+      assertThat(s.get("/agents", webAgent).bodyAsString()).contains("web-agent").doesNotContain("finance-agent");
+      assertThat(s.get("/agents/web-agent", webAgent).statusCode()).isEqualTo(200);
       assertThat(s.get("/agents/finance-agent", webAgent).statusCode()).isEqualTo(403);
-      assertThat(s.get("/agents/web-agent/runs?session_id=s1", webAgent).statusCode()).isEqualTo(404);
+      var ran = runAgent(s, webAgent, "web-agent");
+      assertThat(ran.statusCode()).isEqualTo(200);
+      String session = ran.bodyAsJsonObject().getString("session_id");
+      assertThat(runAgent(s, webAgent, "finance-agent").statusCode()).isEqualTo(403);
+      assertThat(s.get("/agents/web-agent/runs?session_id=" + session, webAgent).statusCode()).isEqualTo(200);
       String readOnly = hs("bob", "agents:web-agent:read");
-      var denied = s.get("/agents/web-agent/runs?session_id=s1", readOnly);
+      var denied = s.get("/agents/web-agent/runs?session_id=" + session, readOnly);
       assertThat(denied.statusCode()).isEqualTo(403);
       assertThat(denied.bodyAsJsonObject().getString("detail")).isEqualTo("Access denied to run this agent");
       String anyAgent = hs("carol", "agents:*:run", "agents:read");
-      assertThat(s.get("/agents/finance-agent/runs?session_id=s1", anyAgent).statusCode()).isEqualTo(404);
+      assertThat(runAgent(s, anyAgent, "finance-agent").statusCode()).isEqualTo(200);
+    }
+  }
+
+  private static io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer> runAgent(TestServer s, String token, String agent)
+      throws Exception {
+    return s.request(io.vertx.core.http.HttpMethod.POST, "/agents/" + agent + "/runs").putHeader("Authorization", "Bearer " + token)
+        .sendForm(io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("message", "hi").add("stream", "false"))
+        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName("per-user-isolation: a user's runs land in sessions only that user can see; an admin sees all")
+  void perUserData() throws Exception {
+    try (TestServer s = TestServer.startFromFile("conf/examples/per-user-isolation.yaml", env(SECRET))) {
+      String alice = hs("alice", "agents:assistant:run", "sessions:read");
+      String bob = hs("bob", "agents:assistant:run", "sessions:read");
+      String session = runAgent(s, alice, "assistant").bodyAsJsonObject().getString("session_id");
+      assertThat(s.get("/sessions/" + session, alice).statusCode()).isEqualTo(200);
+      assertThat(s.get("/sessions/" + session, bob).statusCode()).isEqualTo(404);
+      assertThat(s.get("/sessions", bob).bodyAsJsonObject().getJsonObject("meta").getLong("total_count")).isZero();
+      assertThat(s.get("/sessions/" + session, hs("root", "agent_os:admin")).statusCode()).isEqualTo(200);
     }
   }
 
