@@ -4,12 +4,10 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.storage.StorageApi;
+import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,7 +32,7 @@ public final class ServiceAccountVerifier {
     int failures;
   }
 
-  private final Vertx vertx;
+  private final StorageClient storage;
   private final Cache<String, Verified> cache;
   private final Cache<String, Window> failures;
   private final int failuresPerWindow;
@@ -42,7 +40,7 @@ public final class ServiceAccountVerifier {
 
   /** @param instances HTTP verticle instances on this node: the per-minute budget is shared between them. */
   public ServiceAccountVerifier(Vertx vertx, AgentOsConfig.Authorization config, int instances) {
-    this.vertx = vertx;
+    this.storage = new StorageClient(vertx, 5_000);
     int ttl = config.serviceAccountCacheTtlSeconds();
     this.cache = ttl == 0 ? null : Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofSeconds(ttl)).build();
     this.failures = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(2)).build();
@@ -60,12 +58,10 @@ public final class ServiceAccountVerifier {
       if (hit != null && (hit.expiresAt == null || hit.expiresAt.isAfter(Instant.now()))) return Future.succeededFuture(hit.principal);
     }
     if (throttled(clientAddress)) return Future.failedFuture(new AuthenticationException(429, THROTTLED, "invalid_token"));
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(5_000)
-        .addHeader(StorageApi.ACTION_HEADER, StorageApi.SERVICE_ACCOUNTS_VERIFY);
-    return vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, new JsonObject().put("token_hash", hash), options)
+    return storage.request(StorageApi.SERVICE_ACCOUNTS_VERIFY, new JsonObject().put("token_hash", hash))
         .transform(ar -> {
           if (ar.succeeded()) {
-            JsonObject account = ar.result().body();
+            JsonObject account = ar.result();
             List<String> scopes = new ArrayList<>();
             account.getJsonArray("scopes").forEach(s -> scopes.add((String) s));
             Principal p = new Principal(Principal.Kind.SERVICE_ACCOUNT, Optional.of("sa:" + account.getString("name")), scopes,
@@ -74,8 +70,7 @@ public final class ServiceAccountVerifier {
             if (cache != null) cache.put(hash, new Verified(account.getString("id"), p, expires == null ? null : Instant.parse(expires)));
             return Future.succeededFuture(p);
           }
-          if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
-              && re.failureCode() == StorageApi.NOT_FOUND) {
+          if (StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND) {
             recordFailure(clientAddress);
             return Future.failedFuture(new AuthenticationException(INVALID));
           }

@@ -9,11 +9,9 @@ import dev.agentos.policy.PolicyClient;
 import dev.agentos.policy.RoleDirectory;
 import dev.agentos.policy.Scope;
 import dev.agentos.storage.StorageApi;
+import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -37,9 +35,11 @@ final class AuthzRoutes {
   private final Vertx vertx;
   private final AgentOsConfig.Authorization config;
   private final PolicyClient policy;
+  private final StorageClient storage;
 
   AuthzRoutes(Vertx vertx, AgentOsConfig.Authorization config, PolicyClient policy) {
     this.vertx = vertx;
+    this.storage = new StorageClient(vertx, 10_000);
     this.config = config;
     this.policy = policy;
   }
@@ -265,8 +265,7 @@ final class AuthzRoutes {
   private static void fail(RoutingContext ctx, Throwable cause) {
     if (cause instanceof DetailedFailure || cause instanceof ValidationFailure) {
       ctx.fail(cause);
-    } else if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
-        && re.failureCode() == StorageApi.NOT_FOUND) {
+    } else if (StorageClient.code(cause) == StorageApi.NOT_FOUND) {
       ctx.fail(new DetailedFailure(404, "Role not found"));
     } else {
       ctx.fail(new DetailedFailure(503, "Database unavailable"));
@@ -274,8 +273,7 @@ final class AuthzRoutes {
   }
 
   private Future<JsonObject> storage(String action, JsonObject body) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, action);
-    return vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, body, options).map(m -> m.body());
+    return storage.request(action, body);
   }
 
   private static int intParam(RoutingContext ctx, String name, int def, int max) {

@@ -7,6 +7,7 @@ import dev.agentos.config.Registry;
 import dev.agentos.policy.Decision;
 import dev.agentos.runtime.RuntimeApi;
 import dev.agentos.storage.StorageApi;
+import dev.agentos.storage.StorageClient;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -33,9 +34,11 @@ final class ComponentRoutes {
   private final Vertx vertx;
   private final AgentOsConfig config;
   private final Registry registry;
+  private final StorageClient storage;
 
   ComponentRoutes(Vertx vertx, AgentOsConfig config) {
     this.vertx = vertx;
+    this.storage = new StorageClient(vertx, 10_000);
     this.config = config;
     this.registry = config.registry();
   }
@@ -254,12 +257,10 @@ final class ComponentRoutes {
       throw new DetailedFailure(403, "User isolation requires a user id claim");
     }
     request.put("owner", decision.scopedUserId().orElse(null));
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, StorageApi.SESSION_RUNS);
-    vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, request, options).onComplete(ar -> {
+    storage.request(StorageApi.SESSION_RUNS, request).onComplete(ar -> {
       if (ar.succeeded()) {
-        onRuns.accept(ar.result().body().getJsonArray("runs"));
-      } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
-          && re.failureCode() == StorageApi.NOT_FOUND) {
+        onRuns.accept(ar.result().getJsonArray("runs"));
+      } else if (StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND) {
         ctx.fail(new DetailedFailure(404, "Session not found"));
       } else {
         ctx.fail(new DetailedFailure(503, "Database unavailable"));

@@ -6,12 +6,9 @@ import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.Decision;
 import dev.agentos.storage.Owner;
 import dev.agentos.storage.StorageApi;
+import dev.agentos.storage.StorageClient;
 import dev.agentos.storage.TraceFilter;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -38,11 +35,11 @@ final class DataRoutes {
   private static final Set<String> SESSION_TYPES = Set.of("agent", "team", "workflow");
   private static final int MAX_LIMIT = 1_000;
 
-  private final Vertx vertx;
+  private final StorageClient storage;
   private final AgentOsConfig.Authorization config;
 
   DataRoutes(Vertx vertx, AgentOsConfig.Authorization config) {
-    this.vertx = vertx;
+    this.storage = new StorageClient(vertx, STORAGE_TIMEOUT_MS);
     this.config = config;
   }
 
@@ -317,31 +314,25 @@ final class DataRoutes {
   // ---- storage over the event bus ---------------------------------------------------------------------
 
   private void storage(RoutingContext ctx, String action, JsonObject request, int status, Function<JsonObject, Object> shape) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(STORAGE_TIMEOUT_MS).addHeader(StorageApi.ACTION_HEADER, action);
-    Future<io.vertx.core.eventbus.Message<JsonObject>> reply = vertx.eventBus().request(StorageApi.ADDRESS, request, options);
-    reply.onComplete(ar -> {
+    storage.request(action, request).onComplete(ar -> {
       if (ar.succeeded()) {
         if (status == 204) {
           ctx.response().setStatusCode(204).end();
         } else {
-          Object body = shape.apply(ar.result().body());
+          Object body = shape.apply(ar.result());
           ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
               .end(body instanceof JsonArray a ? a.encode() : ((JsonObject) body).encode());
         }
         return;
       }
-      if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-        int code = re.failureCode();
-        if (code == StorageApi.INVALID) {
-          ctx.fail(new ValidationFailure("body", null, re.getMessage(), "value_error"));
-        } else if (code == StorageApi.NOT_FOUND || code == StorageApi.CONFLICT || code == StorageApi.BAD_REQUEST) {
-          ctx.fail(new DetailedFailure(code, re.getMessage()));
-        } else {
-          ctx.fail(new DetailedFailure(503, "Database unavailable"));
-        }
-        return;
+      int code = StorageClient.code(ar.cause());
+      if (code == StorageApi.INVALID) {
+        ctx.fail(new ValidationFailure("body", null, ar.cause().getMessage(), "value_error"));
+      } else if (code == StorageApi.NOT_FOUND || code == StorageApi.CONFLICT || code == StorageApi.BAD_REQUEST) {
+        ctx.fail(new DetailedFailure(code, ar.cause().getMessage()));
+      } else {
+        ctx.fail(new DetailedFailure(503, "Database unavailable"));
       }
-      ctx.fail(new DetailedFailure(503, "Database unavailable"));
     });
   }
 

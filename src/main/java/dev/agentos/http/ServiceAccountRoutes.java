@@ -6,10 +6,8 @@ import dev.agentos.authn.ServiceAccountTokens;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.Scope;
 import dev.agentos.storage.StorageApi;
+import dev.agentos.storage.StorageClient;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -31,10 +29,12 @@ final class ServiceAccountRoutes {
   private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
 
   private final Vertx vertx;
+  private final StorageClient storage;
   private final AgentOsConfig.Authorization config;
 
   ServiceAccountRoutes(Vertx vertx, AgentOsConfig.Authorization config) {
     this.vertx = vertx;
+    this.storage = new StorageClient(vertx, 10_000);
     this.config = config;
   }
 
@@ -197,13 +197,12 @@ final class ServiceAccountRoutes {
 
 
   private void storage(RoutingContext ctx, String action, JsonObject request, java.util.function.Consumer<JsonObject> onSuccess) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, action);
-    vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, request, options).onComplete(ar -> {
+    storage.request(action, request).onComplete(ar -> {
+      int code = ar.failed() ? StorageClient.code(ar.cause()) : 0;
       if (ar.succeeded()) {
-        onSuccess.accept(ar.result().body());
-      } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
-          && (re.failureCode() == StorageApi.NOT_FOUND || re.failureCode() == StorageApi.CONFLICT)) {
-        ctx.fail(new DetailedFailure(re.failureCode(), re.getMessage()));
+        onSuccess.accept(ar.result());
+      } else if (code == StorageApi.NOT_FOUND || code == StorageApi.CONFLICT) {
+        ctx.fail(new DetailedFailure(code, ar.cause().getMessage()));
       } else {
         ctx.fail(new DetailedFailure(503, "Database unavailable"));
       }

@@ -8,7 +8,7 @@ import dev.agentos.authn.KeySet;
 import dev.agentos.authn.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.storage.StorageApi;
-import io.vertx.core.eventbus.DeliveryOptions;
+import dev.agentos.storage.StorageClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -88,11 +88,9 @@ public final class PolicyVerticle extends VerticleBase {
    * directory and retries at the next notice or period.
    */
   private void reloadRoles() {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(5_000)
-        .addHeader(StorageApi.ACTION_HEADER, StorageApi.ROLES_SNAPSHOT);
-    vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, new JsonObject(), options).onComplete(ar -> {
+    new StorageClient(vertx, 5_000).request(StorageApi.ROLES_SNAPSHOT, new JsonObject()).onComplete(ar -> {
       if (ar.succeeded()) {
-        JsonObject snapshot = ar.result().body();
+        JsonObject snapshot = ar.result();
         engine.useRoles(engine.roles().withManaged(config, snapshot.getJsonArray("roles"), snapshot.getJsonObject("subjects")));
         rolesLoaded = true;
       } else if (!rolesLoaded && reloadTimer >= 0) {

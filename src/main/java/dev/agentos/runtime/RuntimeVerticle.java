@@ -2,13 +2,11 @@ package dev.agentos.runtime;
 
 import dev.agentos.config.Registry;
 import dev.agentos.storage.StorageApi;
+import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -93,8 +91,7 @@ public final class RuntimeVerticle extends VerticleBase {
     record(req, type, id, sessionId, message, content, calls).onComplete(ar -> {
       if (ar.succeeded()) {
         msg.reply(new JsonObject().put("run", ar.result()));
-      } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
-          && (re.failureCode() == StorageApi.NOT_FOUND || re.failureCode() == StorageApi.CONFLICT)) {
+      } else if (StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND || StorageClient.code(ar.cause()) == StorageApi.CONFLICT) {
         msg.fail(RuntimeApi.NOT_FOUND, "Session not found");
       } else {
         msg.fail(RuntimeApi.UNAVAILABLE, "Database unavailable");
@@ -145,8 +142,8 @@ public final class RuntimeVerticle extends VerticleBase {
     Object owner = req.getValue("owner");
     JsonObject runRecord = new JsonObject().put("owner", owner).put("session_id", sessionId).put("session_type", type)
         .put("component_id", componentId).put("run", run);
-    DeliveryOptions recordRun = new DeliveryOptions().setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, StorageApi.RUNS_RECORD);
-    return vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, runRecord, recordRun).compose(stored -> {
+    StorageClient storage = new StorageClient(vertx, 10_000);
+    return storage.request(StorageApi.RUNS_RECORD, runRecord).compose(stored -> {
       Instant end = Instant.now();
       String traceId = UUID.randomUUID().toString();
       JsonArray spans = new JsonArray().add(new JsonObject().put("span_id", traceId + "-run").put("name", type + " run")
@@ -161,9 +158,8 @@ public final class RuntimeVerticle extends VerticleBase {
       JsonObject trace = new JsonObject().put("trace_id", traceId).put("run_id", runId).put("session_id", sessionId)
           .put("component_type", type).put("component_id", componentId).put("name", type + ".run").put("status", "OK")
           .put("start_time", start.toString()).put("end_time", end.toString()).put("input", message);
-      DeliveryOptions recordTrace = new DeliveryOptions().setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, StorageApi.TRACES_RECORD);
-      return vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, new JsonObject().put("owner", owner).put("trace", trace)
-          .put("spans", spans), recordTrace).map(v -> stored.body().put("events", events));
+      return storage.request(StorageApi.TRACES_RECORD, new JsonObject().put("owner", owner).put("trace", trace).put("spans", spans))
+          .map(v -> stored.put("events", events));
     });
   }
 

@@ -1,0 +1,39 @@
+package dev.agentos.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * What other verticles use to talk to the storage verticle. A failed future carries a {@link StorageFailure}
+ * whose code is a {@link StorageApi} failure code; anything that is not the storage verticle's own answer
+ * (no handler, timeout) is {@link StorageApi#UNAVAILABLE}.
+ */
+public final class StorageClient {
+  private final Vertx vertx;
+  private final long timeoutMs;
+
+  public StorageClient(Vertx vertx, long timeoutMs) {
+    this.vertx = vertx;
+    this.timeoutMs = timeoutMs;
+  }
+
+  public Future<JsonObject> request(String action, JsonObject body) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(StorageApi.ACTION_HEADER, action);
+    return vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, body, options).transform(ar -> {
+      if (ar.succeeded()) return Future.succeededFuture(ar.result().body());
+      if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+        return Future.failedFuture(new StorageFailure(re.failureCode(), re.getMessage()));
+      }
+      return Future.failedFuture(new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable"));
+    });
+  }
+
+  /** The failure code of a failed request's cause ({@link StorageApi#UNAVAILABLE} for anything unexpected). */
+  public static int code(Throwable failure) {
+    return failure instanceof StorageFailure f ? f.code() : StorageApi.UNAVAILABLE;
+  }
+}
