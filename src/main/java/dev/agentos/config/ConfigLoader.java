@@ -52,7 +52,7 @@ public final class ConfigLoader {
   public static AgentOsConfig fromJson(JsonObject file, Map<String, String> env) {
     Map<String, Object> values = new LinkedHashMap<>();
     JsonObject rest = file == null ? new JsonObject() : file.copy();
-    Registry registry = Registry.parse(rest.remove("agents"), rest.remove("teams"), rest.remove("workflows"));
+    Registry registry = Registry.parse(rest.remove("agents"), rest.remove("teams"), rest.remove("workflows"), env);
     walk(rest, "", values);
     applyEnv(env, values);
     return build(values, registry);

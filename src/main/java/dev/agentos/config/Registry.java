@@ -19,9 +19,18 @@ import java.util.regex.Pattern;
 public record Registry(Map<String, Agent> agents, Map<String, Team> teams, Map<String, Workflow> workflows) {
   private static final Pattern ID = Pattern.compile("^[A-Za-z0-9._-]{1,128}$");
 
-  public record Model(String provider, String id) {
+  /**
+   * A model: {@code echo} (built in), or {@code openai} (any OpenAI-compatible chat-completions server at
+   * {@code baseUrl}, with the key read at start-up from the env var named by {@code api_key_env}).
+   */
+  public record Model(String provider, String id, String baseUrl, Optional<String> apiKey, int timeoutSeconds) {
     public JsonObject toJson() {
       return new JsonObject().put("name", id).put("model", id).put("provider", provider);
+    }
+
+    @Override
+    public String toString() {
+      return "Model[" + provider + "/" + id + " at " + baseUrl + ", key " + (apiKey.isPresent() ? "set" : "none") + "]";
     }
   }
 
@@ -37,7 +46,7 @@ public record Registry(Map<String, Agent> agents, Map<String, Team> teams, Map<S
     return new Registry(Map.of(), Map.of(), Map.of());
   }
 
-  static Registry parse(Object agents, Object teams, Object workflows) {
+  static Registry parse(Object agents, Object teams, Object workflows, Map<String, String> env) {
     Map<String, Agent> a = new LinkedHashMap<>();
     for (JsonObject o : items(agents, "agents")) {
       String where = "agents[" + a.size() + "]";
@@ -45,7 +54,7 @@ public record Registry(Map<String, Agent> agents, Map<String, Team> teams, Map<S
       String id = id(o, where);
       if (a.containsKey(id)) throw new ConfigException(where + ".id", "duplicate agent id '" + id + "'");
       a.put(id, new Agent(id, str(o, "name", where).orElse(id), str(o, "description", where).orElse(null),
-          str(o, "instructions", where).orElse(null), model(o.getValue("model"), where + ".model")));
+          str(o, "instructions", where).orElse(null), model(o.getValue("model"), where + ".model", env)));
     }
     Map<String, Team> t = new LinkedHashMap<>();
     for (JsonObject o : items(teams, "teams")) {
@@ -59,7 +68,7 @@ public record Registry(Map<String, Agent> agents, Map<String, Team> teams, Map<S
       if (members.isEmpty()) throw new ConfigException(where + ".members", "a team needs at least one member");
       for (String m : members) if (!a.containsKey(m)) throw new ConfigException(where + ".members", "unknown agent '" + m + "'");
       t.put(id, new Team(id, str(o, "name", where).orElse(id), str(o, "description", where).orElse(null), mode, members,
-          model(o.getValue("model"), where + ".model")));
+          model(o.getValue("model"), where + ".model", env)));
     }
     Map<String, Workflow> w = new LinkedHashMap<>();
     for (JsonObject o : items(workflows, "workflows")) {
@@ -97,15 +106,39 @@ public record Registry(Map<String, Agent> agents, Map<String, Team> teams, Map<S
     };
   }
 
-  private static Model model(Object raw, String where) {
-    if (raw == null) return new Model("echo", "echo");
+  private static Model model(Object raw, String where, Map<String, String> env) {
+    if (raw == null) return new Model("echo", "echo", null, Optional.empty(), 60);
     if (!(raw instanceof JsonObject o)) throw new ConfigException(where, "expected {provider, id}");
-    known(o, where, Set.of("provider", "id", "base_url", "api_key_env"));
+    known(o, where, Set.of("provider", "id", "base_url", "api_key_env", "timeout_seconds"));
     String provider = str(o, "provider", where).orElse("echo");
-    if (!provider.equals("echo")) {
-      throw new ConfigException(where + ".provider", "'" + provider + "' is not available in this build; the echo provider is");
+    int timeout = 60;
+    if (o.getValue("timeout_seconds") != null) {
+      if (!(o.getValue("timeout_seconds") instanceof Integer t) || t < 1 || t > 3600) {
+        throw new ConfigException(where + ".timeout_seconds", "expected an integer between 1 and 3600");
+      }
+      timeout = t;
     }
-    return new Model(provider, str(o, "id", where).orElse("echo"));
+    switch (provider) {
+      case "echo":
+        return new Model("echo", str(o, "id", where).orElse("echo"), null, Optional.empty(), timeout);
+      case "openai": {
+        String id = str(o, "id", where).orElseThrow(() -> new ConfigException(where + ".id", "the openai provider needs a model id"));
+        String baseUrl = str(o, "base_url", where).orElse("https://api.openai.com/v1");
+        if (!baseUrl.startsWith("http://") && !baseUrl.startsWith("https://")) {
+          throw new ConfigException(where + ".base_url", "must be an http(s) URL");
+        }
+        Optional<String> key = Optional.empty();
+        Optional<String> keyEnv = str(o, "api_key_env", where);
+        if (keyEnv.isPresent()) {
+          String value = env.get(keyEnv.get());
+          if (value == null || value.isBlank()) throw new ConfigException(where + ".api_key_env", "env var " + keyEnv.get() + " is not set");
+          key = Optional.of(value);
+        }
+        return new Model("openai", id, baseUrl.replaceAll("/+$", ""), key, timeout);
+      }
+      default:
+        throw new ConfigException(where + ".provider", "expected echo or openai");
+    }
   }
 
   private static List<JsonObject> items(Object raw, String where) {

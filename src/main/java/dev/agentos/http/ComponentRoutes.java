@@ -30,6 +30,7 @@ import java.util.UUID;
  */
 final class ComponentRoutes {
   private static final List<String> FAMILIES = List.of("agents", "teams", "workflows");
+  private static final long RUN_TIMEOUT_MS = 15 * 60_000;
 
   private final Vertx vertx;
   private final AgentOsConfig config;
@@ -52,6 +53,7 @@ final class ComponentRoutes {
       router.post("/" + family + "/:id/runs").handler(ctx -> run(ctx, family));
       router.get("/" + family + "/:id/runs").handler(ctx -> runs(ctx, family));
       router.get("/" + family + "/:id/runs/:run_id").handler(ctx -> oneRun(ctx, family));
+      router.post("/" + family + "/:id/runs/:run_id/cancel").handler(ctx -> cancel(ctx, family));
     }
   }
 
@@ -185,37 +187,88 @@ final class ComponentRoutes {
       if (parsed != null) request.put(field, parsed);
       if (claimed != null) request.put(field, claimed);
     }
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(60_000).addHeader(RuntimeApi.ACTION_HEADER, RuntimeApi.RUN);
-    vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request, options).onComplete(ar -> {
-      if (ar.failed()) {
-        if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
-            && re.failureCode() == RuntimeApi.NOT_FOUND) {
-          ctx.fail(new DetailedFailure(404, re.getMessage()));
-        } else {
-          ctx.fail(new DetailedFailure(503, "Runtime unavailable"));
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(RUN_TIMEOUT_MS).addHeader(RuntimeApi.ACTION_HEADER, RuntimeApi.RUN);
+    if (!stream) {
+      vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request, options).onComplete(ar -> {
+        if (ar.failed()) {
+          ctx.fail(runFailure(ar.cause()));
+          return;
         }
-        return;
-      }
-      JsonObject run = ar.result().body().getJsonObject("run");
-      if (stream) {
-        sse(ctx.response(), run.getJsonArray("events"));
-      } else {
+        JsonObject run = ar.result().body().getJsonObject("run");
         run.remove("events");
         JsonBodies.respond(ctx, 200, run);
+      });
+      return;
+    }
+    // Streaming: the runtime sends each event to an address of ours as it happens; we only write frames.
+    String address = RuntimeApi.ADDRESS + ".events." + UUID.randomUUID();
+    HttpServerResponse response = ctx.response();
+    var events = vertx.eventBus().<JsonObject>consumer(address);
+    events.handler(m -> {
+      JsonObject event = m.body();
+      boolean last = Boolean.TRUE.equals(event.remove("final"));
+      if (!response.headWritten()) {
+        response.setStatusCode(200).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
+            .setChunked(true);
+      }
+      if (!response.ended()) response.write("event: " + event.getString("event") + "\ndata: " + event.encode() + "\n\n");
+      if (last) {
+        events.unregister();
+        if (!response.ended()) response.end();
       }
     });
+    events.completion().compose(v -> vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request.put("events_address", address), options))
+        .onComplete(ar -> {
+          if (ar.succeeded() || response.headWritten()) {
+            // the terminal event ends the stream; a failure after it changes nothing
+            return;
+          }
+          events.unregister();
+          ctx.fail(runFailure(ar.cause()));
+        });
   }
 
-  /** text/event-stream frames {@code event: <Name>\ndata: <json>\n\n}, agno's event names. */
-  private static void sse(HttpServerResponse response, JsonArray events) {
-    response.setStatusCode(200).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
-        .setChunked(true);
-    StringBuilder sb = new StringBuilder();
-    for (Object e : events) {
-      JsonObject event = (JsonObject) e;
-      sb.append("event: ").append(event.getString("event")).append('\n').append("data: ").append(event.encode()).append("\n\n");
+  private static DetailedFailure runFailure(Throwable cause) {
+    if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      int code = re.failureCode();
+      if (code == RuntimeApi.NOT_FOUND || code == 502 || code == 504) return new DetailedFailure(code, re.getMessage());
     }
-    response.end(sb.toString());
+    return new DetailedFailure(503, "Runtime unavailable");
+  }
+
+  /**
+   * agno: 200 {} (the intent is recorded); the run stops if it is in flight. Under isolation a non-admin must name
+   * the session (400 without it), which must be its own and this component's (404 otherwise).
+   */
+  private void cancel(RoutingContext ctx, String family) {
+    String id = ctx.pathParam("id");
+    String runId = ctx.pathParam("run_id");
+    if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
+    Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    String sessionId = ctx.queryParams().get("session_id");
+    JsonObject notice = new JsonObject().put("run_id", runId).put("family", family).put("id", id)
+        .put("owner", decision.scopedUserId().orElse(null)).put("session_id", sessionId);
+    if (decision.scopedUserId().isEmpty()) {
+      vertx.eventBus().publish(RuntimeApi.CANCEL, notice);
+      JsonBodies.respond(ctx, 200, new JsonObject());
+      return;
+    }
+    if (sessionId == null || sessionId.isEmpty()) throw new DetailedFailure(400, "session_id is required for this action");
+    String type = family.substring(0, family.length() - 1);
+    storage.request(StorageApi.SESSIONS_GET, new JsonObject().put("owner", decision.scopedUserId().get())
+        .put("session_id", sessionId).put("type", type)).onComplete(ar -> {
+          if (ar.failed()) {
+            ctx.fail(StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND ? new DetailedFailure(404, "Run not found")
+                : new DetailedFailure(503, "Database unavailable"));
+            return;
+          }
+          if (!id.equals(ar.result().getString(type + "_id"))) {
+            ctx.fail(new DetailedFailure(404, "Run not found"));
+            return;
+          }
+          vertx.eventBus().publish(RuntimeApi.CANCEL, notice);
+          JsonBodies.respond(ctx, 200, new JsonObject());
+        });
   }
 
   /** agno: the runs of a session of this component; session_id is required; another owner's or component's is 404. */

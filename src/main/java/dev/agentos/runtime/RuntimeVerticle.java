@@ -1,29 +1,47 @@
 package dev.agentos.runtime;
 
 import dev.agentos.config.Registry;
+import dev.agentos.runtime.impl.EchoModel;
+import dev.agentos.runtime.impl.ModelCall;
+import dev.agentos.runtime.impl.OpenAiModel;
 import dev.agentos.storage.StorageApi;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
- * Executes runs of agents, teams and workflows with the built-in {@code echo} model (deterministic and
- * offline: a model's output is its input, verbatim), and records each run, its session and its trace
- * through the storage verticle. Teams: {@code coordinate} asks every member and lets the team model combine
- * their answers; {@code route} lets the team model pick one member (echo picks the first). Workflows run
- * their steps in order, each step's output feeding the next.
+ * Executes runs of agents, teams and workflows and records each run, its session and its trace through the
+ * storage verticle. Model calls are asynchronous (never blocking an event loop); events go to the caller's
+ * events address as they happen, so the HTTP verticle only streams. Teams: {@code coordinate} asks every
+ * member and lets the team model combine their answers; {@code route} lets the team model pick one member
+ * (echo picks the first). Workflows run their steps in order, each step's output feeding the next. A cancel
+ * notice stops an in-flight run (its upstream request is reset) and the run is stored as cancelled.
  */
 public final class RuntimeVerticle extends VerticleBase {
   private final Registry registry;
+  private final Map<String, InFlight> inFlight = new HashMap<>();
   private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<JsonObject> cancels;
+  private HttpClient http;
+  private StorageClient storage;
+
+  private record InFlight(String owner, String sessionId, String family, String id, ModelCall.Cancellation cancellation) {}
+
+  /** One model call, recorded as a span. */
+  private record Call(String spanName, String kind, String input, String output) {}
 
   public RuntimeVerticle(Registry registry) {
     this.registry = registry;
@@ -31,12 +49,24 @@ public final class RuntimeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+    storage = new StorageClient(vertx, 10_000);
     consumer = vertx.eventBus().consumer(RuntimeApi.ADDRESS, this::handle);
-    return consumer.completion();
+    cancels = vertx.eventBus().consumer(RuntimeApi.CANCEL, this::cancel);
+    return consumer.completion().compose(v -> cancels.completion());
   }
 
-  /** One model call, recorded as a span. */
-  private record Call(String spanName, String kind, String input, String output) {}
+  private void cancel(Message<JsonObject> msg) {
+    JsonObject c = msg.body();
+    if (c == null) return;
+    InFlight run = inFlight.get(c.getString("run_id"));
+    if (run == null) return;
+    // A scoped caller may only cancel its own run, in the session and component it names.
+    boolean matches = run.family.equals(c.getString("family")) && run.id.equals(c.getString("id"))
+        && (c.getString("owner") == null || (Objects.equals(run.owner, c.getString("owner"))
+            && run.sessionId.equals(c.getString("session_id"))));
+    if (matches) run.cancellation.cancel();
+  }
 
   private void handle(Message<JsonObject> msg) {
     JsonObject req = msg.body();
@@ -49,122 +79,210 @@ public final class RuntimeVerticle extends VerticleBase {
       msg.fail(RuntimeApi.BAD_REQUEST, "malformed run request");
       return;
     }
+    String type = switch (family) {
+      case "agents" -> registry.agents().containsKey(id) ? "agent" : null;
+      case "teams" -> registry.teams().containsKey(id) ? "team" : null;
+      case "workflows" -> registry.workflows().containsKey(id) ? "workflow" : null;
+      default -> null;
+    };
+    if (type == null) {
+      msg.fail(RuntimeApi.NOT_FOUND, family.equals("teams") ? "Team not found" : family.equals("workflows") ? "Workflow not found"
+          : "Agent not found");
+      return;
+    }
+    String owner = req.getString("owner");
+    String runId = UUID.randomUUID().toString();
+    String events = req.getString("events_address");
+    Instant start = Instant.now();
+    ModelCall.Cancellation cancellation = new ModelCall.Cancellation();
+    JsonArray eventLog = new JsonArray();
+    StringBuilder streamed = new StringBuilder();
     List<Call> calls = new ArrayList<>();
-    String content;
-    String type;
-    switch (family) {
-      case "agents" -> {
-        if (!registry.agents().containsKey(id)) {
-          msg.fail(RuntimeApi.NOT_FOUND, "Agent not found");
-          return;
+
+    storage.request(StorageApi.SESSIONS_ENSURE, new JsonObject().put("owner", owner).put("session_id", sessionId)
+            .put("session_type", type).put("component_id", id))
+        .compose(v -> storage.request(StorageApi.SESSION_RUNS, new JsonObject().put("owner", owner).put("session_id", sessionId)))
+        .onComplete(history -> {
+          if (history.failed()) {
+            msg.fail(StorageClient.code(history.cause()) == StorageApi.NOT_FOUND ? RuntimeApi.NOT_FOUND : RuntimeApi.UNAVAILABLE,
+                StorageClient.code(history.cause()) == StorageApi.NOT_FOUND ? "Session not found" : "Database unavailable");
+            return;
+          }
+          inFlight.put(runId, new InFlight(owner, sessionId, family, id, cancellation));
+          emit(events, eventLog, new JsonObject().put("event", "RunStarted").put("run_id", runId).put("session_id", sessionId)
+              .put(type + "_id", id).put("created_at", start.getEpochSecond()));
+          JsonArray messages = conversation(history.result().getJsonArray("runs"), message);
+          java.util.function.Consumer<String> onDelta = piece -> {
+            streamed.append(piece);
+            emit(events, eventLog, new JsonObject().put("event", "RunContent").put("run_id", runId).put("content", piece));
+          };
+          execute(family, id, messages, message, calls, onDelta, cancellation).onComplete(done -> {
+            inFlight.remove(runId);
+            String status;
+            String content;
+            JsonObject terminal;
+            if (done.succeeded()) {
+              status = "COMPLETED";
+              content = done.result();
+              terminal = new JsonObject().put("event", "RunCompleted").put("run_id", runId).put("content", content);
+            } else if (cancellation.cancelled()) {
+              status = "CANCELLED";
+              content = streamed.toString();
+              terminal = new JsonObject().put("event", "RunCancelled").put("run_id", runId);
+            } else {
+              status = "ERROR";
+              content = streamed.toString();
+              terminal = new JsonObject().put("event", "RunError").put("run_id", runId).put("content", done.cause().getMessage());
+            }
+            eventLog.add(terminal);
+            record(req, type, id, runId, sessionId, message, content, status, eventLog, calls, start).onComplete(stored -> {
+              if (events != null) vertx.eventBus().send(events, terminal.copy().put("final", true));
+              if (stored.failed()) {
+                msg.fail(RuntimeApi.UNAVAILABLE, "Database unavailable");
+              } else if (done.failed() && done.cause() instanceof ModelFailure mf && !cancellation.cancelled()) {
+                msg.fail(mf.status(), mf.getMessage());
+              } else {
+                msg.reply(new JsonObject().put("run", stored.result()));
+              }
+            });
+          });
+        });
+  }
+
+  /** The session's earlier turns, then this message: what the model sees. */
+  private static JsonArray conversation(JsonArray runs, String message) {
+    JsonArray messages = new JsonArray();
+    if (runs != null) {
+      for (Object o : runs) {
+        JsonObject run = (JsonObject) o;
+        Object input = run.getValue("run_input");
+        if (input instanceof JsonObject in && in.getString("message") != null) {
+          messages.add(new JsonObject().put("role", "user").put("content", in.getString("message")));
         }
-        type = "agent";
-        content = agent(id, message, calls);
-      }
-      case "teams" -> {
-        Registry.Team team = registry.teams().get(id);
-        if (team == null) {
-          msg.fail(RuntimeApi.NOT_FOUND, "Team not found");
-          return;
+        if (run.getString("content") != null && "COMPLETED".equals(run.getString("status"))) {
+          messages.add(new JsonObject().put("role", "assistant").put("content", run.getString("content")));
         }
-        type = "team";
-        content = team(team, message, calls);
-      }
-      case "workflows" -> {
-        Registry.Workflow workflow = registry.workflows().get(id);
-        if (workflow == null) {
-          msg.fail(RuntimeApi.NOT_FOUND, "Workflow not found");
-          return;
-        }
-        type = "workflow";
-        String input = message;
-        for (Registry.Step step : workflow.steps()) {
-          input = step.kind().equals("agent") ? agent(step.id(), input, calls) : team(registry.teams().get(step.id()), input, calls);
-        }
-        content = input;
-      }
-      default -> {
-        msg.fail(RuntimeApi.BAD_REQUEST, "unknown family");
-        return;
       }
     }
-    record(req, type, id, sessionId, message, content, calls).onComplete(ar -> {
-      if (ar.succeeded()) {
-        msg.reply(new JsonObject().put("run", ar.result()));
-      } else if (StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND || StorageClient.code(ar.cause()) == StorageApi.CONFLICT) {
-        msg.fail(RuntimeApi.NOT_FOUND, "Session not found");
-      } else {
-        msg.fail(RuntimeApi.UNAVAILABLE, "Database unavailable");
+    return messages.add(new JsonObject().put("role", "user").put("content", message));
+  }
+
+  private Future<String> execute(String family, String id, JsonArray messages, String message, List<Call> calls,
+                                 java.util.function.Consumer<String> onDelta, ModelCall.Cancellation cancellation) {
+    switch (family) {
+      case "agents":
+        return agent(id, messages, calls, onDelta, cancellation);
+      case "teams":
+        return team(registry.teams().get(id), messages, calls, onDelta, cancellation);
+      default: {
+        Future<String> chain = Future.succeededFuture(message);
+        List<Registry.Step> steps = registry.workflows().get(id).steps();
+        for (int i = 0; i < steps.size(); i++) {
+          Registry.Step step = steps.get(i);
+          boolean last = i == steps.size() - 1;
+          java.util.function.Consumer<String> sink = last ? onDelta : piece -> { };
+          chain = chain.compose(input -> {
+            JsonArray stepMessages = new JsonArray().add(new JsonObject().put("role", "user").put("content", input));
+            return step.kind().equals("agent") ? agent(step.id(), stepMessages, calls, sink, cancellation)
+                : team(registry.teams().get(step.id()), stepMessages, calls, sink, cancellation);
+          });
+        }
+        return chain;
       }
+    }
+  }
+
+  private Future<String> agent(String agentId, JsonArray messages, List<Call> calls, java.util.function.Consumer<String> onDelta,
+                               ModelCall.Cancellation cancellation) {
+    Registry.Agent agent = registry.agents().get(agentId);
+    JsonArray withInstructions = messages;
+    if (agent.instructions() != null) {
+      withInstructions = new JsonArray().add(new JsonObject().put("role", "system").put("content", agent.instructions()));
+      messages.forEach(withInstructions::add);
+    }
+    String input = lastUser(messages);
+    return model(agent.model()).complete(withInstructions, onDelta, cancellation)
+        .onSuccess(out -> calls.add(new Call("agent " + agentId, "agent", input, out)));
+  }
+
+  private Future<String> team(Registry.Team team, JsonArray messages, List<Call> calls, java.util.function.Consumer<String> onDelta,
+                              ModelCall.Cancellation cancellation) {
+    String input = lastUser(messages);
+    if (team.mode().equals("route")) {
+      // the team model picks one member; with echo (and as the fallback) the first
+      String member = team.members().get(0);
+      calls.add(new Call("route " + team.id() + " to " + member, "llm", input, member));
+      return agent(member, messages, calls, onDelta, cancellation);
+    }
+    Future<List<String>> answers = Future.succeededFuture(new ArrayList<>());
+    for (String member : team.members()) {
+      answers = answers.compose(list -> agent(member, messages, calls, piece -> { }, cancellation).map(a -> {
+        list.add(a);
+        return list;
+      }));
+    }
+    return answers.compose(list -> {
+      String combined = String.join("\n\n", list);
+      JsonArray teamMessages = new JsonArray().add(new JsonObject().put("role", "user").put("content", combined));
+      return model(team.model()).complete(teamMessages, onDelta, cancellation)
+          .onSuccess(out -> calls.add(new Call("team " + team.id() + " model", "llm", combined, out)));
     });
   }
 
-  private String agent(String agentId, String input, List<Call> calls) {
-    String output = echo(input);
-    calls.add(new Call("agent " + agentId, "agent", input, output));
-    return output;
+  private ModelCall model(Registry.Model model) {
+    return model.provider().equals("openai") ? new OpenAiModel(http, model) : new EchoModel();
   }
 
-  private String team(Registry.Team team, String input, List<Call> calls) {
-    if (team.mode().equals("route")) {
-      // the team model picks one member; echo picks the first
-      String member = team.members().get(0);
-      calls.add(new Call("route " + team.id() + " → " + member, "llm", input, member));
-      return agent(member, input, calls);
+  private static String lastUser(JsonArray messages) {
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      JsonObject m = messages.getJsonObject(i);
+      if ("user".equals(m.getString("role"))) return m.getString("content");
     }
-    List<String> answers = new ArrayList<>();
-    for (String member : team.members()) answers.add(agent(member, input, calls));
-    String combined = String.join("\n\n", answers);
-    String output = echo(combined);
-    calls.add(new Call("team " + team.id() + " model", "llm", combined, output));
-    return output;
+    return "";
   }
 
-  /** The built-in model: its answer is its input, verbatim. */
-  private static String echo(String input) {
-    return input;
+  private void emit(String address, JsonArray log, JsonObject event) {
+    log.add(event);
+    if (address != null) vertx.eventBus().send(address, event);
   }
 
-  private Future<JsonObject> record(JsonObject req, String type, String componentId, String sessionId, String message,
-                                    String content, List<Call> calls) {
-    String runId = UUID.randomUUID().toString();
-    Instant start = Instant.now();
-    JsonArray events = new JsonArray()
-        .add(new JsonObject().put("event", "RunStarted").put("run_id", runId).put("session_id", sessionId).put("created_at", start.getEpochSecond()))
-        .add(new JsonObject().put("event", "RunContent").put("run_id", runId).put("content", content))
-        .add(new JsonObject().put("event", "RunCompleted").put("run_id", runId).put("content", content));
+  private Future<JsonObject> record(JsonObject req, String type, String componentId, String runId, String sessionId, String message,
+                                    String content, String status, JsonArray events, List<Call> calls, Instant start) {
     JsonObject input = new JsonObject().put("message", message);
     for (String extra : List.of("session_state", "dependencies", "metadata")) {
       if (req.getValue(extra) != null) input.put(extra, req.getValue(extra));
     }
-    JsonObject run = new JsonObject().put("run_id", runId).put("status", "COMPLETED").put("input", input).put("content", content)
+    JsonObject run = new JsonObject().put("run_id", runId).put("status", status).put("input", input).put("content", content)
         .put("metrics", new JsonObject().put("model_calls", calls.size())).put("events", events);
     Object owner = req.getValue("owner");
-    JsonObject runRecord = new JsonObject().put("owner", owner).put("session_id", sessionId).put("session_type", type)
-        .put("component_id", componentId).put("run", run);
-    StorageClient storage = new StorageClient(vertx, 10_000);
-    return storage.request(StorageApi.RUNS_RECORD, runRecord).compose(stored -> {
-      Instant end = Instant.now();
-      String traceId = UUID.randomUUID().toString();
-      JsonArray spans = new JsonArray().add(new JsonObject().put("span_id", traceId + "-run").put("name", type + " run")
-          .put("kind", type).put("start_time", start.toString()).put("end_time", end.toString()).put("input", message)
-          .put("output", content));
-      for (int i = 0; i < calls.size(); i++) {
-        Call c = calls.get(i);
-        spans.add(new JsonObject().put("span_id", traceId + "-" + i).put("parent_span_id", traceId + "-run").put("name", c.spanName())
-            .put("kind", c.kind()).put("start_time", start.toString()).put("end_time", end.toString()).put("input", c.input())
-            .put("output", c.output()).put("attributes", new JsonObject().put("model", "echo")));
-      }
-      JsonObject trace = new JsonObject().put("trace_id", traceId).put("run_id", runId).put("session_id", sessionId)
-          .put("component_type", type).put("component_id", componentId).put("name", type + ".run").put("status", "OK")
-          .put("start_time", start.toString()).put("end_time", end.toString()).put("input", message);
-      return storage.request(StorageApi.TRACES_RECORD, new JsonObject().put("owner", owner).put("trace", trace).put("spans", spans))
-          .map(v -> stored.put("events", events));
-    });
+    return storage.request(StorageApi.RUNS_RECORD, new JsonObject().put("owner", owner).put("session_id", sessionId)
+            .put("session_type", type).put("component_id", componentId).put("run", run))
+        .compose(stored -> {
+          Instant end = Instant.now();
+          String traceId = UUID.randomUUID().toString();
+          String traceStatus = status.equals("COMPLETED") ? "OK" : "ERROR";
+          JsonArray spans = new JsonArray().add(new JsonObject().put("span_id", traceId + "-run").put("name", type + " run")
+              .put("kind", type).put("status", traceStatus).put("start_time", start.toString()).put("end_time", end.toString())
+              .put("input", message).put("output", content));
+          for (int i = 0; i < calls.size(); i++) {
+            Call c = calls.get(i);
+            spans.add(new JsonObject().put("span_id", traceId + "-" + i).put("parent_span_id", traceId + "-run")
+                .put("name", c.spanName()).put("kind", c.kind()).put("start_time", start.toString()).put("end_time", end.toString())
+                .put("input", c.input()).put("output", c.output()));
+          }
+          JsonObject trace = new JsonObject().put("trace_id", traceId).put("run_id", runId).put("session_id", sessionId)
+              .put("component_type", type).put("component_id", componentId).put("name", type + ".run").put("status", traceStatus)
+              .put("start_time", start.toString()).put("end_time", end.toString()).put("input", message);
+          return storage.request(StorageApi.TRACES_RECORD, new JsonObject().put("owner", owner).put("trace", trace).put("spans", spans))
+              .map(v -> stored.put("events", events));
+        });
   }
 
   @Override
   public Future<?> stop() {
-    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+    inFlight.values().forEach(r -> r.cancellation.cancel());
+    Future<Void> a = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    Future<Void> b = cancels == null ? Future.succeededFuture() : cancels.unregister();
+    return Future.all(a, b).eventually(() -> http == null ? Future.succeededFuture() : http.close());
   }
 }

@@ -26,6 +26,7 @@ public final class StorageApi {
   public static final String SESSION_RUNS = "sessions.runs";
   public static final String SESSION_RUN = "sessions.run";
   public static final String RUNS_RECORD = "runs.record";
+  public static final String SESSIONS_ENSURE = "sessions.ensure";
 
   public static final String MEMORIES_LIST = "memories.list";
   public static final String MEMORIES_GET = "memories.get";

@@ -147,6 +147,8 @@ public final class StorageVerticle extends VerticleBase {
       case StorageApi.SESSION_RUNS -> sessions.runs(owner, required(b, "session_id"), time(b, "created_after"),
           time(b, "created_before")).map(runs -> new JsonObject().put("runs", runs));
       case StorageApi.SESSION_RUN -> sessions.run(owner, required(b, "session_id"), required(b, "run_id"));
+      case StorageApi.SESSIONS_ENSURE -> sessions.ensure(owner, required(b, "session_id"), required(b, "session_type"),
+          required(b, "component_id"));
       case StorageApi.RUNS_RECORD -> sessions.recordRun(owner, required(b, "session_id"), required(b, "session_type"),
           required(b, "component_id"), b.getJsonObject("run"));
       case StorageApi.MEMORIES_LIST -> memories.list(owner, b.getString("agent_id"), b.getString("team_id"),

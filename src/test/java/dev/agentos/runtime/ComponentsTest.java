@@ -212,7 +212,9 @@ class ComponentsTest {
       "{\"teams\": [{\"id\": \"t\", \"members\": [\"ghost\"]}]}                             | teams[0].members: unknown agent 'ghost'",
       "{\"agents\": [{\"id\": \"a\"}, {\"id\": \"a\"}]}                                       | agents[1].id: duplicate agent id 'a'",
       "{\"workflows\": [{\"id\": \"w\", \"steps\": [{\"team\": \"nope\"}]}]}                  | workflows[0].steps[0]: unknown team 'nope'",
-      "{\"agents\": [{\"id\": \"a\", \"model\": {\"provider\": \"openai\"}}]}                 | agents[0].model.provider: 'openai' is not available in this build",
+      "{\"agents\": [{\"id\": \"a\", \"model\": {\"provider\": \"openai\"}}]}                 | agents[0].model.id: the openai provider needs a model id",
+      "{\"agents\": [{\"id\": \"a\", \"model\": {\"provider\": \"llama\"}}]}                  | agents[0].model.provider: expected echo or openai",
+      "{\"agents\": [{\"id\": \"a\", \"model\": {\"provider\": \"openai\", \"id\": \"m\", \"api_key_env\": \"NO_SUCH_VAR_X\"}}]} | agents[0].model.api_key_env: env var NO_SUCH_VAR_X is not set",
       "{\"agents\": [{\"id\": \"a b\"}]}                                                      | agents[0].id: expected 1-128 characters",
       "{\"agents\": [{\"id\": \"a\", \"tools\": []}]}                                         | agents[0].tools: unknown key"})
   void registryValidation(String json, String message) {

@@ -116,6 +116,18 @@ public final class SessionStore {
             : Future.succeededFuture(run(rows.iterator().next()))));
   }
 
+  /**
+   * For the runtime, before a run starts: the owner's session of this component, created when new. A session
+   * id owned by someone else, or of another component, is a 404 (nothing is written).
+   */
+  public Future<JsonObject> ensure(Owner owner, String sessionId, String type, String componentId) {
+    return pool.preparedQuery(Sql.ENSURE_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId))
+        .compose(v -> pool.preparedQuery(Sql.GET_OWN_COMPONENT_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId)))
+        .compose(rows -> rows.size() == 0
+            ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session not found"))
+            : Future.succeededFuture(new JsonObject().put("session_id", sessionId)));
+  }
+
   private Future<Void> requireSession(Owner owner, String sessionId) {
     return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, null)).compose(rows ->
         rows.size() == 0

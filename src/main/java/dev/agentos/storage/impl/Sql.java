@@ -62,6 +62,10 @@ public final class Sql {
   static final String ENSURE_SESSION = "INSERT INTO sessions (user_id, session_id, session_type, component_id) "
       + "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING";
 
+  /** The session exists, is the owner's (exactly: a NULL owner only matches NULL), and is this component's. */
+  static final String GET_OWN_COMPONENT_SESSION = "SELECT session_id FROM sessions WHERE " + OWNER
+      + " AND user_id IS NOT DISTINCT FROM $1 AND session_id = $2 AND session_type = $3 AND component_id = $4";
+
   static final String INSERT_RUN = "INSERT INTO runs (user_id, run_id, session_id, component_type, component_id, status, "
       + "input, content, metrics, events) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, "
       + "$8::text, $9::jsonb, $10::jsonb WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = $3 AND s.user_id IS NOT DISTINCT FROM $1"
