@@ -112,6 +112,10 @@ public final class HttpVerticle extends VerticleBase {
     new ServiceAccountRoutes(vertx, config.authorization()).mount(router);
     new AuthzRoutes(vertx, config.authorization(), policy).mount(router);
     new ComponentRoutes(vertx, config).mount(router);
+    JsonObject[] openApi = new JsonObject[1];
+    router.get("/openapi.json").handler(ctx -> json(ctx, 200, openApi[0]));
+    // generated from the routes just registered, this one included, so the description cannot drift
+    openApi[0] = OpenApiDocument.of(router, config, config.authorization().excludedRoutePaths());
 
     router.route().failureHandler(ErrorResponses::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);
