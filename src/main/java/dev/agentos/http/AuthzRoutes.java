@@ -98,7 +98,11 @@ final class AuthzRoutes {
       throw new ValidationFailure("body", "description", "Input should be a valid string", "string_type");
     }
     immutable(name);
-    requireHolds(ctx, scopes).compose(v -> storage(StorageApi.ROLES_PUT, new JsonObject().put("name", name)
+    directory().compose(dir -> {
+      // weakening a role's deny is lifting it
+      boolean lifts = dir.role(name).map(old -> !deny.containsAll(old.deny())).orElse(false);
+      return requireAdminIf(ctx, lifts);
+    }).compose(v -> requireHolds(ctx, scopes)).compose(v -> storage(StorageApi.ROLES_PUT, new JsonObject().put("name", name)
             .put("scopes", new JsonArray(scopes)).put("deny", new JsonArray(deny)).put("description", description)
             .put("actor", actor(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
@@ -107,7 +111,8 @@ final class AuthzRoutes {
   private void deleteRole(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     immutable(name);
-    storage(StorageApi.ROLES_DELETE, new JsonObject().put("name", name).put("actor", actor(ctx)))
+    directory().compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false)))
+        .compose(v -> storage(StorageApi.ROLES_DELETE, new JsonObject().put("name", name).put("actor", actor(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 204));
   }
 
@@ -136,7 +141,12 @@ final class AuthzRoutes {
       }
       List<String> granted = new ArrayList<>();
       for (String r : unique) granted.addAll(dir.role(r).get().scopes());
-      return requireHolds(ctx, granted);
+      return storage(StorageApi.SUBJECT_ROLES_GET, new JsonObject().put("subject", subject)).compose(current -> {
+        // unassigning a role that carries a deny is lifting that deny
+        boolean lifts = current.getJsonArray("roles").stream().map(String.class::cast)
+            .filter(r -> !unique.contains(r)).anyMatch(r -> dir.role(r).map(role -> !role.deny().isEmpty()).orElse(false));
+        return requireAdminIf(ctx, lifts);
+      }).compose(v -> requireHolds(ctx, granted));
     }).compose(v -> storage(StorageApi.SUBJECT_ROLES_PUT, new JsonObject().put("subject", subject)
             .put("roles", new JsonArray(unique)).put("actor", actor(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
@@ -204,31 +214,16 @@ final class AuthzRoutes {
     }
   }
 
-  /** The escalation rule: an admin may grant anything; anyone else only scopes the policy says they hold. */
   private Future<Void> requireHolds(RoutingContext ctx, List<String> scopes) {
-    Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
-    Principal caller = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
-    if (decision.admin() || caller.kind() == Principal.Kind.SECURITY_KEY) return Future.succeededFuture();
-    List<Future<Boolean>> checks = new ArrayList<>();
-    List<String> asked = new ArrayList<>();
-    for (String raw : new LinkedHashSet<>(scopes)) {
-      Scope s = Scope.parse(raw, config.adminScope());
-      asked.add(raw);
-      if (s.kind() == Scope.Kind.ADMIN) {
-        checks.add(Future.succeededFuture(false));
-      } else if (s.kind() == Scope.Kind.PER_RESOURCE) {
-        checks.add(policy.check(caller, s.resource() + ":" + s.action(), s.isWildcard() ? null : s.id().get()));
-      } else {
-        checks.add(policy.check(caller, raw, null));
-      }
-    }
-    return Future.all(checks).transform(ar -> {
-      if (ar.failed()) return Future.failedFuture(new DetailedFailure(503, "Authorization service unavailable"));
-      List<String> notHeld = new ArrayList<>();
-      for (int i = 0; i < checks.size(); i++) if (!checks.get(i).result()) notHeld.add(asked.get(i));
-      return notHeld.isEmpty() ? Future.succeededFuture()
-          : Future.failedFuture(new DetailedFailure(403, "Cannot grant scope(s) you do not hold: " + String.join(", ", notHeld)));
-    });
+    return GrantRules.requireHolds(policy, config, caller(ctx), scopes);
+  }
+
+  private Future<Void> requireAdminIf(RoutingContext ctx, boolean liftsDeny) {
+    return liftsDeny ? GrantRules.requireAdmin(policy, config, caller(ctx)) : Future.succeededFuture();
+  }
+
+  private static Principal caller(RoutingContext ctx) {
+    return AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
   }
 
   private List<String> scopeList(JsonObject body, String field) {

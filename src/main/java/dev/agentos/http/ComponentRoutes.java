@@ -245,6 +245,11 @@ final class ComponentRoutes {
     String runId = ctx.pathParam("run_id");
     if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
     Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    if (config.authorization().userIsolation() && decision.scopedUserId().isEmpty() && !decision.admin()
+        && (principal.kind() == Principal.Kind.JWT || principal.kind() == Principal.Kind.UNVERIFIED)) {
+      throw new DetailedFailure(403, "User isolation requires a user id claim");
+    }
     String sessionId = ctx.queryParams().get("session_id");
     JsonObject notice = new JsonObject().put("run_id", runId).put("family", family).put("id", id)
         .put("owner", decision.scopedUserId().orElse(null)).put("session_id", sessionId);

@@ -95,6 +95,7 @@ final class DataRoutes {
     Principal principal = principal(ctx);
     readOwner(ctx, null); // isolation's fail-closed rule applies to writes too
     String bodyUser = optionalString(body, "user_id");
+    if (bodyUser != null && bodyUser.isEmpty()) bodyUser = null;
     String ownerId = principal.userId().orElse(bodyUser);
     Owner owner = ownerId == null ? Owner.everyone() : Owner.user(ownerId);
     String sessionId = optionalString(body, "session_id");

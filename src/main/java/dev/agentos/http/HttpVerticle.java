@@ -109,7 +109,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/ready").handler(ctx -> ready(ctx, policy));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     new DataRoutes(vertx, config.authorization()).mount(router);
-    new ServiceAccountRoutes(vertx, config.authorization()).mount(router);
+    new ServiceAccountRoutes(vertx, config.authorization(), policy).mount(router);
     new AuthzRoutes(vertx, config.authorization(), policy).mount(router);
     new ComponentRoutes(vertx, config).mount(router);
     JsonObject[] openApi = new JsonObject[1];

@@ -32,8 +32,11 @@ final class ServiceAccountRoutes {
   private final StorageClient storage;
   private final AgentOsConfig.Authorization config;
 
-  ServiceAccountRoutes(Vertx vertx, AgentOsConfig.Authorization config) {
+  private final dev.agentos.policy.PolicyClient policy;
+
+  ServiceAccountRoutes(Vertx vertx, AgentOsConfig.Authorization config, dev.agentos.policy.PolicyClient policy) {
     this.vertx = vertx;
+    this.policy = policy;
     this.storage = new StorageClient(vertx, 10_000);
     this.config = config;
   }
@@ -77,39 +80,23 @@ final class ServiceAccountRoutes {
     if (caller.kind() == Principal.Kind.ANONYMOUS) {
       throw new DetailedFailure(401, "JWT authentication is required to mint a service account.");
     }
-    // The subset rule: nobody hands out what they do not hold (the admin scope and a security-key root hold everything).
-    if (caller.kind() != Principal.Kind.SECURITY_KEY) {
-      List<Scope> held = caller.scopes().stream().map(s -> Scope.parse(s, config.adminScope())).toList();
-      boolean admin = held.stream().anyMatch(s -> s.kind() == Scope.Kind.ADMIN);
-      if (!admin) {
-        List<String> notHeld = new ArrayList<>();
-        for (String raw : requested) {
-          Scope wanted = Scope.parse(raw, config.adminScope());
-          if (held.stream().noneMatch(h -> h.kind() != Scope.Kind.ADMIN && covers(h, wanted))) notHeld.add(raw);
-        }
-        if (!notHeld.isEmpty()) throw new DetailedFailure(403, "Cannot grant scope(s) you do not hold: " + String.join(", ", notHeld));
-      }
-    }
-
     String token = ServiceAccountTokens.generate();
     OffsetDateTime expires = neverExpires ? null : OffsetDateTime.now(ZoneOffset.UTC).plusDays(days);
     JsonObject request = new JsonObject().put("name", name).put("token_hash", ServiceAccountTokens.hash(token))
         .put("token_prefix", ServiceAccountTokens.displayPrefix(token)).put("scopes", new JsonArray(requested))
         .put("created_by", caller.userId().orElse(caller.kind() == Principal.Kind.SECURITY_KEY ? "security_key" : null))
         .put("expires_at", expires == null ? null : expires.toString());
-    storage(ctx, StorageApi.SERVICE_ACCOUNTS_CREATE, request, account -> {
-      JsonObject shown = present(account).put("token", token);
-      JsonBodies.respond(ctx, 201, shown);
+    // The subset rule, with the caller's roles and denies applied: nobody hands out what they could not use.
+    GrantRules.requireHolds(policy, config, caller, requested).onComplete(allowed -> {
+      if (allowed.failed()) {
+        ctx.fail(allowed.cause());
+        return;
+      }
+      storage(ctx, StorageApi.SERVICE_ACCOUNTS_CREATE, request, account -> {
+        JsonObject shown = present(account).put("token", token);
+        JsonBodies.respond(ctx, 201, shown);
+      });
     });
-  }
-
-  /** Does holding {@code held} cover granting {@code wanted}? Same resource and action, and at least as narrow. */
-  private static boolean covers(Scope held, Scope wanted) {
-    if (wanted.kind() == Scope.Kind.ADMIN) return false;
-    if (wanted.kind() == Scope.Kind.PER_RESOURCE) {
-      return held.satisfies(wanted, wanted.isWildcard() ? null : wanted.id().orElse(null));
-    }
-    return held.satisfies(wanted, null);
   }
 
   private void list(RoutingContext ctx) {

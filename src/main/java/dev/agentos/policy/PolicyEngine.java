@@ -222,6 +222,13 @@ public final class PolicyEngine {
   /** {@code check}: may the principal perform {@code action} (e.g. agents:run) on {@code resourceId}? */
   public Decision check(Principal principal, String action, String resourceId) {
     String id = newDecisionId();
+    if (action.equals(config.adminScope())) {
+      // "may this principal act as admin?": only with the admin scope and no deny anywhere (a deny beats admin)
+      RoleDirectory.Expansion e = roles.expand(principal);
+      boolean admin = parseAll(e.scopes()).stream().anyMatch(s -> s.kind() == Scope.Kind.ADMIN) && e.deny().isEmpty();
+      return new Decision(admin, List.of(action), Optional.empty(), Optional.empty(), admin, id,
+          List.of(admin ? "admin scope held, no deny" : "not an admin without denies"), admin ? null : "Insufficient permissions");
+    }
     Scope wanted = Scope.parse(action, config.adminScope());
     if (wanted.kind() != Scope.Kind.GLOBAL || !vocabulary.contains(action.startsWith("system:") ? "config:" + wanted.action() : action)) {
       return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, id,
@@ -233,7 +240,10 @@ public final class PolicyEngine {
         ? Scope.parse(wanted.resource() + ":" + resourceId + ":" + wanted.action(), config.adminScope())
         : wanted;
     for (Scope deny : parseAll(expansion.deny())) {
-      if (deny.satisfies(required, resourceId)) {
+      // a deny on any one resource also withholds the family-wide scope (it could not be granted whole)
+      boolean partOfGlobal = resourceId == null && deny.resource().equals(required.resource())
+          && deny.action().equals(required.action());
+      if (deny.satisfies(required, resourceId) || partOfGlobal) {
         return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, id,
             List.of(required.raw() + " denied by a role's deny " + deny.raw()), "Insufficient permissions. Required scope(s): " + action);
       }

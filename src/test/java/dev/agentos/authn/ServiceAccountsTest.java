@@ -255,4 +255,30 @@ class ServiceAccountsTest {
       assertThat(open.get("/metrics", Tokens.hs256("anyone")).statusCode()).isEqualTo(200);
     }
   }
+
+  @Test
+  @DisplayName("a revoked name is never minted again: the new token would inherit the old account's data and roles")
+  void namesAreNotReused() {
+    JsonObject first = mint(ADMIN, new JsonObject().put("name", "reused-bot"));
+    assertThat(call(s, HttpMethod.DELETE, "/service-accounts/" + first.getString("id"), ADMIN, null).statusCode()).isEqualTo(204);
+    var again = call(s, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "reused-bot"));
+    assertThat(again.statusCode()).isEqualTo(409);
+  }
+
+  @Test
+  @DisplayName("minting cannot escape the caller's role denies")
+  void mintingHonoursDenies() throws Exception {
+    try (TestDatabase db2 = TestDatabase.create();
+         TestServer withRoles = TestServer.start(db2, new JsonObject().put("authorization", new JsonObject()
+             .put("roles", new JsonObject().put("no-secret", new JsonObject().put("deny", new JsonArray().add("agents:secret:run"))))))) {
+      String denied = Tokens.hs256(Tokens.claims("eve", "service_accounts:write", "agents:run").put("roles", new JsonArray().add("no-secret")));
+      assertThat(call(withRoles, HttpMethod.POST, "/service-accounts", denied, new JsonObject().put("name", "escape")
+          .put("scopes", new JsonArray().add("agents:run"))).statusCode()).isEqualTo(403);
+      String deniedAdmin = Tokens.hs256(Tokens.claims("root", "agent_os:admin").put("roles", new JsonArray().add("no-secret")));
+      assertThat(call(withRoles, HttpMethod.POST, "/service-accounts", deniedAdmin, new JsonObject().put("name", "escape2")
+          .put("scopes", new JsonArray().add("agent_os:admin")).put("allow_privileged_scopes", true)).statusCode()).isEqualTo(403);
+      assertThat(call(withRoles, HttpMethod.POST, "/service-accounts", denied, new JsonObject().put("name", "fine")
+          .put("scopes", new JsonArray().add("agents:public:run"))).statusCode()).isEqualTo(201);
+    }
+  }
 }

@@ -210,4 +210,24 @@ class ManagedRolesTest {
     }
     assertThat(last).isEqualTo(expected);
   }
+
+  @Test
+  @DisplayName("only an admin without denies can lift a deny: not by deleting, weakening or unassigning the role")
+  void denyLiftingNeedsAdmin() {
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/no-secret", ADMIN, new JsonObject().put("scopes", new JsonArray())
+        .put("deny", new JsonArray().add("agents:secret:run"))).statusCode()).isEqualTo(200);
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/mgr/roles", ADMIN, new JsonObject().put("roles", new JsonArray().add("no-secret")))
+        .statusCode()).isEqualTo(200);
+    String manager = Tokens.hs256("mgr", "authz:read", "authz:write", "agents:run");
+    awaitStatus("/authz/roles", manager, HttpMethod.GET, 200);
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/mgr/roles", manager, new JsonObject().put("roles", new JsonArray())).statusCode())
+        .isEqualTo(403);
+    assertThat(call(s, HttpMethod.DELETE, "/authz/roles/no-secret", manager, null).statusCode()).isEqualTo(403);
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/no-secret", manager, new JsonObject().put("scopes", new JsonArray())
+        .put("deny", new JsonArray())).statusCode()).isEqualTo(403);
+    // a deny on one agent also withholds the family-wide scope from what the manager can hand out
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/runner", manager, new JsonObject().put("scopes", new JsonArray().add("agents:run")))
+        .statusCode()).isEqualTo(403);
+    assertThat(call(s, HttpMethod.DELETE, "/authz/roles/no-secret", ADMIN, null).statusCode()).isEqualTo(204);
+  }
 }

@@ -165,6 +165,10 @@ class OpenAiProviderTest {
         .putHeader("Authorization", "Bearer " + Tokens.hs256("bob", "agents:*:run")).send()
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(other.statusCode()).isEqualTo(404);
+    var noUserId = s.request(HttpMethod.POST, "/agents/slow/runs/" + id + "/cancel?session_id=alice-slow")
+        .putHeader("Authorization", "Bearer " + Tokens.hs256(null, "agents:*:run")).send()
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(noUserId.statusCode()).isEqualTo(403);
     var noSession = s.request(HttpMethod.POST, "/agents/slow/runs/" + id + "/cancel").putHeader("Authorization", "Bearer " + ALICE).send()
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(noSession.statusCode()).isEqualTo(400);

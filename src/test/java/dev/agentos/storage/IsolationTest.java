@@ -254,6 +254,9 @@ class IsolationTest {
         assertThat(r.bodyAsJsonObject().getString("detail")).isEqualTo("User isolation requires a user id claim");
       }
       assertThat(call(s, HttpMethod.GET, "/sessions", Tokens.hs256(null, "agent_os:admin"), null).statusCode()).isEqualTo(200);
+      var emptyOwner = call(s, HttpMethod.POST, "/sessions", Tokens.hs256(null, "agent_os:admin"),
+          new JsonObject().put("session_id", "no-owner").put("user_id", ""));
+      assertThat(emptyOwner.statusCode()).isEqualTo(201);
     }
   }
 

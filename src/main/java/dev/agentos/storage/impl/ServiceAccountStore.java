@@ -28,7 +28,7 @@ public final class ServiceAccountStore {
     return pool.preparedQuery(Sql.CREATE_SERVICE_ACCOUNT).execute(args)
         .map(rows -> account(rows.iterator().next()))
         .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
-            ? Future.failedFuture(new StorageFailure(StorageApi.CONFLICT, "A service account named '" + name + "' already exists"))
+            ? Future.failedFuture(new StorageFailure(StorageApi.CONFLICT, "A service account named '" + name + "' exists or existed; names are not reused"))
             : Future.failedFuture(err));
   }
 
