@@ -278,10 +278,22 @@ public final class PolicyEngine {
     return p.userId();
   }
 
+  /**
+   * Parsed scope lists, keyed by the exact list of strings: a token's scopes are parsed once, not on every
+   * request (DECISIONS: speed). Bounded; scope strings are immutable values, so entries never go stale.
+   */
+  private final com.github.benmanes.caffeine.cache.Cache<List<String>, List<Scope>> parsed =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();
+
   private List<Scope> parseAll(List<String> raw) {
+    if (raw.size() <= 4) return parseNow(raw);
+    return parsed.get(raw, this::parseNow);
+  }
+
+  private List<Scope> parseNow(List<String> raw) {
     List<Scope> out = new ArrayList<>(raw.size());
     for (String s : raw) out.add(Scope.parse(s, config.adminScope()));
-    return out;
+    return List.copyOf(out);
   }
 
   private static Decision allow(List<String> required, Optional<Set<String>> ids, Optional<String> scopedUser,

@@ -95,8 +95,21 @@ public final class RoleDirectory {
     return subjectRoles.getOrDefault(subject, List.of());
   }
 
+  private record ExpansionKey(List<String> scopes, List<String> roles, Optional<String> subject) {}
+
+  /** Expansions of this directory (dropped with it when roles change, so never stale). */
+  private final com.github.benmanes.caffeine.cache.Cache<ExpansionKey, Expansion> expansions =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();
+
   /** The token's scopes, plus the scopes of its roles and of the roles assigned to its subject; their denies. */
   public Expansion expand(Principal principal) {
+    if (principal.roles().isEmpty() && principal.userId().map(sub -> !subjectRoles.containsKey(sub)).orElse(true)) {
+      return new Expansion(principal.scopes(), List.of(), List.of());
+    }
+    return expansions.get(new ExpansionKey(principal.scopes(), principal.roles(), principal.userId()), k -> expandNow(principal));
+  }
+
+  private Expansion expandNow(Principal principal) {
     Set<String> names = new LinkedHashSet<>(principal.roles());
     principal.userId().ifPresent(sub -> names.addAll(subjectRoles(sub)));
     if (names.isEmpty()) return new Expansion(principal.scopes(), List.of(), List.of());
@@ -113,7 +126,7 @@ public final class RoleDirectory {
       scopes.addAll(role.scopes());
       deny.addAll(role.deny());
     }
-    return new Expansion(scopes, deny, used);
+    return new Expansion(List.copyOf(scopes), List.copyOf(deny), List.copyOf(used));
   }
 
   private static List<String> strings(JsonArray a) {
