@@ -172,11 +172,8 @@ final class ComponentRoutes {
     boolean stream = bool(form.get("stream"), true);
     Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
     Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    IsolationRule.requireUserId(config.authorization(), decision, principal);
     String userId = decision.scopedUserId().or(principal::userId).orElse(emptyToNull(form.get("user_id")));
-    if (config.authorization().userIsolation() && userId == null && !decision.admin()
-        && (principal.kind() == Principal.Kind.JWT || principal.kind() == Principal.Kind.UNVERIFIED)) {
-      throw new DetailedFailure(403, "User isolation requires a user id claim");
-    }
     String sessionId = principal.sessionId().orElse(emptyToNull(form.get("session_id")));
     if (sessionId == null) sessionId = UUID.randomUUID().toString();
     JsonObject request = new JsonObject().put("family", family).put("id", id).put("owner", userId).put("session_id", sessionId)
@@ -246,10 +243,7 @@ final class ComponentRoutes {
     if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
     Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
     Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
-    if (config.authorization().userIsolation() && decision.scopedUserId().isEmpty() && !decision.admin()
-        && (principal.kind() == Principal.Kind.JWT || principal.kind() == Principal.Kind.UNVERIFIED)) {
-      throw new DetailedFailure(403, "User isolation requires a user id claim");
-    }
+    IsolationRule.requireUserId(config.authorization(), decision, principal);
     String sessionId = ctx.queryParams().get("session_id");
     JsonObject notice = new JsonObject().put("run_id", runId).put("family", family).put("id", id)
         .put("owner", decision.scopedUserId().orElse(null)).put("session_id", sessionId);
@@ -310,10 +304,7 @@ final class ComponentRoutes {
     if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
     Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
     Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
-    if (config.authorization().userIsolation() && decision.scopedUserId().isEmpty() && !decision.admin()
-        && principal.userId().isEmpty() && principal.kind() == Principal.Kind.JWT) {
-      throw new DetailedFailure(403, "User isolation requires a user id claim");
-    }
+    IsolationRule.requireUserId(config.authorization(), decision, principal);
     request.put("owner", decision.scopedUserId().orElse(null));
     storage.request(StorageApi.SESSION_RUNS, request).onComplete(ar -> {
       if (ar.succeeded()) {

@@ -301,10 +301,7 @@ final class DataRoutes {
         .orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
     Principal principal = principal(ctx);
     if (decision.scopedUserId().isPresent()) return Owner.user(decision.scopedUserId().get());
-    boolean token = principal.kind() == Principal.Kind.JWT || principal.kind() == Principal.Kind.UNVERIFIED;
-    if (config.userIsolation() && token && !decision.admin() && principal.userId().isEmpty()) {
-      throw new DetailedFailure(403, "User isolation requires a user id claim");
-    }
+    IsolationRule.requireUserId(config, decision, principal);
     return requestedUserId == null || requestedUserId.isEmpty() ? Owner.everyone() : Owner.user(requestedUserId);
   }
 
