@@ -64,7 +64,7 @@ public final class PolicyEngine {
    */
   public Decision authorize(Principal principal, String method, String path) {
     RoleDirectory.Expansion expansion = roles.expand(principal);
-    Decision d = decide(principal, expansion, method, path);
+    Decision d = listingAlwaysFiltered(decide(principal, expansion, method, path), principal, expansion, method, path);
     if (!d.allowed() || expansion.deny().isEmpty()) return d;
     return applyDenies(d, parseAll(expansion.deny()), method.equals("HEAD") ? "GET" : method, path);
   }
@@ -164,6 +164,36 @@ public final class PolicyEngine {
           "Access denied to " + check.action + " this " + family.substring(0, family.length() - 1));
     }
     return allow(required, Optional.empty(), scopedUser, false, id, reasons);
+  }
+
+  /**
+   * agno filters a family's listing in the handler whatever the route map says: a custom mapping on
+   * {@code GET /agents} ({@code []} or {@code ["app:read"]}) lets the request through the map, but the list still
+   * holds only what the caller may read or run (403 when nothing). Here every enforced, non-admin listing allow
+   * therefore carries accessible ids; without them the list would show everything.
+   */
+  private Decision listingAlwaysFiltered(Decision d, Principal principal, RoleDirectory.Expansion expansion, String method,
+                                         String path) {
+    if (!d.allowed() || d.admin() || d.accessibleIds().isPresent()) return d;
+    if (principal.kind() == Principal.Kind.SECURITY_KEY || principal.kind() == Principal.Kind.ANONYMOUS) return d;
+    boolean enforced = config.enabled() || principal.userId().map(u -> u.startsWith("sa:")).orElse(false);
+    Matcher ctx = RESOURCE_CONTEXT.matcher(path);
+    boolean listing = (method.equals("GET") || method.equals("HEAD")) && ctx.matches() && ctx.group(2) == null
+        && !path.startsWith("/a2a/");
+    if (!enforced || !listing) return d;
+    String family = ctx.group(1);
+    List<Scope> userScopes = parseAll(expansion.scopes());
+    Set<String> ids = new HashSet<>(accessibleIds(userScopes, family, "read"));
+    ids.addAll(accessibleIds(userScopes, family, "run"));
+    if (ids.contains("*")) ids = Set.of("*");
+    List<String> reasons = new ArrayList<>(d.reasons());
+    if (ids.isEmpty()) {
+      reasons.add("listing: no " + family + " readable or runnable");
+      return new Decision(false, d.required(), Optional.empty(), d.scopedUserId(), false, d.decisionId(), reasons,
+          "Insufficient permissions. Required scope(s): " + family + ":read");
+    }
+    reasons.add("listing filtered to " + (ids.contains("*") ? "all" : ids.size() + " " + family));
+    return new Decision(true, d.required(), Optional.of(Set.copyOf(ids)), d.scopedUserId(), false, d.decisionId(), reasons, null);
   }
 
   private Decision applyDenies(Decision d, List<Scope> denies, String method, String path) {

@@ -163,4 +163,18 @@ class PolicyEngineTest {
     assertThat(DEFAULT.check(jwt("u", "agent_os:admin"), "agents:a1:run", null).allowed()).isFalse();
     assertThat(DEFAULT.check(jwt("u", "agent_os:admin"), "teams:delete", "t1").allowed()).isTrue();
   }
+
+  @Test
+  @DisplayName("a custom mapping on GET /agents still filters the list to what the caller may read or run (agno's handler)")
+  void customListingMappingStillFilters() {
+    PolicyEngine open = engine(new JsonObject().put("scope_mappings", new JsonObject().put("GET /agents", new JsonArray())));
+    assertThat(open.authorize(jwt("u", "agents:a1:run"), "GET", "/agents").accessibleIds()).contains(Set.of("a1"));
+    Decision none = open.authorize(jwt("u", "sessions:read"), "GET", "/agents");
+    assertThat(none.allowed()).isFalse();
+    assertThat(none.detail()).isEqualTo("Insufficient permissions. Required scope(s): agents:read");
+    PolicyEngine app = engine(new JsonObject().put("scope_mappings", new JsonObject().put("GET /agents", new JsonArray().add("app:read"))));
+    assertThat(app.authorize(jwt("u", "app:read"), "GET", "/agents").allowed()).isFalse();
+    assertThat(app.authorize(jwt("u", "app:read", "agents:a2:read"), "GET", "/agents").accessibleIds()).contains(Set.of("a2"));
+    assertThat(app.authorize(jwt("u", "app:read", "agents:read"), "GET", "/agents").accessibleIds()).contains(Set.of("*"));
+  }
 }
