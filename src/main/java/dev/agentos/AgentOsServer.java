@@ -4,6 +4,8 @@ import dev.agentos.authn.KeySet;
 import dev.agentos.authn.KeySources;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.config.ConfigException;
+import dev.agentos.config.Placement;
+import dev.agentos.config.Placement.Verticle;
 import dev.agentos.http.HttpVerticle;
 import dev.agentos.http.LifecycleApi;
 import dev.agentos.policy.PolicyVerticle;
@@ -61,11 +63,15 @@ public final class AgentOsServer {
       log.warn("!!! authorization.validate is false: tokens are DECODED WITHOUT VERIFYING their signature, expiry or "
           + "audience. Anyone can forge any identity. Use this only behind a gateway that verifies tokens. !!!");
     }
+    Placement placement = config.cluster().verticles();
     return vertx.executeBlocking(() -> {
-      KeySet keys = KeySources.loadStatic(config.authorization());
-      PostgresTarget target = server.resolveDatabase();
+      // keys are needed where tokens are verified (HTTP, and the policy's token queries); the database only
+      // where the storage verticle runs
+      KeySet keys = placement.runs(Verticle.HTTP) || placement.runs(Verticle.POLICY)
+          ? KeySources.loadStatic(config.authorization()) : null;
+      PostgresTarget target = placement.runs(Verticle.STORAGE) ? server.resolveDatabase() : null;
       return new Object[] {keys, target};
-    }).compose(loaded -> server.deploy((KeySet) loaded[0], (PostgresTarget) loaded[1]))
+    }).compose(loaded -> server.deploy(placement, (KeySet) loaded[0], (PostgresTarget) loaded[1]))
         .map(v -> server)
         .recover(err -> server.stop().transform(ignored -> Future.failedFuture(err)));
   }
@@ -92,35 +98,50 @@ public final class AgentOsServer {
         io.vertx.pgclient.SslMode.DISABLE);
   }
 
-  private Future<Void> deploy(KeySet keys, PostgresTarget target) {
+  /** Storage, then policy, then runtime, then HTTP: each only if this node's placement names it. */
+  private Future<Void> deploy(Placement placement, KeySet keys, PostgresTarget target) {
     int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
-    return vertx.deployVerticle(() -> new StorageVerticle(config.postgres(), target), new DeploymentOptions())
-        .compose(id -> {
-          deployments.add(id);
-          return vertx.deployVerticle(() -> new PolicyVerticle(config.authorization(), keys,
-              config.authorization().expectedAudience(config.os().id()), metricsRegistry), new DeploymentOptions());
-        })
-        .compose(id -> {
-          deployments.add(id);
-          return vertx.deployVerticle(() -> new RuntimeVerticle(config.registry()), new DeploymentOptions());
-        })
-        .compose(id -> {
-          deployments.add(id);
-          return vertx.deployVerticle(() -> new HttpVerticle(config, keys, metricsRegistry),
-              new DeploymentOptions().setInstances(httpInstances));
-        })
-        .map(id -> {
-          deployments.add(id);
-          log.info("AgentOS listening on {}:{} ({} HTTP instance(s), auth mode {}, RBAC {})", config.http().host(),
-              config.http().port(), httpInstances, config.authorization().authMode(),
-              config.authorization().enabled() ? "on" : "off");
-          return null;
-        });
+    Future<Void> chain = Future.succeededFuture();
+    if (placement.runs(Verticle.STORAGE)) {
+      chain = chain.compose(v -> deployOne(() -> new StorageVerticle(config.postgres(), target), new DeploymentOptions()));
+    }
+    if (placement.runs(Verticle.POLICY)) {
+      chain = chain.compose(v -> deployOne(() -> new PolicyVerticle(config.authorization(), keys,
+          config.authorization().expectedAudience(config.os().id()), metricsRegistry), new DeploymentOptions()));
+    }
+    if (placement.runs(Verticle.RUNTIME)) {
+      chain = chain.compose(v -> deployOne(() -> new RuntimeVerticle(config.registry()), new DeploymentOptions()));
+    }
+    if (placement.runs(Verticle.HTTP)) {
+      chain = chain.compose(v -> deployOne(() -> new HttpVerticle(config, keys, metricsRegistry),
+          new DeploymentOptions().setInstances(httpInstances)));
+    }
+    return chain.map(v -> {
+      if (placement.runs(Verticle.HTTP)) {
+        log.info("AgentOS listening on {}:{} ({} HTTP instance(s), auth mode {}, RBAC {})", config.http().host(),
+            config.http().port(), httpInstances, config.authorization().authMode(),
+            config.authorization().enabled() ? "on" : "off");
+      }
+      if (config.cluster().enabled()) {
+        log.info("cluster node '{}' up: verticles {}, member {}:{}, event bus {}:{}", config.cluster().name(),
+            placement.names(), config.cluster().publicHost(), config.cluster().port(), config.cluster().publicHost(),
+            config.cluster().eventBusPort());
+      }
+      return null;
+    });
+  }
+
+  private Future<Void> deployOne(java.util.function.Supplier<io.vertx.core.Deployable> verticle, DeploymentOptions options) {
+    return vertx.deployVerticle(verticle, options).map(id -> {
+      deployments.add(id);
+      return null;
+    });
   }
 
   /** Readiness off, HTTP drains in-flight requests (bounded), then policy and storage stop. */
   public Future<Void> stop() {
-    vertx.eventBus().publish(LifecycleApi.DRAINING, null);
+    // node-local: other nodes keep serving
+    vertx.eventBus().publish(LifecycleApi.DRAINING, null, new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true));
     Future<Void> chain = Future.succeededFuture();
     List<String> reversed = new ArrayList<>(deployments);
     java.util.Collections.reverse(reversed);

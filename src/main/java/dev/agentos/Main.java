@@ -3,6 +3,7 @@ package dev.agentos;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import dev.agentos.authn.TokenSigner;
+import dev.agentos.cluster.ClusterNode;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.config.ConfigException;
 import dev.agentos.config.ConfigLoader;
@@ -53,14 +54,28 @@ public final class Main implements Callable<Integer> {
   }
 
   static int serve(Map<String, String> env) {
-    Vertx vertx = Vertx.vertx(AgentOsServer.vertxOptions(AgentOsServer.METRICS_REGISTRY));
+    // Config is read with a short-lived plain instance: whether the real one is clustered depends on it.
+    Vertx bootstrap = Vertx.vertx();
     AgentOsConfig config;
     try {
-      config = ConfigLoader.load(vertx, env).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      config = ConfigLoader.load(bootstrap, env).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
-      return fail(vertx, e);
+      return fail(bootstrap, e);
+    }
+    bootstrap.close();
+    if (config.os().devMode() && !config.authorization().hasJwtSource() && config.cluster().enabled()) {
+      // every node would generate its own secret and refuse the others' tokens
+      return fail(null, new ConfigException("os.dev_mode",
+          "cannot generate a dev secret on a cluster node; configure authorization.verification_keys (the same on every node)"));
     }
     setLogLevel(config.logging().level());
+    Vertx vertx;
+    try {
+      vertx = ClusterNode.create(config.cluster(), AgentOsServer.vertxOptions(AgentOsServer.METRICS_REGISTRY))
+          .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return fail(null, e);
+    }
     Optional<String> devToken = Optional.empty();
     if (config.os().devMode() && !config.authorization().hasJwtSource()) {
       byte[] secret = new byte[32];
@@ -77,28 +92,31 @@ public final class Main implements Callable<Integer> {
     AgentOsConfig running = config;
     devToken.ifPresent(token -> printDevBanner(running, token));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      org.slf4j.Logger log = LoggerFactory.getLogger(Main.class);
+      log.info("shutting down: not ready, draining in-flight requests (up to {} s)", running.http().shutdownTimeoutSeconds());
       try {
         server.stop().toCompletionStage().toCompletableFuture()
             .get(running.http().shutdownTimeoutSeconds() + 5L, TimeUnit.SECONDS);
-      } catch (Exception ignored) {
-        // the JVM is exiting; nothing more to do
+      } catch (Exception e) {
+        log.warn("verticles did not stop cleanly: {}", e.toString());
       }
       try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-      } catch (Exception ignored) {
-        // idem
+        vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        if (running.cluster().enabled()) log.info("left the cluster");
+      } catch (Exception e) {
+        log.warn("Vert.x did not close cleanly: {}", e.toString());
       }
     }, "agentos-shutdown"));
     return 0;
   }
 
-  private static int fail(Vertx vertx, Throwable e) {
+  private static int fail(Vertx vertx /* nullable */, Throwable e) {
     Throwable cause = e;
     while ((cause instanceof java.util.concurrent.ExecutionException || cause instanceof java.util.concurrent.CompletionException)
         && cause.getCause() != null) {
       cause = cause.getCause();
     }
-    vertx.close();
+    if (vertx != null) vertx.close();
     if (cause instanceof ConfigException) {
       System.err.println("config error: " + cause.getMessage());
       return EXIT_CONFIG;

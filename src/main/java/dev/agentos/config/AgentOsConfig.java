@@ -9,7 +9,7 @@ import java.util.Optional;
  * every verticle. Nothing else in the service reads files or environment variables for settings.
  */
 public record AgentOsConfig(Os os, Http http, Authorization authorization, Postgres postgres, Logging logging,
-                            Registry registry) {
+                            Registry registry, Cluster cluster) {
 
   public record Os(Optional<String> id, Optional<String> name, Optional<String> description, String version,
                    boolean devMode) {}
@@ -94,6 +94,15 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
 
   public record Logging(String accessLog, String level) {}
 
+  public enum Discovery { TCP, KUBERNETES }
+
+  /**
+   * Clustering. {@code verticles} is this node's placement; outside a cluster it is always {@link Placement#ALL}.
+   */
+  public record Cluster(boolean enabled, String name, Discovery discovery, List<String> members,
+                        Optional<String> kubernetesServiceDns, String host, String publicHost, int port, int eventBusPort,
+                        int memberTimeoutSeconds, Placement verticles) {}
+
   /** The dev-mode variant: a generated HS256 secret becomes the only verification key. */
   public AgentOsConfig withDevSecret(String secret) {
     Authorization a = authorization;
@@ -103,6 +112,6 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
         a.decisionLogAllowPercent, a.policyTimeoutMs);
-    return new AgentOsConfig(os, http, dev, postgres, logging, registry);
+    return new AgentOsConfig(os, http, dev, postgres, logging, registry, cluster);
   }
 }

@@ -327,7 +327,41 @@ public final class ConfigLoader {
     });
 
     AgentOsConfig.Logging logging = new AgentOsConfig.Logging(r.str("logging.access_log"), r.str("logging.level"));
-    return new AgentOsConfig(os, http, authz, pg, logging, registry);
+    return new AgentOsConfig(os, http, authz, pg, logging, registry, cluster(r));
+  }
+
+  private static final java.util.regex.Pattern HOST_PORT = java.util.regex.Pattern.compile("^[A-Za-z0-9.:\\[\\]_-]+:(\\d{1,5})$");
+
+  private static AgentOsConfig.Cluster cluster(Values r) {
+    boolean enabled = r.bool("cluster.enabled");
+    Placement placement = Placement.parse(r.list("cluster.verticles"));
+    if (!enabled && !placement.isAll()) {
+      throw new ConfigException("cluster.verticles", "a node outside a cluster must run every verticle " + Placement.ALL_NAMES
+          + "; set cluster.enabled: true to split them across nodes");
+    }
+    AgentOsConfig.Discovery discovery = AgentOsConfig.Discovery.valueOf(r.str("cluster.discovery").toUpperCase(Locale.ROOT));
+    List<String> members = r.list("cluster.members");
+    for (String member : members) {
+      java.util.regex.Matcher m = HOST_PORT.matcher(member);
+      if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1)) > 65535) {
+        throw new ConfigException("cluster.members", "expected host:port items, got '" + member + "'");
+      }
+    }
+    Optional<String> dns = r.opt("cluster.kubernetes_service_dns").filter(s -> !s.isBlank());
+    if (enabled && discovery == AgentOsConfig.Discovery.KUBERNETES && dns.isEmpty()) {
+      throw new ConfigException("cluster.kubernetes_service_dns", "required with discovery: kubernetes (the headless Service's DNS name)");
+    }
+    String host = r.str("cluster.host");
+    if (host.isBlank()) throw new ConfigException("cluster.host", "must not be empty");
+    String publicHost = r.opt("cluster.public_host").filter(s -> !s.isBlank()).orElse(host);
+    if (enabled && publicHost.equals("0.0.0.0")) {
+      throw new ConfigException("cluster.public_host", "0.0.0.0 cannot be reached by other nodes; set the address they should use");
+    }
+    int port = r.integer("cluster.port");
+    int eventBusPort = r.integer("cluster.event_bus_port");
+    if (port == eventBusPort) throw new ConfigException("cluster.event_bus_port", "must differ from cluster.port");
+    return new AgentOsConfig.Cluster(enabled, r.str("cluster.name"), discovery, members, dns, host, publicHost, port,
+        eventBusPort, r.integer("cluster.member_timeout_seconds"), placement);
   }
 
   private static String typeName(Object raw) {

@@ -87,6 +87,18 @@ public final class ConfigSchema {
       integer("storage.postgres.pool_size", 8L, 1, 1000, "Connections per storage verticle instance."),
       bool("storage.postgres.embedded", false, "Start an embedded PostgreSQL when no server is configured (cannot run as root)."),
 
+      bool("cluster.enabled", false, "Start clustered (Hazelcast cluster manager): verticles on every node share one event bus."),
+      string("cluster.name", "agentos", "Cluster name; nodes with another name never join this cluster."),
+      oneOf("cluster.discovery", "tcp", List.of("tcp", "kubernetes"), "How members find each other: `tcp` = the `members` list; `kubernetes` = DNS lookup of `kubernetes_service_dns` (a headless Service). Never multicast."),
+      list("cluster.members", List.of(), false, "TCP/IP discovery: other members as `host:port` (their `cluster.port`)."),
+      string("cluster.kubernetes_service_dns", null, "Kubernetes discovery: DNS name of the headless Service, e.g. `agentos-cluster.agentos.svc.cluster.local`."),
+      string("cluster.host", "127.0.0.1", "Address the cluster member and the event bus bind (the pod IP in Kubernetes)."),
+      string("cluster.public_host", null, "Address other nodes use to reach this one; default `cluster.host`."),
+      integer("cluster.port", 5701L, 1, 65535, "Hazelcast member port."),
+      integer("cluster.event_bus_port", 5801L, 1, 65535, "Event-bus port (node-to-node messages)."),
+      integer("cluster.member_timeout_seconds", 10L, 2, 600, "A member that sends no heartbeat for this long is removed from the cluster."),
+      list("cluster.verticles", Placement.ALL_NAMES, false, "Verticles this node runs (`http`, `policy`, `storage`, `runtime`); e.g. `[http]` for an HTTP-only node. Outside a cluster a node must run all four."),
+
       oneOf("logging.access_log", "plain", List.of("plain", "json", "off"), "Access log: one line per request."),
       oneOf("logging.level", "INFO", List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR"), "Root log level."));
 

@@ -97,6 +97,7 @@ public final class HttpVerticle extends VerticleBase {
   Router buildRouter(AuthenticationHandler authentication, PolicyClient policy) {
     Router router = Router.router(vertx);
     router.route().handler(new AccessLog(config.logging().accessLog()));
+    router.route().handler(this::refuseWhileDraining);
     router.route().handler(new PathGuard());
     router.route().handler(cors());
     router.route().handler(authentication);
@@ -120,6 +121,19 @@ public final class HttpVerticle extends VerticleBase {
     router.route().failureHandler(ErrorResponses::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);
     return router;
+  }
+
+  /**
+   * Once shutdown has begun, requests that arrive on connections still open get 503 and the connection is
+   * closed, so clients retry on another node; requests already past this step finish. Liveness stays up.
+   */
+  private void refuseWhileDraining(RoutingContext ctx) {
+    if (!draining || "/health".equals(ctx.request().path())) {
+      ctx.next();
+      return;
+    }
+    ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    ErrorResponses.send(ctx.response(), 503, "Service is shutting down");
   }
 
   /** Oversized or malformed request heads never reach the router: answer them in agno's shape here. */

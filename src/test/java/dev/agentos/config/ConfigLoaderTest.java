@@ -39,7 +39,18 @@ class ConfigLoaderTest {
         Arguments.of("a malformed scope mapping key", "{\"authorization\": {\"scope_mappings\": {\"agents\": []}}}", Map.of(), "authorization.scope_mappings.agents: expected a key of the form \"METHOD /path\""),
         Arguments.of("a bad env boolean", "{}", Map.of("AGENTOS_AUTHORIZATION_ENABLED", "yes"), "AGENTOS_AUTHORIZATION_ENABLED (authorization.enabled): expected true or false"),
         Arguments.of("a bad env port", "{}", Map.of("AGENTOS_HTTP_PORT", "eighty"), "AGENTOS_HTTP_PORT (http.port): expected an integer"),
-        Arguments.of("a non-postgres url", "{\"storage\": {\"postgres\": {\"url\": \"mysql://x\"}}}", Map.of(), "storage.postgres.url: must start with postgresql://"));
+        Arguments.of("a non-postgres url", "{\"storage\": {\"postgres\": {\"url\": \"mysql://x\"}}}", Map.of(), "storage.postgres.url: must start with postgresql://"),
+        Arguments.of("a partial placement outside a cluster", "{\"cluster\": {\"verticles\": [\"http\"]}}", Map.of(), "cluster.verticles: a node outside a cluster must run every verticle"),
+        Arguments.of("an unknown verticle", "{\"cluster\": {\"enabled\": true, \"verticles\": [\"http\", \"cache\"]}}", Map.of(), "cluster.verticles: unknown verticle 'cache'"),
+        Arguments.of("no verticle at all", "{\"cluster\": {\"enabled\": true, \"verticles\": []}}", Map.of(), "cluster.verticles: must name at least one of"),
+        Arguments.of("a verticle listed twice", "{}", Map.of("AGENTOS_CLUSTER_ENABLED", "true", "AGENTOS_CLUSTER_VERTICLES", "http,HTTP"), "cluster.verticles: 'http' is listed twice"),
+        Arguments.of("a member without a port", "{\"cluster\": {\"enabled\": true, \"members\": [\"10.0.0.2\"]}}", Map.of(), "cluster.members: expected host:port items, got '10.0.0.2'"),
+        Arguments.of("a member with a port range", "{\"cluster\": {\"members\": [\"10.0.0.2:5701-5703\"]}}", Map.of(), "cluster.members: expected host:port items"),
+        Arguments.of("a member port above 65535", "{\"cluster\": {\"members\": [\"10.0.0.2:70000\"]}}", Map.of(), "cluster.members: expected host:port items"),
+        Arguments.of("kubernetes discovery without the service name", "{\"cluster\": {\"enabled\": true, \"discovery\": \"kubernetes\"}}", Map.of(), "cluster.kubernetes_service_dns: required with discovery: kubernetes"),
+        Arguments.of("multicast discovery", "{\"cluster\": {\"discovery\": \"multicast\"}}", Map.of(), "cluster.discovery: expected one of [tcp, kubernetes]"),
+        Arguments.of("an unreachable public host", "{\"cluster\": {\"enabled\": true, \"host\": \"0.0.0.0\"}}", Map.of(), "cluster.public_host: 0.0.0.0 cannot be reached"),
+        Arguments.of("one port for the member and the event bus", "{\"cluster\": {\"port\": 5801}}", Map.of(), "cluster.event_bus_port: must differ from cluster.port"));
   }
 
   @ParameterizedTest(name = "{0} is a start-up error naming the key")
@@ -63,6 +74,8 @@ class ConfigLoaderTest {
     assertThat(c.authorization().adminScope()).isEqualTo("agent_os:admin");
     assertThat(c.authorization().excludedRoutePaths()).contains("/", "/health", "/info", "/docs", "/openapi.json");
     assertThat(c.os().devMode()).isFalse();
+    assertThat(c.cluster().enabled()).isFalse();
+    assertThat(c.cluster().verticles().isAll()).isTrue();
   }
 
   @Test

@@ -85,4 +85,26 @@ class ReadinessAndShutdownTest {
       }
     }
   }
+
+  @Test
+  @DisplayName("once draining has begun, new requests get 503 with Connection: close, readiness is down and liveness stays up")
+  void drainingRefusesNewRequests() throws Exception {
+    TestServer server = TestServer.start(db, new JsonObject());
+    try {
+      String admin = dev.agentos.testing.Tokens.admin();
+      assertThat(server.get("/agents", admin).statusCode()).isEqualTo(200);
+      server.vertx().eventBus().publish(LifecycleApi.DRAINING, null,
+          new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      HttpResponse<Buffer> refused = server.get("/agents", admin);
+      while (refused.statusCode() != 503 && System.nanoTime() < deadline) refused = server.get("/agents", admin);
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(refused.bodyAsJsonObject().getString("detail")).isEqualTo("Service is shutting down");
+      assertThat(refused.getHeader("Connection")).isEqualToIgnoringCase("close");
+      assertThat(server.get("/ready", null).statusCode()).isEqualTo(503);
+      assertThat(server.get("/health", null).statusCode()).isEqualTo(200);
+    } finally {
+      server.close();
+    }
+  }
 }

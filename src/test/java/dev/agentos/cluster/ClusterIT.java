@@ -1,0 +1,254 @@
+package dev.agentos.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentos.testing.TestDatabase;
+import dev.agentos.testing.TestServer;
+import dev.agentos.testing.Tokens;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Three nodes in three JVMs (the runnable jar) on one Hazelcast TCP/IP cluster on 127.0.0.1, sharing one
+ * database. A is HTTP-only; B runs policy and storage (no HTTP); C runs everything. The tests run in order
+ * because they walk one cluster through its life: A served by B, C joining, C leaving, B dying, B back.
+ */
+@DisplayName("A cluster of three JVMs")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class ClusterIT {
+  private static final Path JAR = Path.of(System.getProperty("agentos.jar", "target/agentos.jar")).toAbsolutePath();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private static TestDatabase db;
+  private static Path workDir;
+  private static Node a;
+  private static Node b;
+  private static Node c;
+  private static final List<Node> started = new ArrayList<>();
+
+  private static final String READER = Tokens.hs256("alice", "agents:read", "sessions:read");
+  private static final String ADMIN = Tokens.admin();
+
+  @BeforeAll
+  static void startAandB() throws Exception {
+    db = TestDatabase.create();
+    workDir = Files.createTempDirectory("agentos-cluster");
+    a = new Node("a", true);
+    b = new Node("b", false);
+    c = new Node("c", true);
+    b.start("policy,storage", a, c);
+    a.start("http", b, c);
+    a.awaitReady();
+  }
+
+  @AfterAll
+  static void stopAll() throws Exception {
+    for (Node n : started) n.kill();
+    if (db != null) db.close();
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("a request to an HTTP-only node is decided by the policy verticle of another node")
+  void httpOnlyNodeAsksRemotePolicy() throws Exception {
+    assertThat(a.log()).contains("verticles [http]");
+    // B is the only node with a policy verticle: every decision A gets comes from B.
+    assertThat(a.get("/agents", READER).statusCode()).isEqualTo(200);
+    HttpResponse<String> denied = a.get("/agents", Tokens.hs256("alice", "sessions:read"));
+    assertThat(denied.statusCode()).isEqualTo(403);
+    assertThat(denied.headers().firstValue("X-Decision-Id")).isPresent();
+    // storage is remote too: an isolated listing answers from B's pool
+    assertThat(a.get("/sessions", READER).statusCode()).isEqualTo(200);
+    JsonObject ready = new JsonObject(a.get("/ready", null).body());
+    assertThat(ready.getJsonObject("checks").getMap()).containsEntry("policy", "up").containsEntry("storage", "up");
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("a managed-role change made through node A is enforced on node C within one second")
+  void roleChangeReachesOtherNodes() throws Exception {
+    c.start("http,policy,storage,runtime", a, b);
+    c.awaitReady();
+    String carol = Tokens.hs256("carol"); // no scopes: only a managed role can let her in
+    assertThat(c.get("/agents", carol).statusCode()).isEqualTo(403);
+
+    assertThat(a.send("PUT", "/authz/roles/agent-viewer", ADMIN,
+        new JsonObject().put("scopes", new JsonArray().add("agents:read"))).statusCode()).isEqualTo(200);
+    HttpResponse<String> assigned = a.send("PUT", "/authz/subjects/carol/roles", ADMIN,
+        new JsonObject().put("roles", new JsonArray().add("agent-viewer")));
+    assertThat(assigned.statusCode()).isEqualTo(200);
+    long allowedAfterMs = awaitStatus(c, "/agents", carol, 200, Duration.ofSeconds(1));
+    assertThat(allowedAfterMs).as("ms until C enforces the new assignment").isLessThan(1000);
+    // both policy verticles (B and C) now agree: requests are spread over them
+    for (int i = 0; i < 10; i++) assertThat(c.get("/agents", carol).statusCode()).isEqualTo(200);
+
+    assertThat(a.send("PUT", "/authz/subjects/carol/roles", ADMIN, new JsonObject().put("roles", new JsonArray()))
+        .statusCode()).isEqualTo(200);
+    assertThat(awaitStatus(c, "/agents", carol, 403, Duration.ofSeconds(1))).isLessThan(1000);
+    for (int i = 0; i < 10; i++) assertThat(c.get("/agents", carol).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("SIGTERM: the node stops being ready, leaves the cluster and exits 0, while the others keep serving")
+  void sigtermLeavesGracefully() throws Exception {
+    c.process.destroy(); // SIGTERM
+    assertThat(c.process.waitFor(40, TimeUnit.SECONDS)).as("C exits within the drain bound").isTrue();
+    assertThat(c.process.exitValue()).isIn(0, 143);
+    assertThat(c.log()).contains("draining").contains("left the cluster");
+    // A still has B's policy verticle
+    assertThat(awaitStatus(a, "/agents", READER, 200, Duration.ofSeconds(15))).isLessThan(15_000);
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("with the only policy node killed (kill -9) the HTTP node answers 503, never 200, and recovers when a policy verticle is back")
+  void policyNodeKilled() throws Exception {
+    b.process.destroyForcibly(); // SIGKILL: no goodbye to the cluster
+    assertThat(b.process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    Map<Integer, Integer> statuses = new HashMap<>();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+    while (System.nanoTime() < until) {
+      statuses.merge(a.get("/agents", READER).statusCode(), 1, Integer::sum);
+      statuses.merge(a.get("/sessions", READER).statusCode(), 1, Integer::sum);
+    }
+    assertThat(statuses.keySet()).as("statuses while no policy verticle is reachable: " + statuses).containsOnly(503);
+    assertThat(new JsonObject(a.get("/agents", READER).body()).getString("detail")).isEqualTo("Authorization service unavailable");
+    assertThat(a.get("/ready", null).statusCode()).isEqualTo(503);
+    assertThat(a.get("/health", null).statusCode()).as("liveness does not depend on other nodes").isEqualTo(200);
+
+    b.start("policy,storage", a, c);
+    long recoveredAfterMs = awaitStatus(a, "/agents", READER, 200, Duration.ofSeconds(60));
+    assertThat(recoveredAfterMs).isLessThan(60_000);
+    for (int i = 0; i < 10; i++) assertThat(a.get("/agents", READER).statusCode()).isEqualTo(200);
+  }
+
+  /** Polls until the status is seen; returns the milliseconds it took, or fails after {@code within}. */
+  private static long awaitStatus(Node node, String path, String token, int status, Duration within) throws Exception {
+    long start = System.nanoTime();
+    long deadline = start + within.toNanos();
+    int last = -1;
+    while (System.nanoTime() < deadline) {
+      last = node.get(path, token).statusCode();
+      if (last == status) return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      Thread.sleep(20);
+    }
+    throw new AssertionError(node.name + path + " still answers " + last + " after " + within.toMillis() + " ms");
+  }
+
+  /** One JVM running the jar with a placement; ports are fixed per node so it can be restarted as itself. */
+  private static final class Node {
+    final String name;
+    final boolean http;
+    final int httpPort = TestServer.freePort();
+    final int clusterPort = TestServer.freePort();
+    final int eventBusPort = TestServer.freePort();
+    Process process;
+    Path logFile;
+    int generation;
+
+    Node(String name, boolean http) {
+      this.name = name;
+      this.http = http;
+    }
+
+    void start(String verticles, Node... others) throws IOException {
+      Path config = workDir.resolve("config.yaml");
+      if (!Files.exists(config)) {
+        Files.writeString(config, String.join("\n",
+            "authorization:",
+            "  algorithms: [HS256]",
+            "  verification_keys: [\"" + Tokens.SECRET + "\"]",
+            "  user_isolation: true",
+            "  policy_timeout_ms: 1000",
+            "storage:",
+            "  postgres: " + db.postgresConfig().encode(), // JSON is YAML
+            "agents:",
+            "  - {id: assistant, name: Assistant, model: {provider: echo}}",
+            "cluster:",
+            "  enabled: true",
+            "  name: it-" + ProcessHandle.current().pid(),
+            "  member_timeout_seconds: 5",
+            "logging:",
+            "  access_log: \"off\"",
+            ""));
+      }
+      List<String> members = new ArrayList<>();
+      for (Node other : others) members.add("127.0.0.1:" + other.clusterPort);
+      logFile = workDir.resolve(name + "-" + (generation++) + ".log");
+      ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.toString()).directory(workDir.toFile())
+          .redirectErrorStream(true).redirectOutput(logFile.toFile());
+      pb.environment().keySet().removeIf(k -> k.startsWith("AGENTOS_") || k.startsWith("PG") || k.startsWith("JWT_"));
+      pb.environment().putAll(Map.of(
+          "AGENTOS_CONFIG", config.toString(),
+          "AGENTOS_HTTP_PORT", String.valueOf(httpPort),
+          "AGENTOS_HTTP_INSTANCES", "1",
+          "AGENTOS_CLUSTER_PORT", String.valueOf(clusterPort),
+          "AGENTOS_CLUSTER_EVENT_BUS_PORT", String.valueOf(eventBusPort),
+          "AGENTOS_CLUSTER_MEMBERS", String.join(",", members),
+          "AGENTOS_CLUSTER_VERTICLES", verticles));
+      process = pb.start();
+      started.add(this);
+    }
+
+    void awaitReady() throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (System.nanoTime() < deadline) {
+        if (!process.isAlive()) throw new AssertionError(name + " exited " + process.exitValue() + ":\n" + log());
+        try {
+          if (get("/ready", null).statusCode() == 200) return;
+        } catch (IOException notListeningYet) {
+          // keep polling
+        }
+        Thread.sleep(100);
+      }
+      throw new AssertionError(name + " not ready after 90 s:\n" + log());
+    }
+
+    HttpResponse<String> get(String path, String token) throws Exception {
+      return send("GET", path, token, null);
+    }
+
+    HttpResponse<String> send(String method, String path, String token, JsonObject body) throws Exception {
+      HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+          .timeout(Duration.ofSeconds(10))
+          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
+      if (body != null) req.header("Content-Type", "application/json");
+      if (token != null) req.header("Authorization", "Bearer " + token);
+      return HTTP.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    String log() throws IOException {
+      return Files.readString(logFile);
+    }
+
+    void kill() throws InterruptedException {
+      if (process != null && process.isAlive()) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
