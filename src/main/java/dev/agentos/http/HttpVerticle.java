@@ -36,6 +36,10 @@ import java.util.concurrent.TimeUnit;
  * verifier and token cache, so nothing mutable is shared between instances.
  */
 public final class HttpVerticle extends VerticleBase {
+  /** Liveness: answers while the process runs, whatever other nodes do (k8s/deployment.yaml probes it). */
+  public static final String HEALTH_PATH = "/health";
+  /** Readiness: not draining, and policy and storage answer over the event bus. */
+  public static final String READY_PATH = "/ready";
   /** agno's default CORS origins (reference §1.1). */
   public static final List<String> DEFAULT_CORS_ORIGINS = List.of("http://localhost:3000", "https://agno.com",
       "https://www.agno.com", "https://app.agno.com", "https://os-stg.agno.com", "https://os.agno.com");
@@ -105,9 +109,9 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
 
     router.get("/").handler(this::root);
-    router.get("/health").handler(this::health);
+    router.get(HEALTH_PATH).handler(this::health);
     router.get("/info").handler(this::info);
-    router.get("/ready").handler(ctx -> ready(ctx, policy));
+    router.get(READY_PATH).handler(ctx -> ready(ctx, policy));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     new DataRoutes(vertx, config.authorization()).mount(router);
     new ServiceAccountRoutes(vertx, config.authorization(), policy).mount(router);
@@ -128,7 +132,7 @@ public final class HttpVerticle extends VerticleBase {
    * closed, so clients retry on another node; requests already past this step finish. Liveness stays up.
    */
   private void refuseWhileDraining(RoutingContext ctx) {
-    if (!draining || "/health".equals(ctx.request().path())) {
+    if (!draining || HEALTH_PATH.equals(ctx.request().path())) {
       ctx.next();
       return;
     }

@@ -1,0 +1,20 @@
+# docker build -t agentos:0.1.0 .
+# Builds the jar inside the image build (no JDK or Maven needed on the host) and runs it as a non-root user.
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src ./src
+COPY conf ./conf
+RUN mvn -B -q -DskipTests package
+
+FROM eclipse-temurin:17-jre
+WORKDIR /opt/agentos
+COPY --from=build /src/target/agentos.jar /opt/agentos/agentos.jar
+COPY conf /opt/agentos/conf
+# numeric uid/gid, so Kubernetes' runAsNonRoot can verify it without an /etc/passwd entry
+USER 10001:10001
+# HTTP, Hazelcast member, event bus
+EXPOSE 7777 5701 5801
+ENV AGENTOS_CONFIG=/opt/agentos/conf/config.yaml
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/agentos/agentos.jar"]

@@ -1,0 +1,151 @@
+package dev.agentos.bench;
+
+import dev.agentos.AgentOsServer;
+import dev.agentos.authn.Principal;
+import dev.agentos.cluster.ClusterNode;
+import dev.agentos.config.AgentOsConfig;
+import dev.agentos.config.ConfigLoader;
+import dev.agentos.policy.Decision;
+import dev.agentos.policy.PolicyClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The round trip of one {@code authorize} request over the event bus, as any verticle (or another JVM's
+ * verticle) pays it through {@link PolicyClient}: send, decide, reply, resume the caller.
+ * <ul>
+ *   <li>{@code local}: a whole node (storage + policy + runtime + HTTP) in this JVM; the caller is a JMH
+ *       thread, so each call crosses to an event loop and back.</li>
+ *   <li>{@code clustered}: this JVM joins a Hazelcast cluster with no verticles of its own; a second JVM
+ *       ({@code target/agentos.jar}, placement {@code [policy, storage]}) decides.</li>
+ * </ul>
+ * Needs PostgreSQL (PGHOST/PGPORT/PGDATABASE/PGUSER, default 127.0.0.1:5432 test postgres): the policy
+ * verticle loads roles from storage before it answers.
+ */
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@State(Scope.Benchmark)
+@Fork(value = 1, jvmArgsAppend = {"--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.management/sun.management=ALL-UNNAMED", "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED",
+    "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED"})
+public class EventBusBenchmark {
+  private static final String SECRET = "event-bus-benchmark-secret-of-32-bytes!";
+
+  @Param({"local", "clustered"})
+  public String topology;
+
+  private Vertx vertx;
+  private AgentOsServer server;
+  private Process remote;
+  private PolicyClient client;
+  private Principal principal;
+
+  @Setup(Level.Trial)
+  public void setup() throws Exception {
+    principal = new Principal(Principal.Kind.JWT, Optional.of("alice"), List.of("agents:a7:run", "sessions:read"), List.of(),
+        Optional.empty(), new JsonObject(), 0);
+    JsonObject pg = new JsonObject().put("host", env("PGHOST", "127.0.0.1")).put("port", Integer.parseInt(env("PGPORT", "5432")))
+        .put("database", env("PGDATABASE", "test")).put("user", env("PGUSER", "postgres"));
+    if ("local".equals(topology)) {
+      AgentOsConfig config = ConfigLoader.fromJson(new JsonObject()
+          .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
+          .put("authorization", new JsonObject().put("algorithms", new JsonArray().add("HS256"))
+              .put("verification_keys", new JsonArray().add(SECRET)))
+          .put("storage", new JsonObject().put("postgres", pg))
+          .put("logging", new JsonObject().put("access_log", "off").put("level", "WARN")), Map.of());
+      vertx = Vertx.vertx();
+      server = AgentOsServer.start(vertx, config, "bench").toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } else {
+      int remoteMember = freePort();
+      int remoteBus = freePort();
+      int ownMember = freePort();
+      int ownBus = freePort();
+      String clusterName = "bench-" + ProcessHandle.current().pid();
+      Path jar = Path.of(env("AGENTOS_JAR", "target/agentos.jar")).toAbsolutePath();
+      Path conf = Files.createTempFile("agentos-bench", ".yaml");
+      Files.writeString(conf, new JsonObject()
+          .put("authorization", new JsonObject().put("algorithms", new JsonArray().add("HS256"))
+              .put("verification_keys", new JsonArray().add(SECRET)))
+          .put("storage", new JsonObject().put("postgres", pg))
+          .put("logging", new JsonObject().put("access_log", "off").put("level", "WARN"))
+          .put("cluster", new JsonObject().put("enabled", true).put("name", clusterName).put("port", remoteMember)
+              .put("event_bus_port", remoteBus).put("members", new JsonArray().add("127.0.0.1:" + ownMember))
+              .put("verticles", new JsonArray().add("policy").add("storage"))).encode()); // JSON is YAML
+      ProcessBuilder policyJvm = new ProcessBuilder("java", "-jar", jar.toString()).redirectErrorStream(true)
+          .redirectOutput(Files.createTempFile("agentos-bench-remote", ".log").toFile());
+      policyJvm.environment().put("AGENTOS_CONFIG", conf.toString());
+      remote = policyJvm.start();
+      AgentOsConfig.Cluster own = ConfigLoader.fromJson(new JsonObject().put("cluster", new JsonObject().put("enabled", true)
+          .put("name", clusterName).put("port", ownMember).put("event_bus_port", ownBus)
+          .put("members", new JsonArray().add("127.0.0.1:" + remoteMember))), Map.of()).cluster();
+      vertx = ClusterNode.create(own, new VertxOptions()).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    }
+    client = new PolicyClient(vertx, 5_000);
+    awaitDecisions();
+  }
+
+  /** Until the policy verticle (local or remote) has loaded its roles and answers. */
+  private void awaitDecisions() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      if (remote != null && !remote.isAlive()) throw new IllegalStateException("the policy JVM exited " + remote.exitValue());
+      try {
+        if (authorize().allowed()) return;
+        throw new IllegalStateException("expected an allow");
+      } catch (Exception e) {
+        last = e;
+        Thread.sleep(200);
+      }
+    }
+    throw new IllegalStateException("no decision within 120 s", last);
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws Exception {
+    if (server != null) server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    if (vertx != null) vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    if (remote != null) {
+      remote.destroy();
+      if (!remote.waitFor(30, TimeUnit.SECONDS)) remote.destroyForcibly();
+    }
+  }
+
+  @Benchmark
+  public Decision authorize() throws Exception {
+    return client.authorize(principal, "POST", "/agents/a7/runs").toCompletionStage().toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  private static String env(String name, String fallback) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? fallback : v;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
