@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GET /sessions latency for one user while the table holds 1k, 100k and 1M other users' rows, and the plan
-# PostgreSQL uses (owner-first index). Loopback only, bounded: DURATION seconds of wrk per size (default 10).
+# PostgreSQL uses (owner-first index). Loopback only, bounded: WARMUP seconds of warm-up (default 30), then
+# DURATION seconds of wrk per size (default 10).
 # Needs wrk and a local PostgreSQL (127.0.0.1:5432, user postgres). Run from the repository root: bench/growth.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ for i in $(seq 1 20); do curl -s -X POST localhost:7803/sessions -H "Authorizati
   -H 'Content-Type: application/json' -d "{\"session_id\": \"mine-$i\"}" >/dev/null; done
 
 # warm up the JIT and the pool first, so the first size is not measured cold
-wrk -t2 -c16 -d5s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:7803/sessions?limit=20" > /dev/null
+wrk -t2 -c16 -d"${WARMUP:-30}s" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:7803/sessions?limit=20" > /dev/null
 echo "other users' rows | requests/s | p50 | p99"
 have=0
 for target in 1000 100000 1000000; do

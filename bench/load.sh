@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end load on loopback with wrk (bounded: DURATION seconds per scenario, default 10):
 #  (a) a bare Vert.x route behind JWTAuthHandler alone (the ceiling)
-#  (b) GET /agents (authentication, policy over the event bus, filtered listing)
+#  (b) GET /agents (authentication, policy over the event bus, filtered listing), with an HS256 token, then
+#      with an RS256 and an ES256 token (one token per run, so after the first request the verified-token
+#      cache answers: the figure shows what the cache buys for asymmetric keys)
 #  (c) GET /sessions with isolation on (PostgreSQL)
 #  (d) POST /agents/assistant/runs, echo model, not streaming (runtime + PostgreSQL writes)
 # Prints requests/s, p50 and p99 per scenario and each ratio to (a). Needs wrk (Debian package) and a local
@@ -11,15 +13,24 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 SECRET=load-test-secret-of-at-least-32-bytes!!
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }
+  else echo "wrk is not installed (apt-get install wrk)"; exit 1; fi
+fi
 [ -f bench/target/benchmarks.jar ] || { mvn -B -q install -DskipTests && mvn -B -q -f bench/pom.xml package; }
 [ -f target/agentos.jar ] || mvn -B -q package -DskipTests
 
+KEYS=$(mktemp -d)
+java -jar target/agentos.jar keygen --alg RS256 --out "$KEYS/rs" >/dev/null
+java -jar target/agentos.jar keygen --alg ES256 --out "$KEYS/es" >/dev/null
 psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS agentos_load" -qc "CREATE DATABASE agentos_load" >/dev/null
 cat > /tmp/agentos-load.yaml <<YAML
 os: {id: load}
 http: {host: 127.0.0.1, port: 7801}
-authorization: {algorithms: [HS256], user_isolation: true}
+authorization:
+  algorithms: [HS256, RS256, ES256]
+  user_isolation: true
+  verification_keys: ["file:$KEYS/rs/public.pem", "file:$KEYS/es/public.pem"]
 storage: {postgres: {host: 127.0.0.1, port: 5432, database: agentos_load, user: postgres, pool_size: 8}}
 logging: {access_log: "off", level: WARN}
 agents: [{id: assistant, model: {provider: echo, id: echo}}]
@@ -28,10 +39,14 @@ JWT_VERIFICATION_KEY=$SECRET AGENTOS_CONFIG=/tmp/agentos-load.yaml java -jar tar
 SERVICE=$!
 java -cp bench/target/benchmarks.jar dev.agentos.bench.BareJwtServer 7802 "$SECRET" > /tmp/bare-load.log 2>&1 &
 BARE=$!
-trap 'kill $SERVICE $BARE 2>/dev/null || true' EXIT
+trap 'kill $SERVICE $BARE 2>/dev/null || true; rm -rf "$KEYS"' EXIT
 for _ in $(seq 1 60); do curl -sf localhost:7801/ready >/dev/null && curl -s localhost:7802/protected -o /dev/null && break; sleep 1; done
 
 TOKEN=$(java -jar target/agentos.jar token --alg HS256 --key "$SECRET" --sub loaduser --ttl 1h \
+  --scopes "agents:read agents:run sessions:read sessions:write")
+RS_TOKEN=$(java -jar target/agentos.jar token --alg RS256 --key "$KEYS/rs/private.pem" --sub loaduser --ttl 1h \
+  --scopes "agents:read agents:run sessions:read sessions:write")
+ES_TOKEN=$(java -jar target/agentos.jar token --alg ES256 --key "$KEYS/es/private.pem" --sub loaduser --ttl 1h \
   --scopes "agents:read agents:run sessions:read sessions:write")
 for i in $(seq 1 20); do curl -s -X POST localhost:7801/sessions -H "Authorization: Bearer $TOKEN" \
   -H 'Content-Type: application/json' -d "{\"session_id\": \"load-$i\"}" >/dev/null; done
@@ -41,9 +56,9 @@ wrk.body = "message=hello&stream=false"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 LUA
 
-run() { # name url [extra wrk args]
+run() { # name url [extra wrk args]; the token is $BEARER (default: the HS256 one)
   local name=$1 url=$2; shift 2
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$@" "$url" > "/tmp/wrk-$name.txt"
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer ${BEARER:-$TOKEN}" "$@" "$url" > "/tmp/wrk-$name.txt"
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' "/tmp/wrk-$name.txt")
   p50=$(awk '$1=="50%" {print $2}' "/tmp/wrk-$name.txt")
@@ -51,12 +66,27 @@ run() { # name url [extra wrk args]
   local errors; errors=$(awk '/Non-2xx/ {print $NF}' "/tmp/wrk-$name.txt")
   echo "$name $rps $p50 $p99 ${errors:-0}"
 }
+# warm-up (JIT, pools, caches), not reported: without it whichever scenario runs first looks slowest
+for url in http://127.0.0.1:7802/protected http://127.0.0.1:7801/agents http://127.0.0.1:7801/sessions; do
+  wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-10}s" -H "Authorization: Bearer $TOKEN" "$url" >/dev/null
+done
+for bearer in "$RS_TOKEN" "$ES_TOKEN" "$TOKEN"; do
+  wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-10}s" -H "Authorization: Bearer $bearer" http://127.0.0.1:7801/agents >/dev/null
+done
+for bearer in "$RS_TOKEN" "$ES_TOKEN"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $bearer" http://127.0.0.1:7801/agents)
+  [ "$code" = 200 ] || { echo "an asymmetric token was refused ($code)"; exit 1; }
+done
 {
   run a-bare http://127.0.0.1:7802/protected
   run b-agents http://127.0.0.1:7801/agents
+  BEARER=$RS_TOKEN run b-agents-rs256 http://127.0.0.1:7801/agents
+  BEARER=$ES_TOKEN run b-agents-es256 http://127.0.0.1:7801/agents
   run c-sessions http://127.0.0.1:7801/sessions
   run d-runs http://127.0.0.1:7801/agents/assistant/runs -s /tmp/agentos-run.lua
 } > /tmp/load-results.txt
 base=$(awk '$1=="a-bare" {print $2}' /tmp/load-results.txt)
 echo "scenario | requests/s | p50 | p99 | non-2xx | ratio to (a)"
+hs=$(awk '$1=="b-agents" {print $2}' /tmp/load-results.txt)
 awk -v base="$base" '{printf "%s | %s | %s | %s | %s | %.2f\n", $1, $2, $3, $4, $5, $2/base}' /tmp/load-results.txt
+awk -v hs="$hs" '$1 ~ /^b-agents-/ {printf "%s / b-agents (HS256) = %.2f\n", $1, $2/hs}' /tmp/load-results.txt

@@ -15,7 +15,15 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
                    boolean devMode) {}
 
   public record Http(String host, int port, Optional<Integer> instances, long maxBodyBytes, int maxHeaderBytes,
-                     int maxInitialLineBytes, List<String> corsAllowedOrigins, int shutdownTimeoutSeconds) {}
+                     int maxInitialLineBytes, List<String> corsAllowedOrigins, int shutdownTimeoutSeconds,
+                     int maxConnections, int maxStreams, int headerTimeoutSeconds, int idleTimeoutSeconds) {
+
+    /** This instance's share of a per-node budget: connections are spread round-robin over the instances. */
+    public int perInstance(int budget) {
+      int n = instances.orElse(io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+      return Math.max(1, (budget + n - 1) / n);
+    }
+  }
 
   public enum TokenSource { HEADER, COOKIE, BOTH }
 

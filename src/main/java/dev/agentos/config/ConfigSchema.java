@@ -41,6 +41,10 @@ public final class ConfigSchema {
       integer("http.max_initial_line_bytes", 8_192L, 256, 1L << 20, "Longer request lines (URI) get 414."),
       list("http.cors_allowed_origins", List.of(), false, "CORS origins; empty = agno's defaults. `*` is removed."),
       integer("http.shutdown_timeout_seconds", 10L, 0, 3600, "How long in-flight requests may take to finish at shutdown."),
+      integer("http.max_connections", 10_000L, 1, 1_000_000, "Open connections per node; a connection past the limit gets 503 and is closed. The budget is split evenly over the HTTP verticle instances."),
+      integer("http.max_streams", 1_000L, 1, 1_000_000, "Concurrent streamed (SSE) runs per node; more get 429. Split over HTTP verticle instances like max_connections."),
+      integer("http.header_timeout_seconds", 10L, 1, 600, "A new connection must send a complete request head within this time or it is closed (slow-header clients)."),
+      integer("http.idle_timeout_seconds", 120L, 0, 86_400, "A connection with no traffic for this long is closed (0 = never)."),
 
       bool("authorization.enabled", true, "RBAC: scopes are enforced. false = authentication only (agno's JWT-without-RBAC mode)."),
       bool("authorization.validate", true, "false = decode tokens without verifying them (development only; logs a loud warning)."),

@@ -37,7 +37,12 @@ final class ComponentRoutes {
   private final Registry registry;
   private final StorageClient storage;
 
+  /** Streamed runs open on this instance, and this instance's share of http.max_streams. */
+  private int openStreams;
+  private final int maxStreams;
+
   ComponentRoutes(Vertx vertx, AgentOsConfig config) {
+    this.maxStreams = config.http().perInstance(config.http().maxStreams());
     this.vertx = vertx;
     this.storage = new StorageClient(vertx, 10_000);
     this.config = config;
@@ -198,8 +203,19 @@ final class ComponentRoutes {
       return;
     }
     // Streaming: the runtime sends each event to an address of ours as it happens; we only write frames.
+    if (openStreams >= maxStreams) throw new DetailedFailure(429, "Too many concurrent streams");
+    openStreams++;
+    boolean[] released = {false};
+    Runnable release = () -> {
+      if (!released[0]) {
+        released[0] = true;
+        openStreams--;
+      }
+    };
     String address = RuntimeApi.ADDRESS + ".events." + UUID.randomUUID();
     HttpServerResponse response = ctx.response();
+    response.endHandler(v -> release.run());
+    response.closeHandler(v -> release.run());
     var events = vertx.eventBus().<JsonObject>consumer(address);
     events.handler(m -> {
       JsonObject event = m.body();

@@ -2,6 +2,7 @@ package dev.agentos.http;
 
 import dev.agentos.authn.AuthenticationException;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -60,6 +61,19 @@ public final class ErrorResponses {
     if (response.ended()) return;
     response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(new JsonObject().put("detail", detail).encode());
+  }
+
+  /**
+   * Answers and then closes the connection: a {@code Connection: close} header alone does not make the
+   * server close a keep-alive connection, and a refused client must go elsewhere.
+   */
+  public static void sendAndClose(HttpServerRequest request, int status, String detail) {
+    HttpServerResponse response = request.response();
+    if (response.ended()) return;
+    response.putHeader(HttpHeaders.CONNECTION, "close").setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(new JsonObject().put("detail", detail).encode())
+        .onComplete(ar -> request.connection().close());
   }
 
   public static String defaultDetail(int status) {

@@ -50,6 +50,7 @@ public final class HttpVerticle extends VerticleBase {
   private final String metricsRegistry;
   private final Instant instantiatedAt = Instant.now();
   private boolean draining;
+  private ConnectionLimits limits;
   private HttpServer server;
   private JwksUrlSource jwks;
   private ServiceAccountVerifier serviceAccounts;
@@ -87,7 +88,9 @@ public final class HttpVerticle extends VerticleBase {
         // No h2c upgrade: an upgraded request arrives already ended, which the body step cannot read after
         // the (asynchronous) policy step. HTTP/2 belongs on TLS at the ingress.
         .setHttp2ClearTextEnabled(false);
-    server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest);
+    if (http.idleTimeoutSeconds() > 0) options.setIdleTimeout(http.idleTimeoutSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS);
+    server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest)
+        .connectionHandler(limits::connected);
     // Shutdown begins with a local broadcast, so /ready turns false before the server stops accepting.
     vertx.eventBus().localConsumer(LifecycleApi.DRAINING, msg -> draining = true);
     Future<Void> keysLoaded = jwks == null ? Future.succeededFuture() : jwks.start();
@@ -99,8 +102,11 @@ public final class HttpVerticle extends VerticleBase {
    * test can enumerate exactly the routes this code serves.
    */
   Router buildRouter(AuthenticationHandler authentication, PolicyClient policy) {
+    limits = new ConnectionLimits(vertx, config.http().perInstance(config.http().maxConnections()),
+        TimeUnit.SECONDS.toMillis(config.http().headerTimeoutSeconds()));
     Router router = Router.router(vertx);
     router.route().handler(new AccessLog(config.logging().accessLog()));
+    router.route().handler(limits::handle);
     router.route().handler(this::refuseWhileDraining);
     router.route().handler(new PathGuard());
     router.route().handler(cors());
@@ -136,8 +142,7 @@ public final class HttpVerticle extends VerticleBase {
       ctx.next();
       return;
     }
-    ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-    ErrorResponses.send(ctx.response(), 503, "Service is shutting down");
+    ErrorResponses.sendAndClose(ctx.request(), 503, "Service is shutting down");
   }
 
   /** Oversized or malformed request heads never reach the router: answer them in agno's shape here. */
