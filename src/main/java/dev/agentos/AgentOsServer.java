@@ -36,6 +36,9 @@ public final class AgentOsServer {
   private final AgentOsConfig config;
   private final String metricsRegistry;
   private final List<String> deployments = new ArrayList<>();
+  private final java.util.Map<Verticle, String> deploymentByVerticle = new java.util.EnumMap<>(Verticle.class);
+  private KeySet keys;
+  private PostgresTarget target;
   private EmbeddedPostgres embedded;
 
   private AgentOsServer(Vertx vertx, AgentOsConfig config, String metricsRegistry) {
@@ -100,21 +103,13 @@ public final class AgentOsServer {
 
   /** Storage, then policy, then runtime, then HTTP: each only if this node's placement names it. */
   private Future<Void> deploy(Placement placement, KeySet keys, PostgresTarget target) {
+    this.keys = keys;
+    this.target = target;
     int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
     Future<Void> chain = Future.succeededFuture();
-    if (placement.runs(Verticle.STORAGE)) {
-      chain = chain.compose(v -> deployOne(() -> new StorageVerticle(config.postgres(), target), new DeploymentOptions()));
-    }
-    if (placement.runs(Verticle.POLICY)) {
-      chain = chain.compose(v -> deployOne(() -> new PolicyVerticle(config.authorization(), keys,
-          config.authorization().expectedAudience(config.os().id()), metricsRegistry), new DeploymentOptions()));
-    }
-    if (placement.runs(Verticle.RUNTIME)) {
-      chain = chain.compose(v -> deployOne(() -> new RuntimeVerticle(config.registry()), new DeploymentOptions()));
-    }
-    if (placement.runs(Verticle.HTTP)) {
-      chain = chain.compose(v -> deployOne(() -> new HttpVerticle(config, keys, metricsRegistry),
-          new DeploymentOptions().setInstances(httpInstances)));
+    // HTTP last: it must never answer before the verticles it asks exist
+    for (Verticle verticle : List.of(Verticle.STORAGE, Verticle.POLICY, Verticle.RUNTIME, Verticle.HTTP)) {
+      if (placement.runs(verticle)) chain = chain.compose(v -> startVerticle(verticle));
     }
     return chain.map(v -> {
       if (placement.runs(Verticle.HTTP)) {
@@ -131,11 +126,34 @@ public final class AgentOsServer {
     });
   }
 
-  private Future<Void> deployOne(java.util.function.Supplier<io.vertx.core.Deployable> verticle, DeploymentOptions options) {
-    return vertx.deployVerticle(verticle, options).map(id -> {
+  /**
+   * Deploys one verticle kind of this node (all its instances). Start-up uses it in placement order; fault
+   * drills use it with {@link #stopVerticle} to take, say, the policy verticle away and bring it back.
+   */
+  public Future<Void> startVerticle(Verticle verticle) {
+    if (deploymentByVerticle.containsKey(verticle)) return Future.failedFuture(verticle + " is already deployed");
+    int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+    java.util.function.Supplier<io.vertx.core.Deployable> supplier = switch (verticle) {
+      case STORAGE -> () -> new StorageVerticle(config.postgres(), target);
+      case POLICY -> () -> new PolicyVerticle(config.authorization(), keys,
+          config.authorization().expectedAudience(config.os().id()), metricsRegistry);
+      case RUNTIME -> () -> new RuntimeVerticle(config.registry());
+      case HTTP -> () -> new HttpVerticle(config, keys, metricsRegistry);
+    };
+    DeploymentOptions options = new DeploymentOptions().setInstances(verticle == Verticle.HTTP ? httpInstances : 1);
+    return vertx.deployVerticle(supplier, options).map(id -> {
       deployments.add(id);
+      deploymentByVerticle.put(verticle, id);
       return null;
     });
+  }
+
+  /** Undeploys one verticle kind of this node; the others keep running (and answer 503 where they needed it). */
+  public Future<Void> stopVerticle(Verticle verticle) {
+    String id = deploymentByVerticle.remove(verticle);
+    if (id == null) return Future.succeededFuture();
+    deployments.remove(id);
+    return vertx.undeploy(id);
   }
 
   /** Readiness off, HTTP drains in-flight requests (bounded), then policy and storage stop. */
@@ -149,6 +167,7 @@ public final class AgentOsServer {
       chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
     }
     deployments.clear();
+    deploymentByVerticle.clear();
     return chain.andThen(ar -> {
       if (embedded != null) {
         try {

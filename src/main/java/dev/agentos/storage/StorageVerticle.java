@@ -105,7 +105,7 @@ public final class StorageVerticle extends VerticleBase {
           // a unique id taken (by anyone): a conflict, never an overwrite, and the owner is not revealed
           msg.fail(StorageApi.CONFLICT, "Resource with this id already exists");
         } else {
-          log.warn("storage action {} failed: {}", action, rootMessage(ar.cause()));
+          logFailure(action, ar.cause());
           msg.fail(StorageApi.UNAVAILABLE, "Database unavailable");
         }
       });
@@ -247,5 +247,21 @@ public final class StorageVerticle extends VerticleBase {
     if (m == null) return c.getClass().getSimpleName();
     int nl = m.indexOf('\n');
     return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  // During an outage every request fails the same way: one line per second, with a count of the rest.
+  private long lastFailureLogAt;
+  private long suppressedFailures;
+
+  private void logFailure(String action, Throwable cause) {
+    long now = System.nanoTime();
+    if (lastFailureLogAt != 0 && now - lastFailureLogAt < java.util.concurrent.TimeUnit.SECONDS.toNanos(1)) {
+      suppressedFailures++;
+      return;
+    }
+    String more = suppressedFailures == 0 ? "" : " (" + suppressedFailures + " more failures in the last second not logged)";
+    log.warn("storage action {} failed: {}{}", action, rootMessage(cause), more);
+    lastFailureLogAt = now;
+    suppressedFailures = 0;
   }
 }
