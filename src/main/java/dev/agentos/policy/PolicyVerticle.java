@@ -41,6 +41,8 @@ public final class PolicyVerticle extends VerticleBase {
   private long reloadTimer = -1;
   private MessageConsumer<JsonObject> rolesChanged;
   private MessageConsumer<JsonObject> consumer;
+  private Future<Void> keysReady = Future.succeededFuture();
+  private boolean stopped;
   private Counter allowed;
   private Counter denied;
   private Timer evaluation;
@@ -74,12 +76,23 @@ public final class PolicyVerticle extends VerticleBase {
       denied = Counter.builder("agentos_policy_decisions").tag("result", "deny").register(registry);
       evaluation = Timer.builder("agentos_policy_evaluation").register(registry);
     }
-    consumer = vertx.eventBus().consumer(PolicyApi.ADDRESS, this::handle);
+    keysReady = keysLoaded;
     rolesChanged = vertx.eventBus().consumer(PolicyApi.ROLES_CHANGED, msg -> reloadRoles());
-    reloadRoles();
+    // the timer first: a failed first load retries every 500 ms only while the verticle is running (timer set)
     reloadTimer = vertx.setPeriodic(PolicyApi.ROLES_RELOAD_SECONDS * 1000L, id -> reloadRoles());
-    Future<Void> ready = keysLoaded;
-    return consumer.completion().compose(v -> ready);
+    reloadRoles();
+    return keysLoaded;
+  }
+
+  /**
+   * Registers for decisions once keys and roles are loaded: before that every answer would be a 503, and in a
+   * cluster other nodes' requests would be sent here round-robin and fail while policy verticles that can
+   * decide exist elsewhere.
+   */
+  private void serveOnceReady() {
+    keysReady.onSuccess(v -> {
+      if (consumer == null && !stopped) consumer = vertx.eventBus().consumer(PolicyApi.ADDRESS, this::handle);
+    });
   }
 
   /**
@@ -93,6 +106,7 @@ public final class PolicyVerticle extends VerticleBase {
         JsonObject snapshot = ar.result();
         engine.useRoles(engine.roles().withManaged(config, snapshot.getJsonArray("roles"), snapshot.getJsonObject("subjects")));
         rolesLoaded = true;
+        serveOnceReady();
       } else if (!rolesLoaded && reloadTimer >= 0) {
         vertx.setTimer(500, id -> { if (!rolesLoaded) reloadRoles(); });
       }
@@ -101,6 +115,7 @@ public final class PolicyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     if (reloadTimer >= 0) vertx.cancelTimer(reloadTimer);
     if (rolesChanged != null) rolesChanged.unregister();
     if (jwks != null) jwks.close();

@@ -61,9 +61,11 @@ public final class StorageVerticle extends VerticleBase {
     traces = new TraceStore(pool);
     serviceAccounts = new ServiceAccountStore(pool);
     roles = new RoleStore(pool);
-    consumer = vertx.eventBus().consumer(StorageApi.ADDRESS, this::handle);
+    // The consumer is registered once the schema is migrated: until then this verticle could only answer 503,
+    // and in a cluster other nodes' requests would be sent here round-robin and fail. Unregistered, they go
+    // to storage verticles that can answer (or get NO_HANDLERS → 503 when there are none).
     migrate(1_000);
-    return consumer.completion();
+    return Future.succeededFuture();
   }
 
   private void migrate(long nextBackoffMs) {
@@ -74,6 +76,7 @@ public final class StorageVerticle extends VerticleBase {
       if (ar.succeeded()) {
         schemaVersion = ar.result().schemaVersion();
         migrated = true;
+        consumer = vertx.eventBus().consumer(StorageApi.ADDRESS, this::handle);
         log.info("PostgreSQL {} ready: schema version {} ({} migration(s) applied now)", target, schemaVersion,
             ar.result().applied());
       } else {

@@ -87,10 +87,24 @@ class ClusterIT {
 
   @Test
   @Order(2)
-  @DisplayName("a managed-role change made through node A is enforced on node C within one second")
+  @DisplayName("a joining node causes no errors elsewhere, and a managed-role change made through node A is enforced on node C within one second")
   void roleChangeReachesOtherNodes() throws Exception {
     c.start("http,policy,storage,runtime", a, b);
+    // while C joins, A keeps being served: C's policy and storage verticles take requests only once they can answer
+    Map<Integer, Integer> duringJoin = new HashMap<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    boolean cReady = false;
+    while (!cReady && System.nanoTime() < deadline) {
+      duringJoin.merge(a.get("/agents", READER).statusCode(), 1, Integer::sum);
+      duringJoin.merge(a.get("/sessions", READER).statusCode(), 1, Integer::sum);
+      try {
+        cReady = c.get("/ready", null).statusCode() == 200;
+      } catch (IOException notListeningYet) {
+        // C's HTTP server is not up yet
+      }
+    }
     c.awaitReady();
+    assertThat(duringJoin.keySet()).as("A's answers while C joined: " + duringJoin).containsOnly(200);
     String carol = Tokens.hs256("carol"); // no scopes: only a managed role can let her in
     assertThat(c.get("/agents", carol).statusCode()).isEqualTo(403);
 

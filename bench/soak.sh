@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Soak: a bounded mixed load against one instance for MINUTES minutes (default 30), sampling heap (after a
+# full GC), RSS, open connections and status codes every minute.
+#
+#   bench/soak.sh                 # 30 minutes
+#   MINUTES=5 bench/soak.sh       # a short one
+#
+# Mix per request (wrk + Lua): GET /agents 30 %, GET /sessions 20 %, POST /sessions 15 %, POST /memories 15 %,
+# GET /memories 10 %, POST /agents/assistant/runs (echo, not streamed) 10 %; tokens: 85 % valid (10 users),
+# 5 % expired, 5 % forged (another key), 5 % `alg: none`. Load is bounded: CONNECTIONS (default 8) connections
+# on 1 wrk thread, so the machine is busy but not saturated.
+#
+# Fails (exit 1) on any 5xx, on any 4xx other than the 401s the bad tokens must get, or when the heap after a
+# full GC at the end is more than 10 % above the heap after WARMUP_MINUTES (default 3). Results: a table on
+# stdout and in bench/results/soak.md. Needs wrk, jcmd (JDK) and a local PostgreSQL (127.0.0.1:5432, postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MINUTES=${MINUTES:-30}
+WARMUP_MINUTES=${WARMUP_MINUTES:-3}
+CONNECTIONS=${CONNECTIONS:-8}
+PORT=${PORT:-7806}
+SECRET=soak-test-secret-of-at-least-32-bytes!!!
+OTHER=another-secret-nobody-configured-32-bytes!
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }
+  else echo "wrk is not installed (apt-get install wrk)"; exit 1; fi
+fi
+[ -f target/agentos.jar ] || mvn -B -q package -DskipTests
+mkdir -p bench/results
+WORK=$(mktemp -d)
+
+psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS agentos_soak" -qc "CREATE DATABASE agentos_soak" >/dev/null 2>&1
+cat > "$WORK/config.yaml" <<YAML
+os: {id: soak}
+http: {host: 127.0.0.1, port: $PORT}
+authorization: {algorithms: [HS256], user_isolation: true}
+storage: {postgres: {host: 127.0.0.1, port: 5432, database: agentos_soak, user: postgres, pool_size: 8}}
+logging: {access_log: "off", level: WARN}
+agents: [{id: assistant, model: {provider: echo, id: echo}}]
+YAML
+JWT_VERIFICATION_KEY=$SECRET AGENTOS_CONFIG="$WORK/config.yaml" java -Xmx512m -jar target/agentos.jar > "$WORK/service.log" 2>&1 &
+SERVICE=$!
+trap 'kill $SERVICE 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 60); do curl -sf "localhost:$PORT/ready" >/dev/null && break; sleep 1; done
+curl -sf "localhost:$PORT/ready" >/dev/null || { echo "service not ready"; cat "$WORK/service.log"; exit 1; }
+
+token() { java -jar target/agentos.jar token --alg HS256 "$@"; }
+SCOPES="agents:read agents:run sessions:read sessions:write memories:read memories:write"
+now=$(date +%s)
+expired_at=$((now - 3600))
+issued_at=$((now - 7200))
+none_exp=$((now + 172800))
+EXPIRED=$(token --key "$SECRET" --sub soak-expired --scopes "$SCOPES" --claim "exp=$expired_at" --claim "iat=$issued_at")
+FORGED=$(token --key "$OTHER" --sub soak-forged --ttl 2d --scopes "agent_os:admin")
+# alg none: header {"alg":"none","typ":"JWT"}, an admin payload, an empty signature
+PAYLOAD=$(printf '{"sub":"soak-none","scopes":["agent_os:admin"],"exp":%d}' "$none_exp" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+NONE="eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.$PAYLOAD."
+{
+  echo "valid = {"
+  for i in $(seq 1 10); do
+    t=$(token --key "$SECRET" --sub "soak-user-$i" --ttl 2d --scopes "$SCOPES")
+    echo "  \"$t\","
+  done
+  echo "}"
+  echo "expired = \"$EXPIRED\""
+  echo "forged = \"$FORGED\""
+  echo "none = \"$NONE\""
+} > "$WORK/tokens.lua"
+
+cat > "$WORK/mix.lua" <<'LUA'
+dofile(os.getenv("SOAK_TOKENS"))
+local counter = 0
+local threads = {}
+statuses = {}
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  math.randomseed(os.time() + (tid or 0))
+end
+function request()
+  counter = counter + 1
+  local t = math.random(100)
+  local tok
+  if t <= 5 then tok = expired elseif t <= 10 then tok = forged elseif t <= 15 then tok = none
+  else tok = valid[math.random(#valid)] end
+  local h = { ["Authorization"] = "Bearer " .. tok }
+  local k = math.random(100)
+  local id = "soak-" .. os.time() .. "-" .. (tid or 0) .. "-" .. counter
+  if k <= 30 then return wrk.format("GET", "/agents", h)
+  elseif k <= 50 then return wrk.format("GET", "/sessions?limit=20", h)
+  elseif k <= 65 then
+    h["Content-Type"] = "application/json"
+    return wrk.format("POST", "/sessions", h, '{"session_id": "' .. id .. '", "session_name": "soak"}')
+  elseif k <= 80 then
+    h["Content-Type"] = "application/json"
+    return wrk.format("POST", "/memories", h, '{"memory": "soak memory ' .. id .. '", "topics": ["soak"]}')
+  elseif k <= 90 then return wrk.format("GET", "/memories?limit=20", h)
+  else
+    h["Content-Type"] = "application/x-www-form-urlencoded"
+    return wrk.format("POST", "/agents/assistant/runs", h, "message=hello&stream=false")
+  end
+end
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    local s = thread:get("statuses")
+    for code, n in pairs(s) do total[code] = (total[code] or 0) + n end
+  end
+  local parts = {}
+  for code, n in pairs(total) do table.insert(parts, code .. "=" .. n) end
+  table.sort(parts)
+  io.write("STATUSES " .. table.concat(parts, ",") .. "\n")
+  io.write(string.format("LATENCY p50=%.1fms p99=%.1fms errors=%d\n", latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+LUA
+
+heap_after_gc() { # used heap in KB after a full GC
+  jcmd "$SERVICE" GC.run >/dev/null
+  jcmd "$SERVICE" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {gsub("K","",$(i+1)); print $(i+1); exit}}'
+}
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$SERVICE/status"; }
+conns() { ss -Htn state established "( sport = :$PORT )" | wc -l; }
+
+OUT=bench/results/soak.md
+{
+  echo "# Soak run $(date -u +%Y-%m-%dT%H:%MZ): $MINUTES min, $CONNECTIONS connections, JDK $(java -version 2>&1 | head -1 | cut -d'"' -f2), $(nproc) cores"
+  echo
+  echo "| minute | requests | statuses | p50 | p99 | socket errors | heap after GC (MiB) | RSS (MiB) | open connections |"
+  echo "|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+} > "$OUT"
+cat "$OUT"
+fail=0
+warm_heap=""
+for minute in $(seq 1 "$MINUTES"); do
+  SOAK_TOKENS="$WORK/tokens.lua" wrk -t1 -c"$CONNECTIONS" -d60s -s "$WORK/mix.lua" "http://127.0.0.1:$PORT" > "$WORK/wrk.txt" 2>&1 &
+  WRK=$!
+  sleep 30
+  open_conns=$(conns)
+  wait $WRK || true
+  statuses=$(awk '/^STATUSES/ {print $2}' "$WORK/wrk.txt")
+  requests=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
+  p50=$(awk '/^LATENCY/ {print $2}' "$WORK/wrk.txt" | cut -d= -f2)
+  p99=$(awk '/^LATENCY/ {print $3}' "$WORK/wrk.txt" | cut -d= -f2)
+  errors=$(awk '/^LATENCY/ {print $4}' "$WORK/wrk.txt" | cut -d= -f2)
+  heap=$(heap_after_gc)
+  rss=$(rss_kb)
+  printf "| %d | %s | %s | %s | %s | %s | %.1f | %.1f | %s |\n" "$minute" "${requests:-0}" "${statuses:-none}" "${p50:-?}" \
+    "${p99:-?}" "${errors:-?}" "$(awk -v k="$heap" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$open_conns" | tee -a "$OUT"
+  if echo ",$statuses" | grep -qE ',5[0-9][0-9]='; then echo "FAIL: 5xx in minute $minute"; fail=1; fi
+  if echo ",$statuses" | tr ',' '\n' | grep -E '^4[0-9][0-9]=' | grep -vq '^401='; then echo "FAIL: unexpected 4xx in minute $minute"; fail=1; fi
+  if ! kill -0 "$SERVICE" 2>/dev/null; then echo "FAIL: the service exited"; fail=1; break; fi
+  [ "$minute" = "$WARMUP_MINUTES" ] && warm_heap=$heap
+done
+final_heap=$(heap_after_gc)
+{
+  echo
+  if [ -n "$warm_heap" ]; then
+    growth=$(awk -v a="$warm_heap" -v b="$final_heap" 'BEGIN {print (b - a) * 100 / a}')
+    printf "Heap after GC: %.1f MiB after minute %s (warm-up), %.1f MiB at the end: %+.1f %%.\n" \
+      "$(awk -v k="$warm_heap" 'BEGIN {print k / 1024}')" "$WARMUP_MINUTES" "$(awk -v k="$final_heap" 'BEGIN {print k / 1024}')" "$growth"
+    if awk -v g="$growth" 'BEGIN {exit !(g > 10)}'; then echo "FAIL: heap grew more than 10 % after warm-up"; fail=1; fi
+  fi
+  echo "Rows written: $(psql -h 127.0.0.1 -U postgres -d agentos_soak -Atc "SELECT (SELECT count(*) FROM sessions) || ' sessions, ' || (SELECT count(*) FROM memories) || ' memories, ' || (SELECT count(*) FROM runs) || ' runs'")."
+  echo "Service log lines at WARN or above: $(grep -cE ' (WARN|ERROR) ' "$WORK/service.log" || true)."
+  [ "$fail" = 0 ] && echo "Result: PASS" || echo "Result: FAIL"
+} | tee -a "$OUT"
+exit "$fail"
