@@ -6,9 +6,11 @@
 #   MINUTES=5 bench/soak.sh       # a short one
 #
 # Mix per request (wrk + Lua): GET /agents 30 %, GET /sessions 20 %, POST /sessions 15 %, POST /memories 15 %,
-# GET /memories 10 %, POST /agents/assistant/runs (echo, not streamed) 10 %; tokens: 85 % valid (10 users),
-# 5 % expired, 5 % forged (another key), 5 % `alg: none`. Load is bounded: CONNECTIONS (default 8) connections
-# on 1 wrk thread, so the machine is busy but not saturated.
+# GET /memories 10 %, POST /agents/assistant/runs (echo, not streamed) 10 %; tokens: 85 % valid (one user per
+# wrk thread), 5 % expired, 5 % forged (another key), 5 % `alg: none`. Each thread deletes, as their owner,
+# the sessions, run sessions and memories it created beyond the newest 200, so the data stays bounded and
+# the run measures the service, not a growing table. Load is bounded: CONNECTIONS (default 8) connections on
+# THREADS (default 4) wrk threads.
 #
 # Fails (exit 1) on any 5xx, on any 4xx other than the 401s the bad tokens must get, or when the heap after a
 # full GC at the end is more than 10 % above the heap after WARMUP_MINUTES (default 3). Results: a table on
@@ -18,6 +20,7 @@ cd "$(dirname "$0")/.."
 MINUTES=${MINUTES:-30}
 WARMUP_MINUTES=${WARMUP_MINUTES:-3}
 CONNECTIONS=${CONNECTIONS:-8}
+THREADS=${THREADS:-4}
 PORT=${PORT:-7806}
 SECRET=soak-test-secret-of-at-least-32-bytes!!!
 OTHER=another-secret-nobody-configured-32-bytes!
@@ -45,7 +48,7 @@ for _ in $(seq 1 60); do curl -sf "localhost:$PORT/ready" >/dev/null && break; s
 curl -sf "localhost:$PORT/ready" >/dev/null || { echo "service not ready"; cat "$WORK/service.log"; exit 1; }
 
 token() { java -jar target/agentos.jar token --alg HS256 "$@"; }
-SCOPES="agents:read agents:run sessions:read sessions:write memories:read memories:write"
+SCOPES="agents:read agents:run sessions:read sessions:write sessions:delete memories:read memories:write memories:delete"
 now=$(date +%s)
 expired_at=$((now - 3600))
 issued_at=$((now - 7200))
@@ -68,9 +71,14 @@ NONE="eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.$PAYLOAD."
 } > "$WORK/tokens.lua"
 
 cat > "$WORK/mix.lua" <<'LUA'
+-- One valid user per wrk thread, so that what a thread creates it can delete again as its owner: the data
+-- stays bounded (steady state) instead of growing for the whole run.
 dofile(os.getenv("SOAK_TOKENS"))
 local counter = 0
 local threads = {}
+local sessions = {}   -- ids this thread created (sessions, and the sessions its runs created)
+local memories = {}   -- memory ids this thread created
+local KEEP = 200      -- each thread keeps at most this many of each; older ones are deleted
 statuses = {}
 function setup(thread)
   thread:set("tid", #threads + 1)
@@ -78,14 +86,21 @@ function setup(thread)
 end
 function init(args)
   math.randomseed(os.time() + (tid or 0))
+  me = valid[((tid or 1) - 1) % #valid + 1]
 end
+local function auth(tok) return { ["Authorization"] = "Bearer " .. tok } end
 function request()
   counter = counter + 1
+  if #sessions > KEEP then
+    return wrk.format("DELETE", "/sessions/" .. table.remove(sessions, 1), auth(me))
+  end
+  if #memories > KEEP then
+    return wrk.format("DELETE", "/memories/" .. table.remove(memories, 1), auth(me))
+  end
   local t = math.random(100)
-  local tok
-  if t <= 5 then tok = expired elseif t <= 10 then tok = forged elseif t <= 15 then tok = none
-  else tok = valid[math.random(#valid)] end
-  local h = { ["Authorization"] = "Bearer " .. tok }
+  local tok = me
+  if t <= 5 then tok = expired elseif t <= 10 then tok = forged elseif t <= 15 then tok = none end
+  local h = auth(tok)
   local k = math.random(100)
   local id = "soak-" .. os.time() .. "-" .. (tid or 0) .. "-" .. counter
   if k <= 30 then return wrk.format("GET", "/agents", h)
@@ -104,6 +119,13 @@ function request()
 end
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  -- a created session, memory or run (listings start with {"data": and are not remembered)
+  if (status == 200 or status == 201) and body and string.sub(body, 1, 8) ~= '{"data":' then
+    local memory = string.match(body, '"memory_id"%s*:%s*"([^"]+)"')
+    if memory then table.insert(memories, memory) return end
+    local session = string.match(body, '"session_id"%s*:%s*"([^"]+)"')
+    if session then table.insert(sessions, session) end
+  end
 end
 function done(summary, latency, requests)
   local total = {}
@@ -138,7 +160,7 @@ cat "$OUT"
 fail=0
 warm_heap=""
 for minute in $(seq 1 "$MINUTES"); do
-  SOAK_TOKENS="$WORK/tokens.lua" wrk -t1 -c"$CONNECTIONS" -d60s -s "$WORK/mix.lua" "http://127.0.0.1:$PORT" > "$WORK/wrk.txt" 2>&1 &
+  SOAK_TOKENS="$WORK/tokens.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d60s -s "$WORK/mix.lua" "http://127.0.0.1:$PORT" > "$WORK/wrk.txt" 2>&1 &
   WRK=$!
   sleep 30
   open_conns=$(conns)

@@ -71,7 +71,7 @@ public final class Main implements Callable<Integer> {
     setLogLevel(config.logging().level());
     Vertx vertx;
     try {
-      vertx = ClusterNode.create(config.cluster(), AgentOsServer.vertxOptions(AgentOsServer.METRICS_REGISTRY))
+      vertx = ClusterNode.create(config, AgentOsServer.vertxOptions(AgentOsServer.METRICS_REGISTRY))
           .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     } catch (Exception e) {
       return fail(null, e);

@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.LoggerFactory;
 
 /**
  * Creates this node's Vert.x instance: plain, or clustered with Hazelcast when {@code cluster.enabled}.
@@ -21,19 +22,59 @@ public final class ClusterNode {
 
   private ClusterNode() {}
 
-  public static Future<Vertx> create(AgentOsConfig.Cluster cluster, VertxOptions options) {
+  public static Future<Vertx> create(AgentOsConfig config, VertxOptions options) {
+    AgentOsConfig.Cluster cluster = config.cluster();
     if (!cluster.enabled()) return Future.succeededFuture(Vertx.vertx(options));
     options.getEventBusOptions().setHost(cluster.host()).setPort(cluster.eventBusPort())
         .setClusterPublicHost(cluster.publicHost()).setClusterPublicPort(cluster.eventBusPort())
         .setConnectTimeout(EVENT_BUS_CONNECT_TIMEOUT_MS);
-    return Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hazelcastConfig(cluster)))
-        .buildClustered();
+    Config hz = hazelcastConfig(config);
+    LoggerFactory.getLogger(ClusterNode.class).info("joining cluster '{}' ({} discovery)", hz.getClusterName(),
+        cluster.discovery().name().toLowerCase(java.util.Locale.ROOT));
+    return Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz)).buildClustered();
+  }
+
+  /**
+   * The Hazelcast cluster name: {@code cluster.name} plus a fingerprint of everything a node must share with
+   * the nodes that decide for it (the whole authorization section, the database, the os id that is the
+   * default audience). Nodes that differ in any of it never join one cluster, so a node is never decided for
+   * by a policy verticle with other rules, keys or database (during a rollout that changes them, the new
+   * nodes form their own cluster).
+   */
+  public static String effectiveName(AgentOsConfig config) {
+    StringBuilder canonical = new StringBuilder();
+    appendRecord(canonical, config.authorization());
+    AgentOsConfig.Postgres pg = config.postgres();
+    canonical.append("|pg:").append(pg.url().orElse("")).append('|').append(pg.host().orElse("")).append('|')
+        .append(pg.port()).append('|').append(pg.database().orElse("")).append("|os:").append(config.os().id().orElse(""));
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(canonical.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return config.cluster().name() + "-" + java.util.HexFormat.of().formatHex(digest, 0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
+  }
+
+  private static void appendRecord(StringBuilder out, Record record) {
+    for (java.lang.reflect.RecordComponent component : record.getClass().getRecordComponents()) {
+      try {
+        Object value = component.getAccessor().invoke(record);
+        out.append(component.getName()).append('=');
+        if (value instanceof Record nested) appendRecord(out, nested);
+        else out.append(value);
+        out.append(';');
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+    }
   }
 
   /** Hazelcast settings derived from our config; starts from Vert.x's defaults so its own maps stay configured. */
-  public static Config hazelcastConfig(AgentOsConfig.Cluster cluster) {
+  public static Config hazelcastConfig(AgentOsConfig config) {
+    AgentOsConfig.Cluster cluster = config.cluster();
     Config hz = ConfigUtil.loadConfig();
-    hz.setClusterName(cluster.name());
+    hz.setClusterName(effectiveName(config));
     hz.setProperty("hazelcast.logging.type", "slf4j");
     hz.setProperty("hazelcast.phone.home.enabled", "false");
     // our shutdown hook drains HTTP first and then leaves the cluster; Hazelcast must not leave before that

@@ -361,6 +361,13 @@ public final class ConfigLoader {
     int port = r.integer("cluster.port");
     int eventBusPort = r.integer("cluster.event_bus_port");
     if (port == eventBusPort) throw new ConfigException("cluster.event_bus_port", "must differ from cluster.port");
+    if (enabled && (port == r.integer("http.port") || eventBusPort == r.integer("http.port"))) {
+      throw new ConfigException("cluster.port", "cluster.port and cluster.event_bus_port must differ from http.port");
+    }
+    if (enabled && r.bool("storage.postgres.embedded") && placement.runs(Placement.Verticle.STORAGE)) {
+      // each node would get its own database: a role revoked in one would still be granted by another
+      throw new ConfigException("storage.postgres.embedded", "cannot be used on a cluster node; every node must use the same PostgreSQL");
+    }
     return new AgentOsConfig.Cluster(enabled, r.str("cluster.name"), discovery, members, dns, host, publicHost, port,
         eventBusPort, r.integer("cluster.member_timeout_seconds"), placement);
   }

@@ -43,7 +43,7 @@ public final class ConfigSchema {
       integer("http.shutdown_timeout_seconds", 10L, 0, 3600, "How long in-flight requests may take to finish at shutdown."),
       integer("http.max_connections", 10_000L, 1, 1_000_000, "Open connections per node; a connection past the limit gets 503 and is closed. The budget is split evenly over the HTTP verticle instances."),
       integer("http.max_streams", 1_000L, 1, 1_000_000, "Concurrent streamed (SSE) runs per node; more get 429. Split over HTTP verticle instances like max_connections."),
-      integer("http.header_timeout_seconds", 10L, 1, 600, "A new connection must send a complete request head within this time or it is closed (slow-header clients)."),
+      integer("http.header_timeout_seconds", 10L, 1, 600, "A new connection must send its first complete request head within this time or it is closed (slow-header clients); later requests on a kept-alive connection are bounded by idle_timeout_seconds."),
       integer("http.idle_timeout_seconds", 120L, 0, 86_400, "A connection with no traffic for this long is closed (0 = never)."),
 
       bool("authorization.enabled", true, "RBAC: scopes are enforced. false = authentication only (agno's JWT-without-RBAC mode)."),

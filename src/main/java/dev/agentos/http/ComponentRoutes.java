@@ -214,8 +214,9 @@ final class ComponentRoutes {
     };
     String address = RuntimeApi.ADDRESS + ".events." + UUID.randomUUID();
     HttpServerResponse response = ctx.response();
-    response.endHandler(v -> release.run());
-    response.closeHandler(v -> release.run());
+    // addEndHandler (not response.endHandler): it also runs when the client goes away, and does not replace
+    // the access log's own end handler
+    ctx.addEndHandler(ar -> release.run());
     var events = vertx.eventBus().<JsonObject>consumer(address);
     events.handler(m -> {
       JsonObject event = m.body();
@@ -232,12 +233,20 @@ final class ComponentRoutes {
     });
     events.completion().compose(v -> vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request.put("events_address", address), options))
         .onComplete(ar -> {
-          if (ar.succeeded() || response.headWritten()) {
+          if (ar.succeeded() || response.ended()) {
             // the terminal event ends the stream; a failure after it changes nothing
             return;
           }
           events.unregister();
-          ctx.fail(runFailure(ar.cause()));
+          if (!response.headWritten()) {
+            ctx.fail(runFailure(ar.cause()));
+            return;
+          }
+          // the stream has started but the runtime failed without its terminal event (its node died, or the
+          // run timed out): end the stream with an error event instead of leaving it open
+          DetailedFailure failure = runFailure(ar.cause());
+          JsonObject error = new JsonObject().put("event", "RunError").put("content", failure.getMessage());
+          response.end("event: RunError\ndata: " + error.encode() + "\n\n");
         });
   }
 

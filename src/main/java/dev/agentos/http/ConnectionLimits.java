@@ -52,7 +52,10 @@ final class ConnectionLimits {
       vertx.cancelTimer(pending);
       open.put(connection, -1L);
     }
-    if (overLimit.containsKey(connection)) {
+    // probes are answered even past the limit: a busy pod must not be restarted (liveness) or taken out of
+    // every Service at once (readiness) because it is busy
+    String path = ctx.request().path();
+    if (overLimit.containsKey(connection) && !HttpVerticle.HEALTH_PATH.equals(path) && !HttpVerticle.READY_PATH.equals(path)) {
       ErrorResponses.sendAndClose(ctx.request(), 503, "Too many connections");
       return;
     }

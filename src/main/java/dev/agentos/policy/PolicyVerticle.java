@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PolicyVerticle extends VerticleBase {
   private static final Logger decisionLog = LoggerFactory.getLogger("agentos.decisions");
+  private static final Logger log = LoggerFactory.getLogger(PolicyVerticle.class);
 
   private final AgentOsConfig.Authorization config;
   private final KeySet keys;
@@ -43,6 +44,12 @@ public final class PolicyVerticle extends VerticleBase {
   private MessageConsumer<JsonObject> consumer;
   private Future<Void> keysReady = Future.succeededFuture();
   private boolean stopped;
+  private boolean loading;
+  private boolean reloadRequested;
+  private long lastLoadedAt;
+  private long retryTimer = -1;
+  /** Three missed periodic reloads. */
+  private static final long STALE_AFTER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3L * PolicyApi.ROLES_RELOAD_SECONDS);
   private Counter allowed;
   private Counter denied;
   private Timer evaluation;
@@ -79,7 +86,7 @@ public final class PolicyVerticle extends VerticleBase {
     keysReady = keysLoaded;
     rolesChanged = vertx.eventBus().consumer(PolicyApi.ROLES_CHANGED, msg -> reloadRoles());
     // the timer first: a failed first load retries every 500 ms only while the verticle is running (timer set)
-    reloadTimer = vertx.setPeriodic(PolicyApi.ROLES_RELOAD_SECONDS * 1000L, id -> reloadRoles());
+    reloadTimer = vertx.setPeriodic(PolicyApi.ROLES_RELOAD_SECONDS * 1000L, id -> periodic());
     reloadRoles();
     return keysLoaded;
   }
@@ -96,27 +103,66 @@ public final class PolicyVerticle extends VerticleBase {
   }
 
   /**
-   * Loads managed roles and subject assignments from the storage verticle. Until the first load succeeds every
-   * decision is refused (a managed deny could otherwise be missed); afterwards a failed reload keeps the last
-   * directory and retries at the next notice or period.
+   * Loads managed roles and subject assignments from the storage verticle, one request at a time: a notice
+   * that arrives while a load is in flight triggers one more load after it, so snapshots are applied in the
+   * order they were taken and the newest wins. Until the first load succeeds nothing is served (a managed
+   * deny could otherwise be missed); a failed first load is retried every 500 ms by a single timer.
    */
   private void reloadRoles() {
+    if (stopped) return;
+    if (loading) {
+      reloadRequested = true;
+      return;
+    }
+    loading = true;
     new StorageClient(vertx, 5_000).request(StorageApi.ROLES_SNAPSHOT, new JsonObject()).onComplete(ar -> {
+      loading = false;
+      if (stopped) return;
       if (ar.succeeded()) {
         JsonObject snapshot = ar.result();
         engine.useRoles(engine.roles().withManaged(config, snapshot.getJsonArray("roles"), snapshot.getJsonObject("subjects")));
         rolesLoaded = true;
+        if (consumer == null && lastLoadedAt != 0) log.info("roles reloaded: serving decisions again");
+        lastLoadedAt = System.nanoTime();
         serveOnceReady();
-      } else if (!rolesLoaded && reloadTimer >= 0) {
-        vertx.setTimer(500, id -> { if (!rolesLoaded) reloadRoles(); });
+      } else if (consumer == null) {
+        scheduleRetry();
+      }
+      if (reloadRequested) {
+        reloadRequested = false;
+        reloadRoles();
       }
     });
+  }
+
+  private void scheduleRetry() {
+    if (retryTimer >= 0 || stopped) return;
+    retryTimer = vertx.setTimer(500, id -> {
+      retryTimer = -1;
+      reloadRoles();
+    });
+  }
+
+  /**
+   * Periodic: reload, and stop serving when the roles could not be refreshed for {@link #STALE_AFTER_NANOS}
+   * (a revoked grant must not live on in a node cut off from storage; other policy verticles take over, or
+   * callers get 503).
+   */
+  private void periodic() {
+    if (consumer != null && lastLoadedAt != 0 && System.nanoTime() - lastLoadedAt > STALE_AFTER_NANOS) {
+      log.warn("roles not refreshed for {} s: no longer serving decisions until a reload succeeds",
+          java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - lastLoadedAt));
+      consumer.unregister();
+      consumer = null;
+    }
+    reloadRoles();
   }
 
   @Override
   public Future<?> stop() {
     stopped = true;
     if (reloadTimer >= 0) vertx.cancelTimer(reloadTimer);
+    if (retryTimer >= 0) vertx.cancelTimer(retryTimer);
     if (rolesChanged != null) rolesChanged.unregister();
     if (jwks != null) jwks.close();
     return consumer == null ? Future.succeededFuture() : consumer.unregister();

@@ -115,12 +115,15 @@ class ClusterIT {
     assertThat(assigned.statusCode()).isEqualTo(200);
     long allowedAfterMs = awaitStatus(c, "/agents", carol, 200, Duration.ofSeconds(1));
     assertThat(allowedAfterMs).as("ms until C enforces the new assignment").isLessThan(1000);
+    System.out.printf("[cluster] role assigned through A: enforced on C after %d ms%n", allowedAfterMs);
     // both policy verticles (B and C) now agree: requests are spread over them
     for (int i = 0; i < 10; i++) assertThat(c.get("/agents", carol).statusCode()).isEqualTo(200);
 
     assertThat(a.send("PUT", "/authz/subjects/carol/roles", ADMIN, new JsonObject().put("roles", new JsonArray()))
         .statusCode()).isEqualTo(200);
-    assertThat(awaitStatus(c, "/agents", carol, 403, Duration.ofSeconds(1))).isLessThan(1000);
+    long revokedAfterMs = awaitStatus(c, "/agents", carol, 403, Duration.ofSeconds(1));
+    assertThat(revokedAfterMs).isLessThan(1000);
+    System.out.printf("[cluster] role unassigned through A: enforced on C after %d ms%n", revokedAfterMs);
     for (int i = 0; i < 10; i++) assertThat(c.get("/agents", carol).statusCode()).isEqualTo(403);
   }
 
@@ -131,6 +134,7 @@ class ClusterIT {
     c.process.destroy(); // SIGTERM
     assertThat(c.process.waitFor(40, TimeUnit.SECONDS)).as("C exits within the drain bound").isTrue();
     assertThat(c.process.exitValue()).isIn(0, 143);
+    System.out.printf("[cluster] SIGTERM: C exited %d%n", c.process.exitValue());
     assertThat(c.log()).contains("draining").contains("left the cluster");
     // A still has B's policy verticle
     assertThat(awaitStatus(a, "/agents", READER, 200, Duration.ofSeconds(15))).isLessThan(15_000);
@@ -156,6 +160,8 @@ class ClusterIT {
     b.start("policy,storage", a, c);
     long recoveredAfterMs = awaitStatus(a, "/agents", READER, 200, Duration.ofSeconds(60));
     assertThat(recoveredAfterMs).isLessThan(60_000);
+    System.out.printf("[cluster] policy node killed: %s on A while none was reachable; A allowed again %d ms after "
+        + "the policy JVM was started again (JVM start and cluster join included)%n", statuses, recoveredAfterMs);
     for (int i = 0; i < 10; i++) assertThat(a.get("/agents", READER).statusCode()).isEqualTo(200);
   }
 

@@ -50,6 +50,8 @@ class ConfigLoaderTest {
         Arguments.of("kubernetes discovery without the service name", "{\"cluster\": {\"enabled\": true, \"discovery\": \"kubernetes\"}}", Map.of(), "cluster.kubernetes_service_dns: required with discovery: kubernetes"),
         Arguments.of("multicast discovery", "{\"cluster\": {\"discovery\": \"multicast\"}}", Map.of(), "cluster.discovery: expected one of [tcp, kubernetes]"),
         Arguments.of("an unreachable public host", "{\"cluster\": {\"enabled\": true, \"host\": \"0.0.0.0\"}}", Map.of(), "cluster.public_host: 0.0.0.0 cannot be reached"),
+        Arguments.of("embedded PostgreSQL on a cluster node", "{\"cluster\": {\"enabled\": true}, \"storage\": {\"postgres\": {\"embedded\": true}}}", Map.of(), "storage.postgres.embedded: cannot be used on a cluster node"),
+        Arguments.of("a cluster port equal to the HTTP port", "{\"cluster\": {\"enabled\": true, \"port\": 7777}}", Map.of(), "cluster.port: cluster.port and cluster.event_bus_port must differ from http.port"),
         Arguments.of("one port for the member and the event bus", "{\"cluster\": {\"port\": 5801}}", Map.of(), "cluster.event_bus_port: must differ from cluster.port"));
   }
 

@@ -93,26 +93,30 @@ class ConnectionLimitsTest {
   }
 
   private static final String HEALTH = "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  private static final String INFO = "GET /info HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
   @Test
-  @DisplayName("past http.max_connections a new connection gets 503 {detail} and is closed; closing one frees a place")
+  @DisplayName("past http.max_connections a new connection gets 503 {detail} and is closed (probes excepted); closing one frees a place")
   void connectionLimit() throws Exception {
     TestServer server = start(new JsonObject().put("max_connections", 2).put("header_timeout_seconds", 60));
     try (Socket first = connect(server); Socket second = connect(server)) {
       assertThat(exchange(first, HEALTH)).startsWith("HTTP/1.1 200");
       assertThat(exchange(second, HEALTH)).startsWith("HTTP/1.1 200");
       try (Socket third = connect(server)) {
-        String refused = exchange(third, HEALTH);
+        String refused = exchange(third, INFO);
         assertThat(refused).startsWith("HTTP/1.1 503").containsIgnoringCase("connection: close")
             .contains("{\"detail\":\"Too many connections\"}");
         assertThat(third.getInputStream().read()).as("the server closed the connection").isEqualTo(-1);
+      }
+      try (Socket probe = connect(server)) {
+        assertThat(exchange(probe, HEALTH)).as("probes are answered past the limit").startsWith("HTTP/1.1 200");
       }
       first.close();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
       String again = "";
       while (System.nanoTime() < deadline) {
         try (Socket fourth = connect(server)) {
-          again = exchange(fourth, HEALTH);
+          again = exchange(fourth, INFO);
         }
         if (again.startsWith("HTTP/1.1 200")) break;
         Thread.sleep(50);

@@ -96,9 +96,14 @@ public class EventBusBenchmark {
           .redirectOutput(Files.createTempFile("agentos-bench-remote", ".log").toFile());
       policyJvm.environment().put("AGENTOS_CONFIG", conf.toString());
       remote = policyJvm.start();
-      AgentOsConfig.Cluster own = ConfigLoader.fromJson(new JsonObject().put("cluster", new JsonObject().put("enabled", true)
+      // the same authorization and database settings as the policy JVM: the cluster name carries their fingerprint
+      AgentOsConfig own = ConfigLoader.fromJson(new JsonObject()
+          .put("authorization", new JsonObject().put("algorithms", new JsonArray().add("HS256"))
+              .put("verification_keys", new JsonArray().add(SECRET)))
+          .put("storage", new JsonObject().put("postgres", pg))
+          .put("cluster", new JsonObject().put("enabled", true)
           .put("name", clusterName).put("port", ownMember).put("event_bus_port", ownBus)
-          .put("members", new JsonArray().add("127.0.0.1:" + remoteMember))), Map.of()).cluster();
+          .put("members", new JsonArray().add("127.0.0.1:" + remoteMember))), Map.of());
       vertx = ClusterNode.create(own, new VertxOptions()).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     }
     client = new PolicyClient(vertx, 5_000);
