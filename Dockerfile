@@ -3,7 +3,8 @@
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY pom.xml .
-RUN mvn -B -q dependency:go-offline
+# dependencies in their own layer (best effort: whatever it misses, the package step fetches)
+RUN mvn -B -q dependency:go-offline || true
 COPY src ./src
 COPY conf ./conf
 RUN mvn -B -q -DskipTests package
