@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Soak: a bounded mixed load against one instance for MINUTES minutes (default 30), sampling heap (after a
-# full GC), RSS, open connections and status codes every minute.
+# full GC), RSS, open connections and status codes every minute. One wrk run covers the whole duration (so
+# its per-thread state, the ids to delete, lives as long as the run); the per-minute status codes are the
+# deltas of the service's own counter `vertx_http_server_requests_total` from /metrics.
 #
 #   bench/soak.sh                 # 30 minutes
 #   MINUTES=5 bench/soak.sh       # a short one
@@ -149,36 +151,47 @@ heap_after_gc() { # used heap in KB after a full GC
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$SERVICE/status"; }
 conns() { ss -Htn state established "( sport = :$PORT )" | wc -l; }
 
+METRICS_TOKEN=$(token --key "$SECRET" --sub soak-probe --ttl 2d --scopes "metrics:read")
+status_counts() { # "code=count" lines, summed over methods, from the service's own counter
+  curl -s "localhost:$PORT/metrics" -H "Authorization: Bearer $METRICS_TOKEN" \
+    | awk -F'[{},"= ]+' '/^vertx_http_server_requests_total\{/ {for (i=2;i<NF;i++) if ($i=="code") c=$(i+1); n[c]+=$NF} END {for (c in n) printf "%s=%d\n", c, n[c]}' | LC_ALL=C sort
+}
+autovacuum=$(psql -h 127.0.0.1 -U postgres -d agentos_soak -Atc "SHOW autovacuum")
+
 OUT=bench/results/soak.md
 {
-  echo "# Soak run $(date -u +%Y-%m-%dT%H:%MZ): $MINUTES min, $CONNECTIONS connections, JDK $(java -version 2>&1 | head -1 | cut -d'"' -f2), $(nproc) cores"
+  echo "# Soak run $(date -u +%Y-%m-%dT%H:%MZ): $MINUTES min, $THREADS wrk threads, $CONNECTIONS connections, JDK $(java -version 2>&1 | head -1 | cut -d'"' -f2), $(nproc) cores"
   echo
-  echo "| minute | requests | statuses | p50 | p99 | socket errors | heap after GC (MiB) | RSS (MiB) | open connections |"
-  echo "|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+  [ "$autovacuum" = off ] && echo "This PostgreSQL runs with autovacuum off; the script runs VACUUM ANALYZE on its database every minute in its place." && echo
+  echo "| minute | requests/s | statuses (this minute) | heap after GC (MiB) | RSS (MiB) | open connections | live rows (sessions, memories, runs) |"
+  echo "|---:|---:|---|---:|---:|---:|---|"
 } > "$OUT"
 cat "$OUT"
 fail=0
 warm_heap=""
+SOAK_TOKENS="$WORK/tokens.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$((MINUTES * 60 + 5))s" --timeout 10s --latency -s "$WORK/mix.lua" \
+  "http://127.0.0.1:$PORT" > "$WORK/wrk.txt" 2>&1 &
+WRK=$!
+status_counts > "$WORK/before.txt"
 for minute in $(seq 1 "$MINUTES"); do
-  SOAK_TOKENS="$WORK/tokens.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d60s -s "$WORK/mix.lua" "http://127.0.0.1:$PORT" > "$WORK/wrk.txt" 2>&1 &
-  WRK=$!
-  sleep 30
+  sleep 60
   open_conns=$(conns)
-  wait $WRK || true
-  statuses=$(awk '/^STATUSES/ {print $2}' "$WORK/wrk.txt")
-  requests=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
-  p50=$(awk '/^LATENCY/ {print $2}' "$WORK/wrk.txt" | cut -d= -f2)
-  p99=$(awk '/^LATENCY/ {print $3}' "$WORK/wrk.txt" | cut -d= -f2)
-  errors=$(awk '/^LATENCY/ {print $4}' "$WORK/wrk.txt" | cut -d= -f2)
+  status_counts > "$WORK/now.txt"
+  statuses=$(LC_ALL=C join -t= -a2 -e0 -o 0,1.2,2.2 "$WORK/before.txt" "$WORK/now.txt" | awk -F= '$3-$2 > 0 {printf "%s%s=%d", sep, $1, $3-$2; sep=","}')
+  total=$(LC_ALL=C join -t= -a2 -e0 -o 0,1.2,2.2 "$WORK/before.txt" "$WORK/now.txt" | awk -F= '{t+=$3-$2} END {print t+0}')
+  cp "$WORK/now.txt" "$WORK/before.txt"
+  [ "$autovacuum" = off ] && psql -h 127.0.0.1 -U postgres -d agentos_soak -qc "VACUUM ANALYZE" >/dev/null 2>&1
   heap=$(heap_after_gc)
   rss=$(rss_kb)
-  printf "| %d | %s | %s | %s | %s | %s | %.1f | %.1f | %s |\n" "$minute" "${requests:-0}" "${statuses:-none}" "${p50:-?}" \
-    "${p99:-?}" "${errors:-?}" "$(awk -v k="$heap" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$open_conns" | tee -a "$OUT"
+  rows=$(psql -h 127.0.0.1 -U postgres -d agentos_soak -Atc "SELECT (SELECT count(*) FROM sessions) || ', ' || (SELECT count(*) FROM memories) || ', ' || (SELECT count(*) FROM runs)")
+  printf "| %d | %d | %s | %.1f | %.1f | %s | %s |\n" "$minute" "$((total / 60))" "${statuses:-none}" \
+    "$(awk -v k="$heap" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$open_conns" "$rows" | tee -a "$OUT"
   if echo ",$statuses" | grep -qE ',5[0-9][0-9]='; then echo "FAIL: 5xx in minute $minute"; fail=1; fi
   if echo ",$statuses" | tr ',' '\n' | grep -E '^4[0-9][0-9]=' | grep -vq '^401='; then echo "FAIL: unexpected 4xx in minute $minute"; fail=1; fi
   if ! kill -0 "$SERVICE" 2>/dev/null; then echo "FAIL: the service exited"; fail=1; break; fi
   [ "$minute" = "$WARMUP_MINUTES" ] && warm_heap=$heap
 done
+wait $WRK || true
 final_heap=$(heap_after_gc)
 {
   echo
@@ -188,7 +201,8 @@ final_heap=$(heap_after_gc)
       "$(awk -v k="$warm_heap" 'BEGIN {print k / 1024}')" "$WARMUP_MINUTES" "$(awk -v k="$final_heap" 'BEGIN {print k / 1024}')" "$growth"
     if awk -v g="$growth" 'BEGIN {exit !(g > 10)}'; then echo "FAIL: heap grew more than 10 % after warm-up"; fail=1; fi
   fi
-  echo "Rows written: $(psql -h 127.0.0.1 -U postgres -d agentos_soak -Atc "SELECT (SELECT count(*) FROM sessions) || ' sessions, ' || (SELECT count(*) FROM memories) || ' memories, ' || (SELECT count(*) FROM runs) || ' runs'")."
+  echo "wrk over the whole run: $(awk '/requests in/ {print $1, "requests"}' "$WORK/wrk.txt"), latency p50 $(awk '$1=="50%" {print $2}' "$WORK/wrk.txt"), p99 $(awk '$1=="99%" {print $2}' "$WORK/wrk.txt"), wrk's own status view: $(awk '/^STATUSES/ {print $2}' "$WORK/wrk.txt"), socket errors $(awk '/^LATENCY/ {print $4}' "$WORK/wrk.txt" | cut -d= -f2)."
+  echo "Rows at the end: $(psql -h 127.0.0.1 -U postgres -d agentos_soak -Atc "SELECT (SELECT count(*) FROM sessions) || ' sessions, ' || (SELECT count(*) FROM memories) || ' memories, ' || (SELECT count(*) FROM runs) || ' runs'")."
   echo "Service log lines at WARN or above: $(grep -cE ' (WARN|ERROR) ' "$WORK/service.log" || true)."
   [ "$fail" = 0 ] && echo "Result: PASS" || echo "Result: FAIL"
 } | tee -a "$OUT"
