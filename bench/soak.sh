@@ -144,9 +144,10 @@ function done(summary, latency, requests)
 end
 LUA
 
-heap_after_gc() { # used heap in KB after a full GC
+heap_after_gc() { # live heap in KB: old-generation occupancy (jstat OU) right after a full GC; what the load
+  # allocates between the GC and the reading goes to the young generation, so it does not blur the figure
   jcmd "$SERVICE" GC.run >/dev/null
-  jcmd "$SERVICE" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {gsub("K","",$(i+1)); print $(i+1); exit}}'
+  jstat -gc "$SERVICE" | awk 'NR == 2 {print int($8)}'
 }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$SERVICE/status"; }
 conns() { ss -Htn state established "( sport = :$PORT )" | wc -l; }
@@ -173,8 +174,10 @@ SOAK_TOKENS="$WORK/tokens.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$((MINUTES *
   "http://127.0.0.1:$PORT" > "$WORK/wrk.txt" 2>&1 &
 WRK=$!
 status_counts > "$WORK/before.txt"
+started=$(date +%s)
 for minute in $(seq 1 "$MINUTES"); do
-  sleep 60
+  # sample at whole minutes since the start (GC, vacuum and queries take time; a plain sleep 60 would drift)
+  sleep $((started + minute * 60 - $(date +%s)))
   open_conns=$(conns)
   status_counts > "$WORK/now.txt"
   statuses=$(LC_ALL=C join -t= -a2 -e0 -o 0,1.2,2.2 "$WORK/before.txt" "$WORK/now.txt" | awk -F= '$3-$2 > 0 {printf "%s%s=%d", sep, $1, $3-$2; sep=","}')
