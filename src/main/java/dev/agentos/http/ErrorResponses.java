@@ -1,6 +1,7 @@
 package dev.agentos.http;
 
 import dev.agentos.authn.AuthenticationException;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -57,9 +58,10 @@ public final class ErrorResponses {
     send(ctx.response(), status, defaultDetail(status));
   }
 
-  public static void send(HttpServerResponse response, int status, String detail) {
-    if (response.ended()) return;
-    response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+  /** Writes {@code {"detail": ...}} with the status; completes when the response is written. */
+  public static Future<Void> send(HttpServerResponse response, int status, String detail) {
+    if (response.ended()) return Future.succeededFuture();
+    return response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(new JsonObject().put("detail", detail).encode());
   }
 
@@ -68,12 +70,9 @@ public final class ErrorResponses {
    * server close a keep-alive connection, and a refused client must go elsewhere.
    */
   public static void sendAndClose(HttpServerRequest request, int status, String detail) {
-    HttpServerResponse response = request.response();
-    if (response.ended()) return;
-    response.putHeader(HttpHeaders.CONNECTION, "close").setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(new JsonObject().put("detail", detail).encode())
-        .onComplete(ar -> request.connection().close());
+    if (request.response().ended()) return;
+    request.response().putHeader(HttpHeaders.CONNECTION, "close");
+    send(request.response(), status, detail).onComplete(ar -> request.connection().close());
   }
 
   public static String defaultDetail(int status) {

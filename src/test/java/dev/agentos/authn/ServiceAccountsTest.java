@@ -190,7 +190,7 @@ class ServiceAccountsTest {
     Vertx proxyVertx = Vertx.vertx();
     try (TestDatabase db2 = TestDatabase.create(); TcpProxy proxy = TcpProxy.start(proxyVertx, db2.host(), db2.port())) {
       JsonObject conf = TestServer.baseConfig(db2);
-      conf.getJsonObject("storage").getJsonObject("postgres").put("host", "127.0.0.1").put("port", proxy.port());
+      conf.getJsonObject("storage").put("postgres", db2.postgresConfigVia(proxy));
       try (TestServer down = TestServer.start(conf, Map.of())) {
         var minted = call(down, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "db-bot")
             .put("scopes", new JsonArray().add("metrics:read")));

@@ -36,7 +36,7 @@ class ReadinessAndShutdownTest {
 
   private static JsonObject through(TcpProxy proxy) {
     return new JsonObject().put("storage", new JsonObject().put("postgres",
-        db.postgresConfig().put("host", "127.0.0.1").put("port", proxy.port())));
+        db.postgresConfigVia(proxy)));
   }
 
   @Test

@@ -107,7 +107,7 @@ class FaultInjectionTest {
     Vertx side = Vertx.vertx();
     try (TestDatabase db = TestDatabase.create(); TcpProxy proxy = TcpProxy.start(side, db.host(), db.port())) {
       JsonObject conf = TestServer.baseConfig(db);
-      conf.getJsonObject("storage").getJsonObject("postgres").put("host", "127.0.0.1").put("port", proxy.port());
+      conf.getJsonObject("storage").put("postgres", db.postgresConfigVia(proxy));
       try (TestServer s = TestServer.start(conf, Map.of())) {
         Load load = new Load(side, s.port());
         load.start(8, true);

@@ -37,7 +37,7 @@ class StorageOutageTest {
     Vertx proxyVertx = Vertx.vertx();
     try (TestDatabase db = TestDatabase.create(); TcpProxy proxy = TcpProxy.start(proxyVertx, db.host(), db.port())) {
       JsonObject conf = TestServer.baseConfig(db);
-      conf.getJsonObject("storage").getJsonObject("postgres").put("host", "127.0.0.1").put("port", proxy.port());
+      conf.getJsonObject("storage").put("postgres", db.postgresConfigVia(proxy));
       try (TestServer s = TestServer.start(conf, Map.of())) {
         assertThat(call(s, HttpMethod.POST, "/sessions", USER, new JsonObject().put("session_id", "before")).statusCode()).isEqualTo(201);
         proxy.cut();

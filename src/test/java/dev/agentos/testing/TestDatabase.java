@@ -99,6 +99,11 @@ public final class TestDatabase implements AutoCloseable {
     return pg;
   }
 
+  /** The {@code storage.postgres} section pointing at this database through a proxy the test controls. */
+  public JsonObject postgresConfigVia(TcpProxy proxy) {
+    return postgresConfig().put("host", "127.0.0.1").put("port", proxy.port());
+  }
+
   /** A JDBC connection to this database, for assertions. */
   public Connection connect() throws SQLException {
     return server.connect(name);
