@@ -41,7 +41,10 @@ public final class AgentOsServer {
   private PostgresTarget target;
   private EmbeddedPostgres embedded;
 
-  private AgentOsServer(Vertx vertx, AgentOsConfig config, String metricsRegistry) {
+  private final dev.agentos.contract.NodeIdentity identity;
+
+  private AgentOsServer(Vertx vertx, AgentOsConfig config, String metricsRegistry, dev.agentos.contract.NodeIdentity identity) {
+    this.identity = identity;
     this.vertx = vertx;
     this.config = config;
     this.metricsRegistry = metricsRegistry;
@@ -61,7 +64,13 @@ public final class AgentOsServer {
    * {@link ConfigException}; an unreachable database does not (the node starts not-ready and retries).
    */
   public static Future<AgentOsServer> start(Vertx vertx, AgentOsConfig config, String metricsRegistry) {
-    AgentOsServer server = new AgentOsServer(vertx, config, metricsRegistry);
+    return start(vertx, config, metricsRegistry, dev.agentos.cluster.NodeIdentities.local());
+  }
+
+  /** As {@link #start(Vertx, AgentOsConfig, String)}, with the node's cluster identity (what seals are signed with). */
+  public static Future<AgentOsServer> start(Vertx vertx, AgentOsConfig config, String metricsRegistry,
+                                           dev.agentos.contract.NodeIdentity identity) {
+    AgentOsServer server = new AgentOsServer(vertx, config, metricsRegistry, identity);
     if (!config.authorization().validate()) {
       log.warn("!!! authorization.validate is false: tokens are DECODED WITHOUT VERIFYING their signature, expiry or "
           + "audience. Anyone can forge any identity. Use this only behind a gateway that verifies tokens. !!!");
@@ -134,9 +143,9 @@ public final class AgentOsServer {
     if (deploymentByVerticle.containsKey(verticle)) return Future.failedFuture(verticle + " is already deployed");
     int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
     java.util.function.Supplier<io.vertx.core.Deployable> supplier = switch (verticle) {
-      case STORAGE -> () -> new StorageVerticle(config.postgres(), target);
+      case STORAGE -> () -> new StorageVerticle(config.postgres(), target, identity);
       case POLICY -> () -> new PolicyVerticle(config.authorization(), keys,
-          config.authorization().expectedAudience(config.os().id()), metricsRegistry);
+          config.authorization().expectedAudience(config.os().id()), metricsRegistry, identity);
       case RUNTIME -> () -> new RuntimeVerticle(config.registry());
       case HTTP -> () -> new HttpVerticle(config, keys, metricsRegistry);
     };

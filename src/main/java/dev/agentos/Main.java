@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
  * {@code java -jar agentos.jar} runs the service; {@code token} and {@code keygen} are the self-hosting
  * tools. Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error.
  */
-@Command(name = "agentos", mixinStandardHelpOptions = true, subcommands = {Main.TokenCommand.class, Main.KeygenCommand.class},
+@Command(name = "agentos", mixinStandardHelpOptions = true, subcommands = {Main.TokenCommand.class, Main.KeygenCommand.class, Main.ClusterCredentialsCommand.class},
     description = "AgentOS for the JVM. Without a subcommand: run the service (config from $AGENTOS_CONFIG, default conf/config.yaml).")
 public final class Main implements Callable<Integer> {
   public static final int EXIT_CONFIG = 2;
@@ -69,13 +69,13 @@ public final class Main implements Callable<Integer> {
           "cannot generate a dev secret on a cluster node; configure authorization.verification_keys (the same on every node)"));
     }
     setLogLevel(config.logging().level());
-    Vertx vertx;
+    ClusterNode node;
     try {
-      vertx = ClusterNode.create(config, AgentOsServer.vertxOptions(AgentOsServer.METRICS_REGISTRY))
-          .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      node = ClusterNode.start(config, AgentOsServer.vertxOptions(AgentOsServer.METRICS_REGISTRY), AgentOsServer.METRICS_REGISTRY);
     } catch (Exception e) {
       return fail(null, e);
     }
+    Vertx vertx = node.vertx();
     Optional<String> devToken = Optional.empty();
     if (config.os().devMode() && !config.authorization().hasJwtSource()) {
       byte[] secret = new byte[32];
@@ -85,7 +85,7 @@ public final class Main implements Callable<Integer> {
     }
     AgentOsServer server;
     try {
-      server = AgentOsServer.start(vertx, config, AgentOsServer.METRICS_REGISTRY).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      server = AgentOsServer.start(vertx, config, AgentOsServer.METRICS_REGISTRY, node.identity()).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       return fail(vertx, e);
     }
@@ -101,7 +101,7 @@ public final class Main implements Callable<Integer> {
         log.warn("verticles did not stop cleanly: {}", e.toString());
       }
       try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        node.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
         if (running.cluster().enabled()) log.info("left the cluster");
       } catch (Exception e) {
         log.warn("Vert.x did not close cleanly: {}", e.toString());
@@ -229,6 +229,56 @@ public final class Main implements Callable<Integer> {
       JsonObject jwks = new JsonObject().put("keys", new JsonArray().add(TokenSigner.publicJwk(pair.getPublic(), alg, keyId)));
       Files.writeString(out.resolve("jwks.json"), jwks.encodePrettily() + "\n");
       System.out.println("wrote " + priv + ", " + out.resolve("public.pem") + ", " + out.resolve("jwks.json") + " (kid " + keyId + ")");
+      return 0;
+    }
+  }
+
+  @Command(name = "cluster-credentials", mixinStandardHelpOptions = true,
+      description = {"Create a cluster CA and one node's credentials, or issue another node's from an existing CA.",
+          "Without --ca: writes a new CA into DIR/ca/ (ca.pem, ca-key.pem: keep ca-key.pem off the nodes) and the node's "
+              + "credentials into DIR/NODE/. With --ca CADIR: writes only DIR/NODE/, issued by that CA.",
+          "A node's cluster.security.credentials_dir is its DIR/NODE/ (ca.pem, node.pem, node-key.pem). Files are 0600."})
+  static final class ClusterCredentialsCommand implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "directory to write into") Path out;
+    @Option(names = "--ca", description = "an existing CA directory (ca.pem, ca-key.pem) to issue from") Path ca;
+    @Option(names = "--node", defaultValue = "node-1", description = "the node's name (certificate CN; default ${DEFAULT-VALUE})") String node;
+    @Option(names = "--cluster", defaultValue = "agentos", description = "cluster name written into a new CA (default ${DEFAULT-VALUE})") String cluster;
+    @Option(names = "--days", defaultValue = "365", description = "node certificate validity in days (default ${DEFAULT-VALUE})") int days;
+    @Option(names = "--ca-days", defaultValue = "3650", description = "new CA validity in days (default ${DEFAULT-VALUE})") int caDays;
+
+    @Override
+    public Integer call() {
+      if (!node.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+        System.err.println("--node: letters, digits, '.', '_' and '-' only (at most 63)");
+        return EXIT_CONFIG;
+      }
+      if (days < 1 || caDays < 1) {
+        System.err.println("--days and --ca-days must be at least 1");
+        return EXIT_CONFIG;
+      }
+      Path caDir = ca;
+      if (caDir == null) {
+        caDir = out.resolve("ca");
+        if (Files.exists(caDir.resolve(dev.agentos.cluster.ClusterCredentials.CA_KEY_FILE))) {
+          System.err.println(caDir + " already holds a CA; use --ca " + caDir + " to issue from it");
+          return EXIT_CONFIG;
+        }
+        dev.agentos.cluster.CredentialsIssuer.createCa(caDir, cluster, Duration.ofDays(caDays));
+        System.out.println("wrote a new cluster CA to " + caDir + " (keep ca-key.pem off the nodes)");
+      } else if (!Files.isReadable(caDir.resolve(dev.agentos.cluster.ClusterCredentials.CA_KEY_FILE))) {
+        System.err.println("--ca " + caDir + ": no readable ca-key.pem there");
+        return EXIT_CONFIG;
+      }
+      Path nodeDir = out.resolve(node);
+      try {
+        dev.agentos.cluster.CredentialsIssuer.issueNode(caDir, nodeDir, node, Duration.ofDays(days));
+        dev.agentos.cluster.ClusterCredentials.load(nodeDir); // the service will accept what we wrote
+      } catch (RuntimeException e) {
+        System.err.println("cluster-credentials: " + e.getMessage());
+        return 1;
+      }
+      System.out.println("wrote node credentials for '" + node + "' to " + nodeDir
+          + " (set cluster.security.credentials_dir: " + nodeDir.toAbsolutePath() + ")");
       return 0;
     }
   }

@@ -1,102 +1,225 @@
 package dev.agentos.cluster;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
+import dev.agentos.cluster.impl.ClusterTls;
+import dev.agentos.cluster.impl.EventBusTls;
+import dev.agentos.cluster.impl.MembershipStack;
+import dev.agentos.cluster.impl.PeerAudit;
+import dev.agentos.cluster.impl.SettingsAgreement;
 import dev.agentos.config.AgentOsConfig;
+import dev.agentos.contract.NodeIdentity;
+import dev.agentos.config.ConfigException;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.spi.cluster.hazelcast.ConfigUtil;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
+import io.vertx.micrometer.backends.BackendRegistries;
+import java.lang.reflect.RecordComponent;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.infinispan.manager.DefaultCacheManager;
+import org.jgroups.JChannel;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates this node's Vert.x instance: plain, or clustered with Hazelcast when {@code cluster.enabled}.
- * Discovery is a TCP/IP member list or a DNS lookup of a Kubernetes headless Service; multicast and every
- * other auto-detection are switched off, so a node never joins a cluster nobody configured.
+ * This node's Vert.x instance: plain, or clustered when {@code cluster.enabled}. A clustered node joins through
+ * the membership layer ({@link MembershipStack}: JGroups under vertx-infinispan) and talks to the others over the
+ * clustered event bus. With {@code cluster.security.credentials_dir}, both run over mutual TLS against the
+ * cluster's CA, the join is refused unless the joiner's answer-changing settings match ({@link #settingsSections}),
+ * and the credential files are re-read every {@code reload_seconds} (rotation without a restart).
  */
 public final class ClusterNode {
   /** How long the event bus waits to open a connection to another node; a dead pod's IP must fail fast. */
   static final int EVENT_BUS_CONNECT_TIMEOUT_MS = 3_000;
+  /** Version of the messages nodes exchange on the event bus; nodes of another version never join. */
+  public static final String CONTRACT_VERSION = "agentos.v1";
 
-  private ClusterNode() {}
+  private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+  private static final Logger securityLog = LoggerFactory.getLogger("agentos.cluster.security");
 
-  public static Future<Vertx> create(AgentOsConfig config, VertxOptions options) {
-    AgentOsConfig.Cluster cluster = config.cluster();
-    if (!cluster.enabled()) return Future.succeededFuture(Vertx.vertx(options));
-    options.getEventBusOptions().setHost(cluster.host()).setPort(cluster.eventBusPort())
-        .setClusterPublicHost(cluster.publicHost()).setClusterPublicPort(cluster.eventBusPort())
-        .setConnectTimeout(EVENT_BUS_CONNECT_TIMEOUT_MS);
-    Config hz = hazelcastConfig(config);
-    LoggerFactory.getLogger(ClusterNode.class).info("joining cluster '{}' ({} discovery)", hz.getClusterName(),
-        cluster.discovery().name().toLowerCase(java.util.Locale.ROOT));
-    return Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz)).buildClustered();
+  private final Vertx vertx;
+  private final DefaultCacheManager caches; // null outside a cluster
+  private final ClusterTls tls; // null outside a cluster and in insecure mode
+  private final PeerAudit audit;
+  private final NodeIdentity identity;
+
+  private ClusterNode(Vertx vertx, DefaultCacheManager caches, ClusterTls tls, PeerAudit audit, NodeIdentity identity) {
+    this.vertx = vertx;
+    this.caches = caches;
+    this.tls = tls;
+    this.audit = audit;
+    this.identity = identity;
+  }
+
+  /** What this node signs with and whom it trusts (see {@link NodeIdentity}). */
+  public NodeIdentity identity() {
+    return identity;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Refusals counted on this node (tests and the metrics endpoint read them). */
+  public PeerAudit audit() {
+    return audit;
   }
 
   /**
-   * The Hazelcast cluster name: {@code cluster.name} plus a fingerprint of everything a node must share with
-   * the nodes that decide for it (the whole authorization section, the database, the os id that is the
-   * default audience). Nodes that differ in any of it never join one cluster, so a node is never decided for
-   * by a policy verticle with other rules, keys or database (during a rollout that changes them, the new
-   * nodes form their own cluster).
+   * Creates the node's Vert.x instance. Blocking (it joins the cluster): call it from a start-up thread, never an
+   * event loop. A join refused for other settings is a {@link ConfigException} naming the differing sections.
    */
-  public static String effectiveName(AgentOsConfig config) {
-    StringBuilder canonical = new StringBuilder();
-    appendRecord(canonical, config.authorization());
-    AgentOsConfig.Postgres pg = config.postgres();
-    canonical.append("|pg:").append(pg.url().orElse("")).append('|').append(pg.host().orElse("")).append('|')
-        .append(pg.port()).append('|').append(pg.database().orElse("")).append("|os:").append(config.os().id().orElse(""));
+  public static ClusterNode start(AgentOsConfig config, VertxOptions options, String metricsRegistry) throws Exception {
+    AgentOsConfig.Cluster cluster = config.cluster();
+    PeerAudit audit = new PeerAudit();
+    if (!cluster.enabled()) return new ClusterNode(Vertx.vertx(options), null, null, audit, NodeIdentities.local());
+
+    ClusterTls tls = cluster.credentialsDir().map(dir -> ClusterTls.load(dir, audit)).orElse(null);
+    if (tls == null) {
+      securityLog.warn(INSECURE_WARNING);
+    }
+    SettingsAgreement agreement = new SettingsAgreement(settingsSections(config), audit);
+    log.info("joining cluster '{}' ({} discovery, {})", cluster.name(), cluster.discovery().name().toLowerCase(Locale.ROOT),
+        tls == null ? "INSECURE: no authentication" : "mutual TLS, certificate " + tls.credentials().certificate().getSubjectX500Principal().getName());
+    JChannel channel = MembershipStack.channel(cluster, tls, agreement);
+    DefaultCacheManager caches;
     try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(canonical.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return config.cluster().name() + "-" + java.util.HexFormat.of().formatHex(digest, 0, 6);
-    } catch (java.security.NoSuchAlgorithmException e) {
+      caches = MembershipStack.startCaches(channel, cluster.name());
+    } catch (RuntimeException e) {
+      SecurityException refused = find(e, SecurityException.class);
+      channel.close();
+      if (refused != null) {
+        throw new ConfigException("cluster", "this node was refused by the cluster '" + cluster.name() + "': " + refused.getMessage());
+      }
+      throw e;
+    }
+
+    options.getEventBusOptions().setHost(cluster.host()).setPort(cluster.eventBusPort())
+        .setClusterPublicHost(cluster.publicHost()).setClusterPublicPort(cluster.eventBusPort())
+        .setConnectTimeout(EVENT_BUS_CONNECT_TIMEOUT_MS);
+    cluster.credentialsDir().ifPresent(dir -> EventBusTls.configure(options.getEventBusOptions(), dir));
+    Vertx vertx;
+    try {
+      vertx = Vertx.builder().with(options).withClusterManager(new InfinispanClusterManager(caches)).buildClustered()
+          .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      if (tls != null) EventBusTls.install(vertx, tls).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      caches.stop();
+      throw e;
+    }
+    ClusterNode node = new ClusterNode(vertx, caches, tls, audit,
+        tls == null ? NodeIdentities.unauthenticated() : NodeIdentities.of(tls));
+    node.watch(cluster, metricsRegistry);
+    return node;
+  }
+
+  private static final String INSECURE_WARNING = "!!! cluster.security.insecure is true: the cluster's membership and event "
+      + "bus are NOT authenticated or encrypted. Anyone who can reach cluster.port or cluster.event_bus_port can join, read "
+      + "every message, and answer authorization requests. Use this only on a network nothing else can reach. !!!";
+
+  private void watch(AgentOsConfig.Cluster cluster, String metricsRegistry) {
+    MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
+    audit.bind(registry);
+    if (registry != null) {
+      Gauge.builder("agentos_cluster_insecure", () -> tls == null ? 1 : 0)
+          .description("1 when this node runs a cluster without authentication (cluster.security.insecure)").register(registry);
+    }
+    if (tls == null) {
+      vertx.setPeriodic(60_000, id -> securityLog.warn(INSECURE_WARNING));
+      return;
+    }
+    long periodMs = TimeUnit.SECONDS.toMillis(cluster.credentialsReloadSeconds());
+    vertx.setPeriodic(periodMs, id -> vertx.executeBlocking(tls::reloadIfChanged, false));
+  }
+
+  /** Leaves the cluster: closes Vert.x (unregistering this node's consumers), then the membership layer. */
+  public Future<Void> close() {
+    return vertx.close().andThen(ar -> {
+      if (caches != null) caches.stop();
+    });
+  }
+
+  /**
+   * A fingerprint of each section of this node's settings that changes an answer: the whole authorization
+   * section (keys, claims, rules, isolation, roles), the agent/team/workflow registry with its models, the
+   * storage target, the os id (the default audience) and the event-bus contract version. Nodes whose sections
+   * differ never form one cluster.
+   */
+  public static Map<String, String> settingsSections(AgentOsConfig config) {
+    Map<String, String> sections = new LinkedHashMap<>();
+    sections.put("authorization", digest(canonical(config.authorization())));
+    sections.put("registry", digest(canonical(config.registry())));
+    AgentOsConfig.Postgres pg = config.postgres();
+    sections.put("storage", digest(pg.url().orElse("") + "|" + pg.host().orElse("") + "|" + pg.port() + "|"
+        + pg.database().orElse("")));
+    sections.put("os", digest(config.os().id().orElse("")));
+    sections.put("contract", CONTRACT_VERSION);
+    return sections;
+  }
+
+  private static String canonical(Object value) {
+    StringBuilder out = new StringBuilder();
+    append(out, value);
+    return out.toString();
+  }
+
+  private static void append(StringBuilder out, Object value) {
+    if (value instanceof Record record) {
+      out.append('{');
+      for (RecordComponent component : record.getClass().getRecordComponents()) {
+        try {
+          out.append(component.getName()).append('=');
+          append(out, component.getAccessor().invoke(record));
+          out.append(';');
+        } catch (ReflectiveOperationException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      out.append('}');
+    } else if (value instanceof Iterable<?> items) {
+      out.append('[');
+      for (Object item : items) {
+        append(out, item);
+        out.append(',');
+      }
+      out.append(']');
+    } else if (value instanceof Map<?, ?> map) {
+      out.append('<');
+      new java.util.TreeMap<>(map.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+          e -> String.valueOf(e.getKey()), Map.Entry::getValue, (a, b) -> a))).forEach((k, v) -> {
+            out.append(k).append(':');
+            append(out, v);
+            out.append(',');
+          });
+      out.append('>');
+    } else if (value instanceof java.util.Optional<?> optional) {
+      append(out, optional.orElse(null));
+    } else {
+      out.append(value);
+    }
+  }
+
+  private static String digest(String canonical) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 12);
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is always available", e);
     }
   }
 
-  private static void appendRecord(StringBuilder out, Record record) {
-    for (java.lang.reflect.RecordComponent component : record.getClass().getRecordComponents()) {
-      try {
-        Object value = component.getAccessor().invoke(record);
-        out.append(component.getName()).append('=');
-        if (value instanceof Record nested) appendRecord(out, nested);
-        else out.append(value);
-        out.append(';');
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException(e);
-      }
+  private static <T extends Throwable> T find(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) return type.cast(t);
     }
-  }
-
-  /** Hazelcast settings derived from our config; starts from Vert.x's defaults so its own maps stay configured. */
-  public static Config hazelcastConfig(AgentOsConfig config) {
-    AgentOsConfig.Cluster cluster = config.cluster();
-    Config hz = ConfigUtil.loadConfig();
-    hz.setClusterName(effectiveName(config));
-    hz.setProperty("hazelcast.logging.type", "slf4j");
-    hz.setProperty("hazelcast.phone.home.enabled", "false");
-    // our shutdown hook drains HTTP first and then leaves the cluster; Hazelcast must not leave before that
-    hz.setProperty("hazelcast.shutdownhook.enabled", "false");
-    hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
-    hz.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(cluster.memberTimeoutSeconds()));
-    boolean anyAddress = "0.0.0.0".equals(cluster.host());
-    hz.setProperty("hazelcast.socket.bind.any", String.valueOf(anyAddress));
-    if (!anyAddress) hz.setProperty("hazelcast.local.localAddress", cluster.host());
-
-    NetworkConfig network = hz.getNetworkConfig();
-    network.setPort(cluster.port()).setPortAutoIncrement(false).setPortCount(1);
-    network.setPublicAddress(cluster.publicHost() + ":" + cluster.port());
-    JoinConfig join = network.getJoin();
-    join.getMulticastConfig().setEnabled(false);
-    join.getAutoDetectionConfig().setEnabled(false);
-    switch (cluster.discovery()) {
-      case TCP -> join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
-      case KUBERNETES -> join.getKubernetesConfig().setEnabled(true)
-          .setProperty("service-dns", cluster.kubernetesServiceDns().orElseThrow())
-          .setProperty("service-port", String.valueOf(cluster.port()));
-    }
-    return hz;
+    return null;
   }
 }

@@ -109,7 +109,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
    */
   public record Cluster(boolean enabled, String name, Discovery discovery, List<String> members,
                         Optional<String> kubernetesServiceDns, String host, String publicHost, int port, int eventBusPort,
-                        int memberTimeoutSeconds, Placement verticles) {}
+                        int memberTimeoutSeconds, Placement verticles, Optional<java.nio.file.Path> credentialsDir,
+                        boolean insecure, int credentialsReloadSeconds) {}
 
   /** The dev-mode variant: a generated HS256 secret becomes the only verification key. */
   public AgentOsConfig withDevSecret(String secret) {

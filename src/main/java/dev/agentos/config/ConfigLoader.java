@@ -368,8 +368,23 @@ public final class ConfigLoader {
       // each node would get its own database: a role revoked in one would still be granted by another
       throw new ConfigException("storage.postgres.embedded", "cannot be used on a cluster node; every node must use the same PostgreSQL");
     }
+    Optional<java.nio.file.Path> credentials = r.opt("cluster.security.credentials_dir").map(String::strip)
+        .map(dir -> {
+          if (dir.isEmpty()) throw new ConfigException("cluster.security.credentials_dir", "must not be empty");
+          return java.nio.file.Path.of(dir).toAbsolutePath();
+        });
+    boolean insecure = r.bool("cluster.security.insecure");
+    if (enabled && credentials.isEmpty() && !insecure) {
+      throw new ConfigException("cluster.security.credentials_dir", "required with cluster.enabled: true; create the "
+          + "credentials with `java -jar agentos.jar cluster-credentials --out DIR` (or set cluster.security.insecure: true "
+          + "to run a cluster nobody authenticates)");
+    }
+    if (credentials.isPresent() && insecure) {
+      throw new ConfigException("cluster.security.insecure", "cannot be true while cluster.security.credentials_dir is set");
+    }
     return new AgentOsConfig.Cluster(enabled, r.str("cluster.name"), discovery, members, dns, host, publicHost, port,
-        eventBusPort, r.integer("cluster.member_timeout_seconds"), placement);
+        eventBusPort, r.integer("cluster.member_timeout_seconds"), placement, credentials, insecure,
+        r.integer("cluster.security.reload_seconds"));
   }
 
   private static String typeName(Object raw) {

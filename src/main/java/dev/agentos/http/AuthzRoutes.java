@@ -104,7 +104,7 @@ final class AuthzRoutes {
       return requireAdminIf(ctx, lifts);
     }).compose(v -> requireHolds(ctx, scopes)).compose(v -> storage(StorageApi.ROLES_PUT, new JsonObject().put("name", name)
             .put("scopes", new JsonArray(scopes)).put("deny", new JsonArray(deny)).put("description", description)
-            .put("actor", actor(ctx))))
+            .put("seal", seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
   }
 
@@ -112,7 +112,7 @@ final class AuthzRoutes {
     String name = ctx.pathParam("name");
     immutable(name);
     directory().compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false)))
-        .compose(v -> storage(StorageApi.ROLES_DELETE, new JsonObject().put("name", name).put("actor", actor(ctx))))
+        .compose(v -> storage(StorageApi.ROLES_DELETE, new JsonObject().put("name", name).put("seal", seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 204));
   }
 
@@ -148,7 +148,7 @@ final class AuthzRoutes {
         return requireAdminIf(ctx, lifts);
       }).compose(v -> requireHolds(ctx, granted));
     }).compose(v -> storage(StorageApi.SUBJECT_ROLES_PUT, new JsonObject().put("subject", subject)
-            .put("roles", new JsonArray(unique)).put("actor", actor(ctx))))
+            .put("roles", new JsonArray(unique)).put("seal", seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
   }
 
@@ -241,8 +241,9 @@ final class AuthzRoutes {
     return List.copyOf(new LinkedHashSet<>(out));
   }
 
-  private static String actor(RoutingContext ctx) {
-    return AuthenticationHandler.principal(ctx).flatMap(Principal::userId).orElse(null);
+  /** The seal of the decision that allowed this write: the storage verticle records its actor. */
+  private static JsonObject seal(RoutingContext ctx) {
+    return PolicyHandler.seal(ctx).orElse(null);
   }
 
   // ---- plumbing ---------------------------------------------------------------------------------------
@@ -262,6 +263,8 @@ final class AuthzRoutes {
       ctx.fail(cause);
     } else if (StorageClient.code(cause) == StorageApi.NOT_FOUND) {
       ctx.fail(new DetailedFailure(404, "Role not found"));
+    } else if (StorageClient.code(cause) == StorageApi.FORBIDDEN) {
+      ctx.fail(new DetailedFailure(403, cause.getMessage()));
     } else {
       ctx.fail(new DetailedFailure(503, "Database unavailable"));
     }

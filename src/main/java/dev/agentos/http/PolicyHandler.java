@@ -6,6 +6,7 @@ import dev.agentos.policy.Decision;
 import dev.agentos.policy.PolicyClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.ext.web.RoutingContext;
@@ -21,6 +22,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PolicyHandler implements Handler<RoutingContext> {
   public static final String DECISION_KEY = "agentos.decision";
+  public static final String SEAL_KEY = "agentos.decision.seal";
   public static final String DECISION_ID_HEADER = "X-Decision-Id";
   private static final Logger log = LoggerFactory.getLogger(PolicyHandler.class);
 
@@ -49,22 +51,32 @@ public final class PolicyHandler implements Handler<RoutingContext> {
       return;
     }
     long start = System.nanoTime();
-    policy.authorize(principal.get(), ctx.request().method().name(), path).onComplete(ar -> {
+    String method = ctx.request().method().name();
+    Future<PolicyClient.Sealed> asked = dev.agentos.contract.SealedWrites.needsSeal(method, path)
+        ? policy.authorizeSealed(principal.get(), method, path)
+        : policy.authorize(principal.get(), method, path).map(d -> new PolicyClient.Sealed(d, Optional.empty()));
+    asked.onComplete(ar -> {
       if (roundTrip != null) roundTrip.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (ar.failed()) {
         log.warn("policy decision unavailable for {} {}: {}", ctx.request().method(), path, ar.cause().getMessage());
         ctx.fail(new DetailedFailure(503, "Authorization service unavailable"));
         return;
       }
-      Decision d = ar.result();
+      Decision d = ar.result().decision();
       if (!d.allowed()) {
         String detail = d.detail() != null ? d.detail() : "Insufficient permissions";
         ctx.fail(new DetailedFailure(403, detail, Map.of(DECISION_ID_HEADER, d.decisionId())));
         return;
       }
       ctx.put(DECISION_KEY, d);
+      ar.result().seal().ifPresent(seal -> ctx.put(SEAL_KEY, seal));
       ctx.next();
     });
+  }
+
+  /** The seal of the decision that allowed a sealed write; the storage verticle refuses the write without it. */
+  public static Optional<io.vertx.core.json.JsonObject> seal(RoutingContext ctx) {
+    return Optional.ofNullable(ctx.get(SEAL_KEY));
   }
 
   public static Optional<Decision> decision(RoutingContext ctx) {

@@ -84,7 +84,8 @@ final class ServiceAccountRoutes {
     OffsetDateTime expires = neverExpires ? null : OffsetDateTime.now(ZoneOffset.UTC).plusDays(days);
     JsonObject request = new JsonObject().put("name", name).put("token_hash", ServiceAccountTokens.hash(token))
         .put("token_prefix", ServiceAccountTokens.displayPrefix(token)).put("scopes", new JsonArray(requested))
-        .put("created_by", caller.userId().orElse(caller.kind() == Principal.Kind.SECURITY_KEY ? "security_key" : null))
+        // the creator is recorded from the decision's seal, not from this request
+        .put("seal", PolicyHandler.seal(ctx).orElse(null))
         .put("expires_at", expires == null ? null : expires.toString());
     // The subset rule, with the caller's roles and denies applied: nobody hands out what they could not use.
     GrantRules.requireHolds(policy, config, caller, requested).onComplete(allowed -> {
@@ -119,7 +120,7 @@ final class ServiceAccountRoutes {
 
   private void revoke(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    storage(ctx, StorageApi.SERVICE_ACCOUNTS_REVOKE, new JsonObject().put("id", id), account -> {
+    storage(ctx, StorageApi.SERVICE_ACCOUNTS_REVOKE, new JsonObject().put("id", id).put("seal", PolicyHandler.seal(ctx).orElse(null)), account -> {
       // every node's HTTP verticles drop the account from their caches
       vertx.eventBus().publish(StorageApi.SERVICE_ACCOUNT_REVOKED, new JsonObject().put("id", account.getString("id")));
       ctx.response().setStatusCode(204).end();
@@ -188,7 +189,7 @@ final class ServiceAccountRoutes {
       int code = ar.failed() ? StorageClient.code(ar.cause()) : 0;
       if (ar.succeeded()) {
         onSuccess.accept(ar.result());
-      } else if (code == StorageApi.NOT_FOUND || code == StorageApi.CONFLICT) {
+      } else if (code == StorageApi.NOT_FOUND || code == StorageApi.CONFLICT || code == StorageApi.FORBIDDEN) {
         ctx.fail(new DetailedFailure(code, ar.cause().getMessage()));
       } else {
         ctx.fail(new DetailedFailure(503, "Database unavailable"));

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import java.util.Optional;
 
 /**
  * What other verticles use to ask the policy verticle, wherever it runs. A failure (no policy verticle,
@@ -22,6 +23,17 @@ public final class PolicyClient {
   public Future<Decision> authorize(Principal principal, String method, String path) {
     JsonObject body = new JsonObject().put("principal", principal.toJson()).put("method", method).put("path", path);
     return send(PolicyApi.AUTHORIZE, body).map(Decision::fromJson);
+  }
+
+  /** A decision and, when it allowed a sealed write ({@link dev.agentos.contract.SealedWrites}), its seal. */
+  public record Sealed(Decision decision, Optional<JsonObject> seal) {}
+
+  /** As {@link #authorize}, asking for the decision's seal (only sealed writes get one, and only when allowed). */
+  public Future<Sealed> authorizeSealed(Principal principal, String method, String path) {
+    JsonObject body = new JsonObject().put("principal", principal.toJson()).put("method", method).put("path", path)
+        .put("seal", true);
+    return send(PolicyApi.AUTHORIZE, body).map(reply -> new Sealed(Decision.fromJson(reply),
+        Optional.ofNullable(reply.getValue("seal") instanceof JsonObject seal ? seal : null)));
   }
 
   /** As {@link #authorize}, for a bearer token the policy verticle verifies itself (the what-if API). */
@@ -49,7 +61,7 @@ public final class PolicyClient {
 
   private Future<JsonObject> send(String action, JsonObject body) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(PolicyApi.ACTION_HEADER, action);
-    return vertx.eventBus().<JsonObject>request(PolicyApi.ADDRESS, body, options).map(msg -> {
+    return dev.agentos.contract.RequestBinding.<JsonObject>request(vertx.eventBus(), PolicyApi.ADDRESS, body, options).map(msg -> {
       if (msg.body() == null) throw new IllegalStateException("empty policy reply");
       return msg.body();
     });

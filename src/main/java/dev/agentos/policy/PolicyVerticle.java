@@ -31,6 +31,8 @@ public final class PolicyVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(PolicyVerticle.class);
 
   private final AgentOsConfig.Authorization config;
+  /** Signs the decisions of sealed writes ({@link dev.agentos.contract.SealedWrites}). */
+  private final dev.agentos.contract.NodeIdentity identity;
   private final KeySet keys;
   private final String metricsRegistry;
   private final java.util.List<String> expectedAudience;
@@ -60,7 +62,8 @@ public final class PolicyVerticle extends VerticleBase {
    * @param metricsRegistry  the Micrometer registry of this Vert.x instance
    */
   public PolicyVerticle(AgentOsConfig.Authorization config, KeySet keys, java.util.List<String> expectedAudience,
-                        String metricsRegistry) {
+                        String metricsRegistry, dev.agentos.contract.NodeIdentity identity) {
+    this.identity = identity;
     this.config = config;
     this.metricsRegistry = metricsRegistry;
     this.keys = keys;
@@ -174,7 +177,7 @@ public final class PolicyVerticle extends VerticleBase {
     try {
       switch (action == null ? "" : action) {
         case PolicyApi.PING -> {
-          if (rolesLoaded) msg.reply(new JsonObject().put("ok", true));
+          if (rolesLoaded) reply(msg, new JsonObject().put("ok", true));
           else msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
         }
         case PolicyApi.AUTHORIZE -> {
@@ -187,16 +190,24 @@ public final class PolicyVerticle extends VerticleBase {
           if (body.containsKey("token")) {
             principalFromToken(requireString(body, "token")).onComplete(ar -> {
               if (ar.succeeded()) {
-                msg.reply(decide(ar.result(), method, path).toJson());
+                reply(msg, decide(ar.result(), method, path).toJson());
               } else {
                 String why = ar.cause() instanceof AuthenticationException a ? a.detail() : "token not accepted";
-                msg.reply(new Decision(false, java.util.List.of(), java.util.Optional.empty(), java.util.Optional.empty(), false,
+                reply(msg, new Decision(false, java.util.List.of(), java.util.Optional.empty(), java.util.Optional.empty(), false,
                     "", java.util.List.of("token not accepted: " + why), why).toJson());
               }
             });
             return;
           }
-          msg.reply(decide(Principal.fromJson(body.getJsonObject("principal")), method, path).toJson());
+          Principal principal = Principal.fromJson(body.getJsonObject("principal"));
+          Decision decision = decide(principal, method, path);
+          JsonObject answer = decision.toJson();
+          if (decision.allowed() && Boolean.TRUE.equals(body.getBoolean("seal"))
+              && dev.agentos.contract.SealedWrites.needsSeal(method, path)) {
+            answer.put("seal", dev.agentos.contract.DecisionSeal.issue(identity, decision.decisionId(), principal.userId(),
+                principal.kind().name().toLowerCase(java.util.Locale.ROOT), method, path, System.currentTimeMillis()).toJson());
+          }
+          reply(msg, answer);
         }
         case PolicyApi.CHECK -> {
           if (!rolesLoaded) {
@@ -212,24 +223,28 @@ public final class PolicyVerticle extends VerticleBase {
           who.onComplete(ar -> {
             if (ar.failed()) {
               String why = ar.cause() instanceof AuthenticationException a ? a.detail() : "token not accepted";
-              msg.reply(new JsonObject().put("allowed", false).put("decision_id", "")
+              reply(msg, new JsonObject().put("allowed", false).put("decision_id", "")
                   .put("reasons", new JsonArray().add("token not accepted: " + why)));
               return;
             }
             Decision d = engine.check(ar.result(), wanted, (String) resource);
             record(d, 0);
-            msg.reply(new JsonObject().put("allowed", d.allowed()).put("decision_id", d.decisionId())
+            reply(msg, new JsonObject().put("allowed", d.allowed()).put("decision_id", d.decisionId())
                 .put("reasons", new JsonArray(d.reasons())));
           });
         }
         default -> msg.fail(PolicyApi.UNKNOWN_ACTION, "unknown policy action");
       }
     } catch (AuthenticationException e) {
-      msg.reply(new JsonObject().put("allowed", false).put("decision_id", "")
+      reply(msg, new JsonObject().put("allowed", false).put("decision_id", "")
           .put("reasons", new JsonArray().add("token not accepted: " + e.detail())));
     } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
       msg.fail(PolicyApi.BAD_REQUEST, "malformed policy request");
     }
+  }
+
+  private static void reply(Message<JsonObject> msg, JsonObject body) {
+    dev.agentos.contract.RequestBinding.reply(msg, body);
   }
 
   private void record(Decision d, long nanos) {

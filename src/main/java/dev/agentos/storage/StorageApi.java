@@ -66,6 +66,8 @@ public final class StorageApi {
   public static final int NOT_FOUND = 404;
   /** The id is taken (by anyone; the owner is not revealed). */
   public static final int CONFLICT = 409;
+  /** A sealed write (roles, service accounts) whose decision seal is missing, not trusted or for another request. */
+  public static final int FORBIDDEN = 403;
   /** A well-formed request with an unacceptable value (e.g. a trace filter naming an unknown field). */
   public static final int INVALID = 422;
   /** The database is unreachable, or the schema is not migrated yet. */

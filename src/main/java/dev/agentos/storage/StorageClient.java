@@ -23,7 +23,7 @@ public final class StorageClient {
 
   public Future<JsonObject> request(String action, JsonObject body) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(StorageApi.ACTION_HEADER, action);
-    return vertx.eventBus().<JsonObject>request(StorageApi.ADDRESS, body, options).transform(ar -> {
+    return dev.agentos.contract.RequestBinding.<JsonObject>request(vertx.eventBus(), StorageApi.ADDRESS, body, options).transform(ar -> {
       if (ar.succeeded()) return Future.succeededFuture(ar.result().body());
       if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
         return Future.failedFuture(new StorageFailure(re.failureCode(), re.getMessage()));

@@ -43,9 +43,13 @@ public final class StorageVerticle extends VerticleBase {
   private ServiceAccountStore serviceAccounts;
   private RoleStore roles;
 
-  public StorageVerticle(AgentOsConfig.Postgres pgConfig, PostgresTarget target) {
+  private final dev.agentos.contract.NodeIdentity identity;
+
+  /** @param identity whom this node trusts to have decided a sealed write (roles, service accounts) */
+  public StorageVerticle(AgentOsConfig.Postgres pgConfig, PostgresTarget target, dev.agentos.contract.NodeIdentity identity) {
     this.pgConfig = pgConfig;
     this.target = target;
+    this.identity = identity;
   }
 
   @Override
@@ -101,7 +105,7 @@ public final class StorageVerticle extends VerticleBase {
       }
       result.onComplete(ar -> {
         if (ar.succeeded()) {
-          msg.reply(ar.result());
+          dev.agentos.contract.RequestBinding.reply(msg, ar.result());
         } else if (ar.cause() instanceof StorageFailure f) {
           msg.fail(f.code(), f.getMessage());
         } else if (ar.cause() instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
@@ -121,7 +125,7 @@ public final class StorageVerticle extends VerticleBase {
       }
       pool.query("SELECT 1").execute().onComplete(ar -> {
         if (ar.succeeded()) {
-          msg.reply(new JsonObject().put("ok", true).put("schema_version", schemaVersion));
+          dev.agentos.contract.RequestBinding.reply(msg, new JsonObject().put("ok", true).put("schema_version", schemaVersion));
         } else {
           msg.fail(StorageApi.UNAVAILABLE, "database unreachable");
         }
@@ -176,15 +180,37 @@ public final class StorageVerticle extends VerticleBase {
     };
   }
 
+  /**
+   * The verified seal of the decision that allowed this write: the actor recorded is the seal's (the principal the
+   * policy verticle decided on), never a field of the request.
+   */
+  private dev.agentos.contract.DecisionSeal sealed(JsonObject b, String method, String path) {
+    try {
+      dev.agentos.contract.DecisionSeal seal = dev.agentos.contract.DecisionSeal.fromJson(b.getValue("seal"));
+      seal.verify(identity, method, path, System.currentTimeMillis());
+      return seal;
+    } catch (dev.agentos.contract.DecisionSeal.Refused e) {
+      log.warn("refused {} {}: {}", method, dev.agentos.contract.LogSafe.clean(path), e.getMessage());
+      throw new StorageFailure(StorageApi.FORBIDDEN, "The decision for this change could not be verified");
+    }
+  }
+
+  /** A service account's creator as agno records it: the minting user, or {@code security_key}. */
+  private static String creator(dev.agentos.contract.DecisionSeal seal) {
+    return seal.actor().orElse("security_key".equals(seal.actorKind()) ? "security_key" : null);
+  }
+
   /** Managed roles are policy data, not user data: no owner; their routes need authz:* scopes. */
   private Future<?> dispatchRoles(String action, JsonObject b) {
     return switch (action) {
       case StorageApi.ROLES_SNAPSHOT -> roles.snapshot();
       case StorageApi.ROLES_PUT -> roles.put(required(b, "name"), strings(b, "scopes"), strings(b, "deny"),
-          b.getString("description"), b.getString("actor"));
-      case StorageApi.ROLES_DELETE -> roles.delete(required(b, "name"), b.getString("actor"));
+          b.getString("description"), sealed(b, "PUT", "/authz/roles/" + required(b, "name")).actor().orElse(null));
+      case StorageApi.ROLES_DELETE -> roles.delete(required(b, "name"),
+          sealed(b, "DELETE", "/authz/roles/" + required(b, "name")).actor().orElse(null));
       case StorageApi.SUBJECT_ROLES_GET -> roles.subject(required(b, "subject"));
-      case StorageApi.SUBJECT_ROLES_PUT -> roles.assign(required(b, "subject"), strings(b, "roles"), b.getString("actor"));
+      case StorageApi.SUBJECT_ROLES_PUT -> roles.assign(required(b, "subject"), strings(b, "roles"),
+          sealed(b, "PUT", "/authz/subjects/" + required(b, "subject") + "/roles").actor().orElse(null));
       case StorageApi.AUTHZ_AUDIT -> roles.audit(b.getInteger("page", 1), b.getInteger("limit", 50));
       default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
     };
@@ -194,10 +220,13 @@ public final class StorageVerticle extends VerticleBase {
   private Future<?> dispatchServiceAccounts(String action, JsonObject b) {
     return switch (action) {
       case StorageApi.SERVICE_ACCOUNTS_CREATE -> serviceAccounts.create(required(b, "name"), required(b, "token_hash"),
-          required(b, "token_prefix"), strings(b, "scopes"), b.getString("created_by"), time(b, "expires_at"));
+          required(b, "token_prefix"), strings(b, "scopes"), creator(sealed(b, "POST", "/service-accounts")), time(b, "expires_at"));
       case StorageApi.SERVICE_ACCOUNTS_LIST -> serviceAccounts.list(b.getBoolean("include_revoked", true),
           b.getInteger("page", 1), b.getInteger("limit", 20), "asc".equals(b.getString("sort_order")));
-      case StorageApi.SERVICE_ACCOUNTS_REVOKE -> serviceAccounts.revoke(required(b, "id"));
+      case StorageApi.SERVICE_ACCOUNTS_REVOKE -> {
+        sealed(b, "DELETE", "/service-accounts/" + required(b, "id"));
+        yield serviceAccounts.revoke(required(b, "id"));
+      }
       case StorageApi.SERVICE_ACCOUNTS_VERIFY -> serviceAccounts.verify(required(b, "token_hash"));
       default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
     };

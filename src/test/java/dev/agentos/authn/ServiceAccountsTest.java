@@ -227,13 +227,11 @@ class ServiceAccountsTest {
   @Test
   @DisplayName("an expired token is refused with the same text as an unknown one")
   void expired() throws Exception {
-    String token = ServiceAccountTokens.generate();
-    s.vertx().eventBus().request(dev.agentos.storage.StorageApi.ADDRESS, new JsonObject().put("name", "old-bot")
-            .put("token_hash", ServiceAccountTokens.hash(token)).put("token_prefix", ServiceAccountTokens.displayPrefix(token))
-            .put("scopes", new JsonArray().add("metrics:read")).put("created_by", "test")
-            .put("expires_at", java.time.OffsetDateTime.now().minusMinutes(1).toString()),
-        new io.vertx.core.eventbus.DeliveryOptions().addHeader(dev.agentos.storage.StorageApi.ACTION_HEADER,
-            dev.agentos.storage.StorageApi.SERVICE_ACCOUNTS_CREATE)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    String token = mint(ADMIN, new JsonObject().put("name", "old-bot").put("scopes", new JsonArray().add("metrics:read")))
+        .getString("token");
+    try (java.sql.Connection c = db.connect(); java.sql.Statement st = c.createStatement()) {
+      st.executeUpdate("UPDATE service_accounts SET expires_at = now() - interval '1 minute' WHERE name = 'old-bot'");
+    }
     var r = with(token, HttpMethod.GET, "/metrics");
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(r.bodyAsJsonObject().getString("detail")).isEqualTo("Invalid or expired service account token");

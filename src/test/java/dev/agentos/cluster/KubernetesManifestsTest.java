@@ -109,11 +109,11 @@ class KubernetesManifestsTest {
   }
 
   @Test
-  @DisplayName("the kustomization lists every manifest except the example Secret")
+  @DisplayName("the kustomization lists every manifest except the examples (Secrets, cert-manager)")
   void kustomizationComplete() {
     JsonArray resources = get("Kustomization/").getJsonArray("resources");
     List<String> expected = FILES.stream().map(p -> p.getFileName().toString())
-        .filter(f -> !f.equals("kustomization.yaml") && !f.equals("secret.example.yaml")).toList();
+        .filter(f -> !f.equals("kustomization.yaml") && !f.endsWith(".example.yaml")).toList();
     assertThat(resources.getList()).containsExactlyInAnyOrderElementsOf(expected);
   }
 
@@ -134,7 +134,7 @@ class KubernetesManifestsTest {
   @DisplayName("container ports are the ports the config makes the service listen on")
   void portsAgree() {
     assertThat(containerPort("http")).isEqualTo(config.http().port());
-    assertThat(containerPort("hazelcast")).isEqualTo(config.cluster().port());
+    assertThat(containerPort("membership")).isEqualTo(config.cluster().port());
     assertThat(containerPort("event-bus")).isEqualTo(config.cluster().eventBusPort());
     JsonObject headless = get("Service/agentos-cluster").getJsonObject("spec");
     assertThat(headless.getString("clusterIP")).isEqualTo("None");
@@ -180,7 +180,7 @@ class KubernetesManifestsTest {
     for (Object r : ingress) {
       JsonObject rule = (JsonObject) r;
       List<Object> ports = rule.getJsonArray("ports").stream().map(p -> ((JsonObject) p).getValue("port")).toList();
-      if (ports.contains("hazelcast") || ports.contains("event-bus")) {
+      if (ports.contains("membership") || ports.contains("event-bus")) {
         JsonArray from = rule.getJsonArray("from");
         assertThat(from).as("a rule opening cluster ports names its peers").isNotNull().hasSize(1);
         assertSelects(from.getJsonObject(0).getJsonObject("podSelector").getJsonObject("matchLabels"), "cluster-port peers");
@@ -188,6 +188,29 @@ class KubernetesManifestsTest {
         assertThat(ports).containsOnly("http");
       }
     }
+  }
+
+  @Test
+  @DisplayName("the cluster credentials come from a Secret mounted (whole, so rotations reach the pod) at credentials_dir, under the file names the service reads")
+  void clusterCredentialsMounted() {
+    assertThat(config.cluster().credentialsDir()).as("the cluster is secure").isPresent();
+    JsonObject mount = container.getJsonArray("volumeMounts").stream().map(JsonObject.class::cast)
+        .filter(m -> m.getString("mountPath").equals(config.cluster().credentialsDir().get().toString())).findFirst().orElseThrow();
+    assertThat(mount.containsKey("subPath")).as("a subPath mount is never updated by the kubelet").isFalse();
+    JsonObject volume = podSpec().getJsonArray("volumes").stream().map(JsonObject.class::cast)
+        .filter(v -> v.getString("name").equals(mount.getString("name"))).findFirst().orElseThrow();
+    JsonObject secret = volume.getJsonObject("secret");
+    Map<String, String> files = new HashMap<>();
+    for (Object item : secret.getJsonArray("items")) files.put(((JsonObject) item).getString("key"), ((JsonObject) item).getString("path"));
+    assertThat(files).containsEntry("ca.crt", ClusterCredentials.CA_FILE).containsEntry("tls.crt", ClusterCredentials.CERT_FILE)
+        .containsEntry("tls.key", ClusterCredentials.KEY_FILE);
+    // both ways of making that Secret name it and use the same keys
+    assertThat(get("Secret/" + secret.getString("secretName")).getJsonObject("stringData").fieldNames()).containsAll(files.keySet());
+    JsonObject certificate = get("Certificate/agentos-cluster-node").getJsonObject("spec");
+    assertThat(certificate.getString("secretName")).isEqualTo(secret.getString("secretName"));
+    assertThat(certificate.getJsonObject("privateKey").getString("encoding")).as("the service reads PKCS#8 keys").isEqualTo("PKCS8");
+    assertThat(certificate.getJsonObject("subject").getJsonArray("organizationalUnits").getList()).contains(CredentialsIssuer.NODE_UNIT);
+    assertThat(certificate.getJsonArray("usages").getList()).contains("server auth", "client auth");
   }
 
   @Test

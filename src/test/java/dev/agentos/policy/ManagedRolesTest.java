@@ -180,7 +180,7 @@ class ManagedRolesTest {
   void twoInstances() throws Exception {
     String second = s.vertx().deployVerticle(new PolicyVerticle(dev.agentos.config.ConfigLoader.fromJson(
             TestServer.baseConfig(db).mergeIn(config(), true), Map.of()).authorization(), new KeySet(List.of(), List.of()),
-            List.of(), "agentos-second-policy"))
+            List.of(), "agentos-second-policy", dev.agentos.cluster.NodeIdentities.local()))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(second).isNotNull();
     PolicyClient policy = new PolicyClient(s.vertx(), 2_000);
