@@ -2,15 +2,12 @@ package dev.agentos.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentos.testing.NodeProcess;
 import dev.agentos.testing.TestDatabase;
-import dev.agentos.testing.TestServer;
 import dev.agentos.testing.Tokens;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +27,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Three nodes in three JVMs (the runnable jar) on one Hazelcast TCP/IP cluster on 127.0.0.1, sharing one
+ * Three nodes in three JVMs (the runnable jar) on one secure cluster (mutual TLS, TCP member list) on 127.0.0.1, sharing one
  * database. A is HTTP-only; B runs policy and storage (no HTTP); C runs everything. The tests run in order
  * because they walk one cluster through its life: A served by B, C joining, C leaving, B dying, B back.
  */
@@ -38,15 +35,13 @@ import org.junit.jupiter.api.Timeout;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class ClusterIT {
-  private static final Path JAR = Path.of(System.getProperty("agentos.jar", "target/agentos.jar")).toAbsolutePath();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
   private static TestDatabase db;
   private static Path workDir;
-  private static Node a;
-  private static Node b;
-  private static Node c;
-  private static final List<Node> started = new ArrayList<>();
+  private static NodeProcess a;
+  private static NodeProcess b;
+  private static NodeProcess c;
+  private static final List<NodeProcess> started = new ArrayList<>();
+  private static Path config;
 
   private static final String READER = Tokens.hs256("alice", "agents:read", "sessions:read");
   private static final String ADMIN = Tokens.admin();
@@ -55,17 +50,21 @@ class ClusterIT {
   static void startAandB() throws Exception {
     db = TestDatabase.create();
     workDir = Files.createTempDirectory("agentos-cluster");
-    a = new Node("a", true);
-    b = new Node("b", false);
-    c = new Node("c", true);
-    b.start("policy,storage", a, c);
-    a.start("http", b, c);
+    // the cluster runs secure, as in production: mutual TLS from one CA, settings agreed at join
+    Path ca = workDir.resolve("ca");
+    CredentialsIssuer.createCa(ca, "it", Duration.ofDays(30));
+    config = writeConfig();
+    a = node("a", ca);
+    b = node("b", ca);
+    c = node("c", ca);
+    start(b, "policy,storage", a, c);
+    start(a, "http", b, c);
     a.awaitReady();
   }
 
   @AfterAll
   static void stopAll() throws Exception {
-    for (Node n : started) n.kill();
+    for (NodeProcess n : started) n.kill();
     if (db != null) db.close();
   }
 
@@ -89,7 +88,7 @@ class ClusterIT {
   @Order(2)
   @DisplayName("a joining node causes no errors elsewhere, and a managed-role change made through node A is enforced on node C within one second")
   void roleChangeReachesOtherNodes() throws Exception {
-    c.start("http,policy,storage,runtime", a, b);
+    start(c, "http,policy,storage,runtime", a, b);
     // while C joins, A keeps being served: C's policy and storage verticles take requests only once they can answer
     Map<Integer, Integer> duringJoin = new HashMap<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
@@ -157,7 +156,7 @@ class ClusterIT {
     assertThat(a.get("/ready", null).statusCode()).isEqualTo(503);
     assertThat(a.get("/health", null).statusCode()).as("liveness does not depend on other nodes").isEqualTo(200);
 
-    b.start("policy,storage", a, c);
+    start(b, "policy,storage", a, c);
     long recoveredAfterMs = awaitStatus(a, "/agents", READER, 200, Duration.ofSeconds(60));
     assertThat(recoveredAfterMs).isLessThan(60_000);
     System.out.printf("[cluster] policy node killed: %s on A while none was reachable; A allowed again %d ms after "
@@ -166,7 +165,7 @@ class ClusterIT {
   }
 
   /** Polls until the status is seen; returns the milliseconds it took, or fails after {@code within}. */
-  private static long awaitStatus(Node node, String path, String token, int status, Duration within) throws Exception {
+  private static long awaitStatus(NodeProcess node, String path, String token, int status, Duration within) throws Exception {
     long start = System.nanoTime();
     long deadline = start + within.toNanos();
     int last = -1;
@@ -178,97 +177,36 @@ class ClusterIT {
     throw new AssertionError(node.name + path + " still answers " + last + " after " + within.toMillis() + " ms");
   }
 
-  /** One JVM running the jar with a placement; ports are fixed per node so it can be restarted as itself. */
-  private static final class Node {
-    final String name;
-    final boolean http;
-    final int httpPort = TestServer.freePort();
-    final int clusterPort = TestServer.freePort();
-    final int eventBusPort = TestServer.freePort();
-    Process process;
-    Path logFile;
-    int generation;
+  private static NodeProcess node(String name, Path ca) {
+    CredentialsIssuer.issueNode(ca, workDir.resolve("credentials-" + name), name, Duration.ofDays(30));
+    return new NodeProcess(name, workDir);
+  }
 
-    Node(String name, boolean http) {
-      this.name = name;
-      this.http = http;
-    }
+  private static void start(NodeProcess node, String verticles, NodeProcess... others) throws IOException {
+    node.start(config, verticles, Map.of("AGENTOS_CLUSTER_SECURITY_CREDENTIALS_DIR",
+        workDir.resolve("credentials-" + node.name).toString()), others);
+    started.add(node);
+  }
 
-    void start(String verticles, Node... others) throws IOException {
-      Path config = workDir.resolve("config.yaml");
-      if (!Files.exists(config)) {
-        Files.writeString(config, String.join("\n",
-            "authorization:",
-            "  algorithms: [HS256]",
-            "  verification_keys: [\"" + Tokens.SECRET + "\"]",
-            "  user_isolation: true",
-            "  policy_timeout_ms: 1000",
-            "storage:",
-            "  postgres: " + db.postgresConfig().encode(), // JSON is YAML
-            "agents:",
-            "  - {id: assistant, name: Assistant, model: {provider: echo}}",
-            "cluster:",
-            "  enabled: true",
-            "  name: it-" + ProcessHandle.current().pid(),
-            "  member_timeout_seconds: 5",
-            "logging:",
-            "  access_log: \"off\"",
-            ""));
-      }
-      List<String> members = new ArrayList<>();
-      for (Node other : others) members.add("127.0.0.1:" + other.clusterPort);
-      logFile = workDir.resolve(name + "-" + (generation++) + ".log");
-      ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.toString()).directory(workDir.toFile())
-          .redirectErrorStream(true).redirectOutput(logFile.toFile());
-      pb.environment().keySet().removeIf(k -> k.startsWith("AGENTOS_") || k.startsWith("PG") || k.startsWith("JWT_"));
-      pb.environment().putAll(Map.of(
-          "AGENTOS_CONFIG", config.toString(),
-          "AGENTOS_HTTP_PORT", String.valueOf(httpPort),
-          "AGENTOS_HTTP_INSTANCES", "1",
-          "AGENTOS_CLUSTER_PORT", String.valueOf(clusterPort),
-          "AGENTOS_CLUSTER_EVENT_BUS_PORT", String.valueOf(eventBusPort),
-          "AGENTOS_CLUSTER_MEMBERS", String.join(",", members),
-          "AGENTOS_CLUSTER_VERTICLES", verticles));
-      process = pb.start();
-      started.add(this);
-    }
-
-    void awaitReady() throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (System.nanoTime() < deadline) {
-        if (!process.isAlive()) throw new AssertionError(name + " exited " + process.exitValue() + ":\n" + log());
-        try {
-          if (get("/ready", null).statusCode() == 200) return;
-        } catch (IOException notListeningYet) {
-          // keep polling
-        }
-        Thread.sleep(100);
-      }
-      throw new AssertionError(name + " not ready after 90 s:\n" + log());
-    }
-
-    HttpResponse<String> get(String path, String token) throws Exception {
-      return send("GET", path, token, null);
-    }
-
-    HttpResponse<String> send(String method, String path, String token, JsonObject body) throws Exception {
-      HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-          .timeout(Duration.ofSeconds(10))
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
-      if (body != null) req.header("Content-Type", "application/json");
-      if (token != null) req.header("Authorization", "Bearer " + token);
-      return HTTP.send(req.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    String log() throws IOException {
-      return Files.readString(logFile);
-    }
-
-    void kill() throws InterruptedException {
-      if (process != null && process.isAlive()) {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
+  private static Path writeConfig() throws IOException {
+    Path path = workDir.resolve("config.yaml");
+    Files.writeString(path, String.join("\n",
+        "authorization:",
+        "  algorithms: [HS256]",
+        "  verification_keys: [\"" + Tokens.SECRET + "\"]",
+        "  user_isolation: true",
+        "  policy_timeout_ms: 1000",
+        "storage:",
+        "  postgres: " + db.postgresConfig().encode(), // JSON is YAML
+        "agents:",
+        "  - {id: assistant, name: Assistant, model: {provider: echo}}",
+        "cluster:",
+        "  enabled: true",
+        "  name: it-" + ProcessHandle.current().pid(),
+        "  member_timeout_seconds: 5",
+        "logging:",
+        "  access_log: \"off\"",
+        ""));
+    return path;
   }
 }

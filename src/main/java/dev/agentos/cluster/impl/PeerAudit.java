@@ -70,12 +70,17 @@ public final class PeerAudit {
   }
 
   /** A short, stable word for the metric tag. */
-  public static String reasonOf(Throwable e) {
+  public static String reasonOf(Throwable failure) {
+    // the handshake's own exception may be wrapped (Netty's DecoderException); classify the innermost TLS one
+    Throwable e = failure;
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException || t instanceof io.netty.handler.ssl.NotSslRecordException) e = t;
+    }
     String text = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-    if (e instanceof javax.net.ssl.SSLHandshakeException && (text.contains("empty") || text.contains("certificate_required")
-        || text.contains("certificate required"))) return "no_certificate";
-    if (text.contains("unsupported or unrecognized ssl message") || text.contains("not an ssl/tls record")
-        || e instanceof io.netty.handler.ssl.NotSslRecordException) return "not_tls";
+    if (e instanceof io.netty.handler.ssl.NotSslRecordException || text.contains("unsupported or unrecognized ssl message")
+        || text.contains("not an ssl/tls record")) return "not_tls";
+    if (text.contains("empty client certificate") || text.contains("certificate_required")
+        || text.contains("certificate required")) return "no_certificate";
     if (text.contains("pkix") || text.contains("certification path") || text.contains("unable to find valid")
         || text.contains("bad_certificate") || text.contains("certificate_unknown") || text.contains("unknown_ca")
         || text.contains("signature check failed")) return "untrusted_certificate";
