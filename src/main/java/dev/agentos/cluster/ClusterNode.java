@@ -88,7 +88,8 @@ public final class ClusterNode {
     }
     SettingsAgreement agreement = new SettingsAgreement(settingsSections(config), audit);
     log.info("joining cluster '{}' ({} discovery, {})", cluster.name(), cluster.discovery().name().toLowerCase(Locale.ROOT),
-        tls == null ? "INSECURE: no authentication" : "mutual TLS, certificate " + tls.credentials().certificate().getSubjectX500Principal().getName());
+        tls == null ? "INSECURE: no authentication" : "mutual TLS (event bus on " + EventBusTls.engineName() + "), certificate "
+            + tls.credentials().certificate().getSubjectX500Principal().getName());
     JChannel channel = MembershipStack.channel(cluster, tls, agreement);
     DefaultCacheManager caches;
     try {

@@ -200,7 +200,13 @@ class ClusterSecurityIT {
     assertThat(other.process.waitFor(60, TimeUnit.SECONDS)).as("the refused node exits").isTrue();
     assertThat(other.process.exitValue()).isEqualTo(2);
     assertThat(other.log()).contains("refused by the cluster").contains("registry settings differ");
-    b.awaitLog("settings_differ (its registry settings differ", Duration.ofSeconds(5));
+    // the cluster's coordinator (whichever of A and B it is) refused it, in one line naming the section
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    String line = "settings_differ (its registry settings differ from this cluster's)";
+    while (!a.log().contains(line) && !b.log().contains(line)) {
+      if (System.nanoTime() > deadline) throw new AssertionError("no coordinator logged the refusal:\n" + a.log() + b.log());
+      Thread.sleep(100);
+    }
     for (int i = 0; i < 6; i++) {
       HttpResponse<String> run = a.postForm("/agents/assistant/runs", Tokens.hs256("alice", "agents:run"),
           Map.of("message", "run " + i, "stream", "false"));

@@ -3,6 +3,7 @@ package dev.agentos.bench;
 import dev.agentos.AgentOsServer;
 import dev.agentos.authn.Principal;
 import dev.agentos.cluster.ClusterNode;
+import dev.agentos.cluster.CredentialsIssuer;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.config.ConfigLoader;
 import dev.agentos.policy.Decision;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,8 +39,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * <ul>
  *   <li>{@code local}: a whole node (storage + policy + runtime + HTTP) in this JVM; the caller is a JMH
  *       thread, so each call crosses to an event loop and back.</li>
- *   <li>{@code clustered}: this JVM joins a Hazelcast cluster with no verticles of its own; a second JVM
- *       ({@code target/agentos.jar}, placement {@code [policy, storage]}) decides.</li>
+ *   <li>{@code clustered-insecure}: this JVM joins a cluster with no verticles of its own; a second JVM
+ *       ({@code target/agentos.jar}, placement {@code [policy, storage]}) decides. No authentication
+ *       ({@code cluster.security.insecure}): plain TCP for membership and event bus.</li>
+ *   <li>{@code clustered-tls}: the same, with both JVMs holding credentials from one cluster CA: mutual TLS 1.3
+ *       on the event bus and the membership layer (the production setting).</li>
  * </ul>
  * Needs PostgreSQL (PGHOST/PGPORT/PGDATABASE/PGUSER, default 127.0.0.1:5432 test postgres): the policy
  * verticle loads roles from storage before it answers.
@@ -46,16 +51,15 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-    "--add-opens=java.management/sun.management=ALL-UNNAMED", "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED",
-    "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED"})
+@Fork(1)
 public class EventBusBenchmark {
   private static final String SECRET = "event-bus-benchmark-secret-of-32-bytes!";
 
-  @Param({"local", "clustered"})
+  @Param({"local", "clustered-insecure", "clustered-tls"})
   public String topology;
 
   private Vertx vertx;
+  private ClusterNode node;
   private AgentOsServer server;
   private Process remote;
   private PolicyClient client;
@@ -82,6 +86,15 @@ public class EventBusBenchmark {
       int ownMember = freePort();
       int ownBus = freePort();
       String clusterName = "bench-" + ProcessHandle.current().pid();
+      boolean tls = "clustered-tls".equals(topology);
+      JsonObject security = new JsonObject().put("insecure", true);
+      Path credentials = Files.createTempDirectory("agentos-bench-credentials");
+      if (tls) {
+        CredentialsIssuer.createCa(credentials.resolve("ca"), clusterName, Duration.ofDays(1));
+        CredentialsIssuer.issueNode(credentials.resolve("ca"), credentials.resolve("remote"), "remote", Duration.ofDays(1));
+        CredentialsIssuer.issueNode(credentials.resolve("ca"), credentials.resolve("own"), "own", Duration.ofDays(1));
+        security = new JsonObject().put("credentials_dir", credentials.resolve("remote").toString());
+      }
       Path jar = Path.of(env("AGENTOS_JAR", "target/agentos.jar")).toAbsolutePath();
       Path conf = Files.createTempFile("agentos-bench", ".yaml");
       Files.writeString(conf, new JsonObject()
@@ -91,20 +104,24 @@ public class EventBusBenchmark {
           .put("logging", new JsonObject().put("access_log", "off").put("level", "WARN"))
           .put("cluster", new JsonObject().put("enabled", true).put("name", clusterName).put("port", remoteMember)
               .put("event_bus_port", remoteBus).put("members", new JsonArray().add("127.0.0.1:" + ownMember))
-              .put("verticles", new JsonArray().add("policy").add("storage"))).encode()); // JSON is YAML
+              .put("verticles", new JsonArray().add("policy").add("storage")).put("security", security)).encode()); // JSON is YAML
       ProcessBuilder policyJvm = new ProcessBuilder("java", "-jar", jar.toString()).redirectErrorStream(true)
           .redirectOutput(Files.createTempFile("agentos-bench-remote", ".log").toFile());
       policyJvm.environment().put("AGENTOS_CONFIG", conf.toString());
       remote = policyJvm.start();
-      // the same authorization and database settings as the policy JVM: the cluster name carries their fingerprint
+      // the same authorization and database settings as the policy JVM: a node with other settings is refused at join
       AgentOsConfig own = ConfigLoader.fromJson(new JsonObject()
           .put("authorization", new JsonObject().put("algorithms", new JsonArray().add("HS256"))
               .put("verification_keys", new JsonArray().add(SECRET)))
           .put("storage", new JsonObject().put("postgres", pg))
           .put("cluster", new JsonObject().put("enabled", true)
           .put("name", clusterName).put("port", ownMember).put("event_bus_port", ownBus)
-          .put("members", new JsonArray().add("127.0.0.1:" + remoteMember))), Map.of());
-      vertx = ClusterNode.create(own, new VertxOptions()).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+          .put("members", new JsonArray().add("127.0.0.1:" + remoteMember))
+          .put("security", tls ? new JsonObject().put("credentials_dir", credentials.resolve("own").toString())
+              : new JsonObject().put("insecure", true)))
+          .put("logging", new JsonObject().put("access_log", "off").put("level", "WARN")), Map.of());
+      node = ClusterNode.start(own, new VertxOptions(), "bench");
+      vertx = node.vertx();
     }
     client = new PolicyClient(vertx, 5_000);
     awaitDecisions();
@@ -130,7 +147,8 @@ public class EventBusBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
     if (server != null) server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    if (vertx != null) vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    if (node != null) node.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    else if (vertx != null) vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     if (remote != null) {
       remote.destroy();
       if (!remote.waitFor(30, TimeUnit.SECONDS)) remote.destroyForcibly();

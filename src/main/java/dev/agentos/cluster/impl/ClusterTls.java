@@ -138,12 +138,15 @@ public final class ClusterTls {
     }
 
     @Override public String[] getClientAliases(String keyType, Principal[] issuers) { return keys().getClientAliases(keyType, issuers); }
-    @Override public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) { return keys().chooseClientAlias(keyType, issuers, socket); }
+    // A node has exactly one key: it offers it whatever CAs the server lists, and the server decides. (Netty's
+    // OpenSSL server fixes that list when its context is built, so after a CA rotation it can name only the
+    // old CA; filtering by it would send no certificate at all.)
+    @Override public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) { return keys().chooseClientAlias(keyType, null, socket); }
     @Override public String[] getServerAliases(String keyType, Principal[] issuers) { return keys().getServerAliases(keyType, issuers); }
     @Override public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) { return keys().chooseServerAlias(keyType, issuers, socket); }
     @Override public X509Certificate[] getCertificateChain(String alias) { return keys().getCertificateChain(alias); }
     @Override public PrivateKey getPrivateKey(String alias) { return keys().getPrivateKey(alias); }
-    @Override public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) { return keys().chooseEngineClientAlias(keyType, issuers, engine); }
+    @Override public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) { return keys().chooseEngineClientAlias(keyType, null, engine); }
     @Override public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) { return keys().chooseEngineServerAlias(keyType, issuers, engine); }
   }
 

@@ -46,7 +46,17 @@ public final class EventBusTls {
 
   private EventBusTls() {}
 
+  /** BoringSSL (Netty's OpenSSL engine) where its native library loads, else the JDK's engine. */
+  public static String engineName() {
+    return io.netty.handler.ssl.OpenSsl.isAvailable() ? "OpenSSL (" + io.netty.handler.ssl.OpenSsl.versionString() + ")" : "JDK";
+  }
+
+  private static io.vertx.core.net.SSLEngineOptions engine() {
+    return io.netty.handler.ssl.OpenSsl.isAvailable() ? new io.vertx.core.net.OpenSSLEngineOptions() : new JdkSSLEngineOptions();
+  }
+
   public static void configure(EventBusOptions options, Path credentialsDir) {
+    options.setSslEngineOptions(engine());
     options.setSsl(true).setClientAuth(ClientAuth.REQUIRED)
         .setKeyCertOptions(new PemKeyCertOptions()
             .setCertPath(credentialsDir.resolve(ClusterCredentials.CERT_FILE).toString())
@@ -93,22 +103,23 @@ public final class EventBusTls {
     throw new NoSuchFieldException(type.getName() + "." + name);
   }
 
-  /** The JDK engine, with every SSL handler it makes reporting a failed handshake to the audit. */
-  static final class AuditedEngineOptions extends JdkSSLEngineOptions {
+  /** The engine of {@link #engine()}, with every SSL handler it makes reporting a failed handshake to the audit. */
+  static final class AuditedEngineOptions extends io.vertx.core.net.SSLEngineOptions {
     private final PeerAudit audit;
+    private final io.vertx.core.net.SSLEngineOptions engine = engine();
 
     AuditedEngineOptions(PeerAudit audit) {
       this.audit = audit;
     }
 
     @Override
-    public JdkSSLEngineOptions copy() {
+    public io.vertx.core.net.SSLEngineOptions copy() {
       return new AuditedEngineOptions(audit);
     }
 
     @Override
     public SslContextFactory sslContextFactory() {
-      SslContextFactory jdk = super.sslContextFactory();
+      SslContextFactory jdk = engine.sslContextFactory();
       return new SslContextFactory() {
         @Override public SslContextFactory useAlpn(boolean useAlpn) { jdk.useAlpn(useAlpn); return this; }
         @Override public SslContextFactory clientAuth(io.netty.handler.ssl.ClientAuth clientAuth) { jdk.clientAuth(clientAuth); return this; }

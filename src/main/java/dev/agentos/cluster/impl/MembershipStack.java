@@ -101,6 +101,27 @@ public final class MembershipStack {
     manager.defineConfiguration("__vertx.distributed.cache.configuration",
         new ConfigurationBuilder().template(true).clustering().cacheMode(CacheMode.DIST_SYNC).build());
     manager.start();
+    manager.addListener(new ViewLog());
     return manager;
+  }
+
+  /** One line per membership change (a join, a leave, or partitions merging): who is in the cluster now. */
+  @org.infinispan.notifications.Listener
+  public static final class ViewLog {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("agentos.cluster");
+
+    @org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged
+    public void changed(org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent event) {
+      log.info("cluster members now {} (joined {}, left {})", event.getNewMembers(),
+          event.getNewMembers().stream().filter(m -> !event.getOldMembers().contains(m)).toList(),
+          event.getOldMembers().stream().filter(m -> !event.getNewMembers().contains(m)).toList());
+    }
+
+    // Infinispan reports a merge of partitions (nodes that started at the same moment and each formed a cluster,
+    // or a healed network split) as its own event, not as a view change
+    @org.infinispan.notifications.cachemanagerlistener.annotation.Merged
+    public void merged(org.infinispan.notifications.cachemanagerlistener.event.MergeEvent event) {
+      log.info("cluster members now {} (partitions merged: {})", event.getNewMembers(), event.getSubgroupsMerged());
+    }
   }
 }

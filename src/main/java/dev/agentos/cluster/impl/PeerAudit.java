@@ -25,16 +25,19 @@ public final class PeerAudit {
   private final Map<String, AtomicLong> suppressed = new ConcurrentHashMap<>();
   private volatile MeterRegistry registry;
 
+  /**
+   * Records a refused join of a peer that holds valid credentials but other settings. Always logged: such a peer
+   * got through TLS, so it is one of ours, rare, and its operator needs the line.
+   */
+  public void refusedJoin(String peer, String detail) {
+    count("membership", "settings_differ").incrementAndGet();
+    log.warn("refused membership connection from {}: settings_differ ({})", dev.agentos.contract.LogSafe.clean(peer),
+        dev.agentos.contract.LogSafe.clean(detail));
+  }
+
   /** Records one refusal. {@code layer}: {@code event_bus} or {@code membership}; {@code reason}: a short word. */
   public void refused(String layer, String peer, String reason, String detail) {
-    String key = layer + "|" + reason;
-    AtomicLong counter = counts.computeIfAbsent(key, k -> {
-      AtomicLong c = new AtomicLong();
-      MeterRegistry r = registry;
-      if (r != null) register(r, layer, reason, c);
-      return c;
-    });
-    counter.incrementAndGet();
+    count(layer, reason).incrementAndGet();
     long now = System.nanoTime();
     AtomicLong last = lastLogged.computeIfAbsent(layer, k -> new AtomicLong(now - LOG_INTERVAL_NANOS));
     AtomicLong skipped = suppressed.computeIfAbsent(layer, k -> new AtomicLong());
@@ -46,6 +49,15 @@ public final class PeerAudit {
     } else {
       skipped.incrementAndGet();
     }
+  }
+
+  private AtomicLong count(String layer, String reason) {
+    return counts.computeIfAbsent(layer + "|" + reason, k -> {
+      AtomicLong c = new AtomicLong();
+      MeterRegistry r = registry;
+      if (r != null) register(r, layer, reason, c);
+      return c;
+    });
   }
 
   /** Refusals counted so far for {@code layer} (all reasons). */
@@ -71,19 +83,30 @@ public final class PeerAudit {
 
   /** A short, stable word for the metric tag. */
   public static String reasonOf(Throwable failure) {
-    // the handshake's own exception may be wrapped (Netty's DecoderException); classify the innermost TLS one
-    Throwable e = failure;
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof javax.net.ssl.SSLException || t instanceof io.netty.handler.ssl.NotSslRecordException) e = t;
+    // The engines wrap the refusal differently (Netty's DecoderException around the JDK's exception; BoringSSL's
+    // "General OpenSslEngine problem" around the trust manager's CertificateException): read the whole chain.
+    StringBuilder chain = new StringBuilder();
+    boolean notTls = false;
+    for (Throwable t = failure; t != null && chain.length() < 4096; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateExpiredException || t instanceof java.security.cert.CertificateNotYetValidException) {
+        return "invalid_certificate";
+      }
+      if (t instanceof io.netty.handler.ssl.NotSslRecordException) notTls = true;
+      chain.append(t.getClass().getName()).append(": ").append(t.getMessage()).append('\n');
+      if (t.getCause() == t) break;
     }
-    String text = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-    if (e instanceof io.netty.handler.ssl.NotSslRecordException || text.contains("unsupported or unrecognized ssl message")
+    String text = chain.toString().toLowerCase(java.util.Locale.ROOT);
+    if (notTls) return "not_tls";
+    if (text.contains("unsupported or unrecognized ssl message")
         || text.contains("not an ssl/tls record")) return "not_tls";
+    // the JDK's and BoringSSL's words for the same refusals
     if (text.contains("empty client certificate") || text.contains("certificate_required")
+        || text.contains("peer_did_not_return_a_certificate")
         || text.contains("certificate required")) return "no_certificate";
-    if (text.contains("pkix") || text.contains("certification path") || text.contains("unable to find valid")
+    if (text.contains("pkix") || text.contains("certificate_verify_failed") || text.contains("certification path") || text.contains("unable to find valid")
         || text.contains("bad_certificate") || text.contains("certificate_unknown") || text.contains("unknown_ca")
-        || text.contains("signature check failed")) return "untrusted_certificate";
+        || text.contains("signature check failed") || text.contains("java.security.cert.certificateexception"))
+      return "untrusted_certificate";
     if (text.contains("expired") || text.contains("not yet valid")) return "invalid_certificate";
     return "handshake_failed";
   }

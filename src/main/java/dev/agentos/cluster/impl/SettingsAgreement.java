@@ -73,7 +73,7 @@ public final class SettingsAgreement extends AuthToken {
 
   private void refuse(Address joiner, String reason) {
     refusals.put(joiner, reason);
-    if (audit != null) audit.refused("membership", physical(joiner), "settings_differ", reason);
+    if (audit != null) audit.refusedJoin(physical(joiner), reason);
   }
 
   private String physical(Address joiner) {
