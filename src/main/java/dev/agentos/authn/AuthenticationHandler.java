@@ -5,7 +5,6 @@ import dev.agentos.policy.Fnmatch;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.Cookie;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
@@ -200,10 +199,23 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     return token.isEmpty() ? Optional.empty() : Optional.of(token);
   }
 
+  /**
+   * The token cookie. Two of them (in one {@code Cookie} header or in two) are a 401, as two Authorization headers
+   * are: which one a proxy or framework takes differs, so neither is trusted.
+   */
   private Optional<String> cookieToken(RoutingContext ctx) {
-    Cookie cookie = ctx.request().getCookie(config.cookieName());
-    if (cookie == null) return Optional.empty();
-    String token = cookie.getValue() == null ? "" : cookie.getValue().strip();
+    String found = null;
+    int count = 0;
+    for (String header : ctx.request().headers().getAll("Cookie")) {
+      for (io.netty.handler.codec.http.cookie.Cookie c : io.netty.handler.codec.http.cookie.ServerCookieDecoder.LAX.decodeAll(header)) {
+        if (c.name().equals(config.cookieName())) {
+          count++;
+          found = c.value();
+        }
+      }
+    }
+    if (count > 1) throw AuthenticationException.invalid("Multiple token cookies");
+    String token = found == null ? "" : found.strip();
     return token.isEmpty() ? Optional.empty() : Optional.of(token);
   }
 

@@ -94,11 +94,11 @@ public final class JwksUrlSource {
           next = refreshSeconds(ar.result());
         } catch (RuntimeException e) {
           count(fetchFailed);
-          log.warn("JWKS from {} not trusted ({}); keeping the last good set", url, e.getMessage());
+          log.warn("JWKS from {} not trusted ({}); keeping the last good set", redacted(url), e.getMessage());
         }
       } else {
         count(fetchFailed);
-        log.warn("JWKS fetch from {} failed ({}); keeping the last good set", url,
+        log.warn("JWKS fetch from {} failed ({}); keeping the last good set", redacted(url),
             ar.succeeded() ? "HTTP " + ar.result().statusCode() : ar.cause().getMessage());
       }
       inFlight = null;
@@ -132,5 +132,25 @@ public final class JwksUrlSource {
     closed = true;
     if (timerId >= 0) vertx.cancelTimer(timerId);
     client.close();
+  }
+
+  /**
+   * The URL as it may appear in a log line: without user info ({@code user:password@}), query or fragment, which
+   * can hold credentials ({@code ?api_key=}).
+   */
+  public static String redacted(String url) {
+    try {
+      java.net.URI uri = java.net.URI.create(url);
+      StringBuilder out = new StringBuilder();
+      if (uri.getScheme() != null) out.append(uri.getScheme()).append("://");
+      if (uri.getRawUserInfo() != null) out.append("[redacted]@");
+      if (uri.getHost() != null) out.append(uri.getHost());
+      if (uri.getPort() >= 0) out.append(':').append(uri.getPort());
+      if (uri.getRawPath() != null) out.append(uri.getRawPath());
+      if (uri.getRawQuery() != null || uri.getRawFragment() != null) out.append("?[redacted]");
+      return dev.agentos.contract.LogSafe.clean(out.toString());
+    } catch (IllegalArgumentException e) {
+      return "[unparsable URL]";
+    }
   }
 }

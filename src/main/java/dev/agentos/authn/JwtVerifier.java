@@ -1,8 +1,9 @@
 package dev.agentos.authn;
 
+import dev.agentos.authn.impl.StrictJson;
+
 import dev.agentos.authn.impl.JwsAlgorithms;
 import dev.agentos.config.AgentOsConfig;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -41,6 +42,10 @@ public final class JwtVerifier {
     return keys;
   }
 
+  private static final List<String> STRING_HEADER_PARAMETERS = List.of("kid", "typ", "cty", "jku", "x5u");
+  /** 9999-12-31T23:59:59Z: a NumericDate beyond it is not a date any issuer means (RFC 7519 §2, ISO 8601). */
+  static final long LATEST_NUMERIC_DATE = 253_402_300_799L;
+
   /** The parts of a token, decoded but not yet trusted. */
   public record Decoded(JsonObject header, JsonObject payload, byte[] signingInput, byte[] signature, String alg) {}
 
@@ -56,6 +61,13 @@ public final class JwtVerifier {
     byte[] signature = base64url(token.substring(second + 1), "crypto");
     Object alg = header.getValue("alg");
     if (!(alg instanceof String algName)) throw AuthenticationException.invalid("The specified alg value is not allowed");
+    // parameters that select a key or say what the token is must be strings when present (null included);
+    // jku and x5u are never followed, but a token that carries a non-string one is malformed all the same
+    for (String parameter : STRING_HEADER_PARAMETERS) {
+      if (header.containsKey(parameter) && !(header.getValue(parameter) instanceof String)) {
+        throw AuthenticationException.invalid("Invalid '" + parameter + "' header: must be a string");
+      }
+    }
     return new Decoded(header, payload, token.substring(0, second).getBytes(StandardCharsets.US_ASCII), signature, algName);
   }
 
@@ -122,6 +134,12 @@ public final class JwtVerifier {
     if (nbf != null && nbf > now + leeway) throw AuthenticationException.invalid("The token is not yet valid (nbf)");
     if (exp == null && config.requireExp()) throw AuthenticationException.invalid("Token is missing the \"exp\" claim");
     if (exp != null && exp <= now - leeway) throw new AuthenticationException("Token has expired");
+    if (config.maxTokenLifetimeSeconds().isPresent()) {
+      long max = config.maxTokenLifetimeSeconds().get();
+      if (exp == null || exp - now > max + leeway) {
+        throw AuthenticationException.invalid("Token lifetime exceeds the allowed maximum of " + max + " seconds");
+      }
+    }
     if (p.containsKey("sub") && !(p.getValue("sub") instanceof String)) throw AuthenticationException.invalid("Subject must be a string");
     if (config.issuer().isPresent()) {
       Object iss = p.getValue("iss");
@@ -153,27 +171,41 @@ public final class JwtVerifier {
     throw new AuthenticationException("Invalid token audience - token not valid for this AgentOS instance");
   }
 
-  /** exp/nbf/iat must be integral JSON numbers (RFC 7519 NumericDate); anything else is a 401, never a 500. */
+  /**
+   * exp/nbf/iat must be JSON numbers that are dates (RFC 7519 NumericDate): finite, no later than the year 9999
+   * (an {@code exp} of 2^63-1 means "never", which the service does not accept), fractions allowed as the RFC and
+   * agno allow them (read as the second they fall in). Anything else is a 401, never a 500.
+   */
   private static Long numericDate(JsonObject p, String claim, String typeError) {
     if (!p.containsKey(claim)) return null;
     Object v = p.getValue(claim);
-    if (v instanceof Integer || v instanceof Long) return ((Number) v).longValue();
-    if (v instanceof Double || v instanceof Float) {
-      double d = ((Number) v).doubleValue();
-      if (Double.isFinite(d) && Math.abs(d) < 1e15) return (long) Math.floor(d);
+    long value;
+    if (v instanceof Integer || v instanceof Long) {
+      value = ((Number) v).longValue();
+    } else if (v instanceof Double d && Double.isFinite(d) && Math.abs(d) <= LATEST_NUMERIC_DATE + 1) {
+      value = (long) Math.floor(d);
+    } else if (v instanceof Double) {
+      throw AuthenticationException.invalid("The " + claim + " claim is not a date before the year 10000");
+    } else {
+      throw AuthenticationException.invalid(typeError);
     }
-    throw AuthenticationException.invalid(typeError);
+    if (value > LATEST_NUMERIC_DATE || value < -LATEST_NUMERIC_DATE) {
+      throw AuthenticationException.invalid("The " + claim + " claim is not a date before the year 10000");
+    }
+    return value;
   }
 
+  /** A header or claims set: strict I-JSON ({@link StrictJson}), exactly one object. */
   private static JsonObject jsonSegment(String segment, String name) {
     byte[] bytes = base64url(segment, name);
     try {
-      Object parsed = io.vertx.core.json.Json.decodeValue(io.vertx.core.buffer.Buffer.buffer(bytes));
-      if (parsed instanceof JsonObject obj) return obj;
-    } catch (DecodeException | IllegalStateException e) {
-      // fall through
+      return StrictJson.object(bytes);
+    } catch (StrictJson.Refused e) {
+      if ("not a JSON object".equals(e.getMessage()) || "malformed JSON".equals(e.getMessage())) {
+        throw AuthenticationException.invalid("Invalid " + name + " string: must be a json object");
+      }
+      throw AuthenticationException.invalid("Invalid " + name + ": " + e.getMessage());
     }
-    throw AuthenticationException.invalid("Invalid " + name + " string: must be a json object");
   }
 
   private static byte[] base64url(String segment, String name) {

@@ -315,7 +315,8 @@ public final class ConfigLoader {
         r.list("authorization.excluded_route_paths"), r.opt("authorization.security_key").filter(s -> !s.isEmpty()),
         r.integer("authorization.token_cache_size"), r.integer("authorization.service_account_cache_ttl_seconds"),
         r.integer("authorization.service_account_failures_per_minute"), r.integer("authorization.decision_log_allow_percent"),
-        r.integer("authorization.policy_timeout_ms"));
+        r.integer("authorization.policy_timeout_ms"),
+        r.has("authorization.max_token_lifetime_seconds") ? Optional.of(r.lng("authorization.max_token_lifetime_seconds")) : Optional.empty());
 
     AgentOsConfig.Postgres pg = new AgentOsConfig.Postgres(r.opt("storage.postgres.url"),
         r.opt("storage.postgres.host"), r.integer("storage.postgres.port"), r.opt("storage.postgres.database"),

@@ -39,7 +39,8 @@ public final class ErrorResponses {
     if (failure instanceof HttpException http) {
       status = http.getStatusCode();
       String payload = http.getPayload();
-      send(ctx.response(), status, payload != null ? payload : defaultDetail(status));
+      if (status == 413) refuseOversized(ctx.request(), payload != null ? payload : defaultDetail(413));
+      else send(ctx.response(), status, payload != null ? payload : defaultDetail(status));
       return;
     }
     if (failure instanceof ValidationFailure invalid) {
@@ -53,7 +54,11 @@ public final class ErrorResponses {
       return;
     }
     if (status >= 500 && failure != null) {
-      log.error("request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      log.error("request {} {} failed", ctx.request().method(), dev.agentos.contract.LogSafe.clean(ctx.request().path()), failure);
+    }
+    if (status == 413) {
+      refuseOversized(ctx.request(), defaultDetail(413));
+      return;
     }
     send(ctx.response(), status, defaultDetail(status));
   }
@@ -75,6 +80,41 @@ public final class ErrorResponses {
     send(request.response(), status, detail).onComplete(ar -> request.connection().close());
   }
 
+  /** After a 413, at most this many more bytes of the body are read (and dropped) before the connection closes. */
+  static final long OVERSIZED_DRAIN_BYTES = 1L << 20;
+  static final long OVERSIZED_DRAIN_MS = 2_000;
+
+  /**
+   * Answers 413 and closes the connection without reading the rest of the body. Closing at once would let the
+   * TCP reset destroy the answer before a client that is still sending reads it, so the connection lingers:
+   * at most {@link #OVERSIZED_DRAIN_BYTES} more bytes or {@link #OVERSIZED_DRAIN_MS} are read and dropped first.
+   */
+  static void refuseOversized(HttpServerRequest request, String detail) {
+    if (request.response().ended()) return;
+    request.response().putHeader(HttpHeaders.CONNECTION, "close");
+    io.vertx.core.http.HttpConnection connection = request.connection();
+    long[] drained = {0};
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.currentContext().owner();
+    long timer = vertx.setTimer(OVERSIZED_DRAIN_MS, id -> connection.close());
+    try {
+      request.handler(chunk -> {
+        drained[0] += chunk.length();
+        if (drained[0] > OVERSIZED_DRAIN_BYTES) connection.close();
+      });
+      request.endHandler(v -> {
+        vertx.cancelTimer(timer);
+        connection.close();
+      });
+      request.resume();
+    } catch (IllegalStateException alreadyEnded) {
+      // the body has been read to its end: nothing left to drain
+      vertx.cancelTimer(timer);
+      send(request.response(), 413, detail).onComplete(ar -> connection.close());
+      return;
+    }
+    send(request.response(), 413, detail);
+  }
+
   public static String defaultDetail(int status) {
     return switch (status) {
       case 400 -> "Bad Request";
@@ -84,6 +124,7 @@ public final class ErrorResponses {
       case 405 -> "Method Not Allowed";
       case 413 -> "Request body too large";
       case 414 -> "Request line too long";
+      case 501 -> "Method not implemented";
       case 415 -> "Unsupported Media Type";
       case 422 -> "Unprocessable Entity";
       case 431 -> "Request header fields too large";

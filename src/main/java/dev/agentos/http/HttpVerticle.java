@@ -107,6 +107,7 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().handler(new AccessLog(config.logging().accessLog()));
     router.route().handler(limits::handle);
+    router.route().handler(new ProtocolGuard());
     router.route().handler(this::refuseWhileDraining);
     router.route().handler(new PathGuard());
     router.route().handler(cors());

@@ -176,6 +176,9 @@ public final class KeyParser {
    * A JWKS document. Keys marked {@code use: enc} and keys of unknown types are skipped with a warning;
    * duplicate {@code kid}s make the whole set untrusted (which key would a token mean?).
    */
+  /** Origins already warned about symmetric keys: one warning per source, not one per refresh. */
+  private static final Set<String> SYMMETRIC_WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   public static List<VerificationKey> parseJwks(String json, String origin) {
     JsonObject doc;
     try {
@@ -187,6 +190,7 @@ public final class KeyParser {
     if (!(keysValue instanceof JsonArray keys)) throw new ConfigException(origin, "JWKS has no \"keys\" array");
     List<VerificationKey> out = new ArrayList<>();
     Set<String> kids = new HashSet<>();
+    int symmetric = 0;
     for (int i = 0; i < keys.size(); i++) {
       String where = origin + ".keys[" + i + "]";
       if (!(keys.getValue(i) instanceof JsonObject jwk)) throw new ConfigException(where, "not a JSON object");
@@ -199,8 +203,17 @@ public final class KeyParser {
         log.warn("{}: skipped a key with use=enc", where);
         continue;
       }
+      // A JWKS is a publication format: a shared secret in it is a secret published to everyone who can read it
+      if ("oct".equals(jwk.getValue("kty"))) {
+        symmetric++;
+        continue;
+      }
       Optional<VerificationKey> key = parseJwk(jwk, where);
       key.ifPresent(out::add);
+    }
+    if (symmetric > 0 && SYMMETRIC_WARNED.add(origin)) {
+      log.warn("{}: skipped {} symmetric key(s) (kty oct): a JWKS is published, so its keys never verify HS* tokens; "
+          + "configure HMAC secrets in authorization.verification_keys or JWT_VERIFICATION_KEY", origin, symmetric);
     }
     return List.copyOf(out);
   }

@@ -102,6 +102,8 @@ public final class MembershipStack {
         new ConfigurationBuilder().template(true).clustering().cacheMode(CacheMode.DIST_SYNC).build());
     manager.start();
     manager.addListener(new ViewLog());
+    // a view installed while start() was still running reached no listener: say where we stand now
+    ViewLog.log.info("cluster members now {} (at join)", manager.getMembers());
     return manager;
   }
 
