@@ -90,7 +90,10 @@ public final class HttpVerticle extends VerticleBase {
         .setHttp2ClearTextEnabled(false);
     if (http.idleTimeoutSeconds() > 0) options.setIdleTimeout(http.idleTimeoutSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS);
     server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest)
-        .connectionHandler(limits::connected);
+        .connectionHandler(connection -> {
+          StrictRequestDecoder.install(connection, options);
+          limits.connected(connection);
+        });
     // Shutdown begins with a local broadcast, so /ready turns false before the server stops accepting.
     vertx.eventBus().localConsumer(LifecycleApi.DRAINING, msg -> draining = true);
     Future<Void> keysLoaded = jwks == null ? Future.succeededFuture() : jwks.start();

@@ -78,6 +78,24 @@ class JwksTest {
     }
 
     @Test
+    @DisplayName("a symmetric key (kty oct) in a JWKS is skipped: published next to the RSA key, it never verifies an HS256 token")
+    void symmetricKeysSkipped(@TempDir Path dir) throws Exception {
+      String secret = "a-published-secret-of-at-least-32-bytes!!";
+      JsonObject oct = new JsonObject().put("kty", "oct").put("kid", "shared").put("alg", "HS256")
+          .put("k", java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      Path file = dir.resolve("jwks.json");
+      Files.writeString(file, new JsonObject().put("keys", new JsonArray().add(jwk(A, "RS256", "a")).add(oct)).encode());
+      JsonObject conf = TestServer.baseConfig(db).put("authorization", new JsonObject()
+          .put("algorithms", new JsonArray().add("RS256").add("HS256")).put("jwks_file", file.toString()));
+      try (TestServer s = TestServer.start(conf, Map.of())) {
+        accepted(s.get("/metrics", token(A, "RS256", "a")));
+        String forged = TokenSigner.sign("HS256", TokenSigner.hmacKey(secret), Optional.of("shared"),
+            Tokens.claims("mallory", "agent_os:admin"));
+        assertThat(s.get("/metrics", forged).statusCode()).isEqualTo(401);
+      }
+    }
+
+    @Test
     @DisplayName("JWT_JWKS_FILE is used when jwks_file is not set")
     void envVariable(@TempDir Path dir) throws Exception {
       Path file = dir.resolve("jwks.json");
