@@ -9,6 +9,7 @@ import dev.agentos.runtime.RuntimeApi;
 import dev.agentos.storage.StorageApi;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
@@ -331,15 +332,22 @@ final class ComponentRoutes {
     Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
     IsolationRule.requireUserId(config.authorization(), decision, principal);
     request.put("owner", decision.scopedUserId().orElse(null));
-    storage.request(StorageApi.SESSION_RUNS, request).onComplete(ar -> {
-      if (ar.succeeded()) {
-        onRuns.accept(ar.result().getJsonArray("runs"));
-      } else if (StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND) {
-        ctx.fail(new DetailedFailure(404, "Session not found"));
-      } else {
-        ctx.fail(new DetailedFailure(503, "Database unavailable"));
-      }
-    });
+    // agno (assert_session_matches_component): the session must be this component's, or it is "Session not found"
+    String type = family.substring(0, family.length() - 1);
+    storage.request(StorageApi.SESSIONS_GET, new JsonObject().put("owner", request.getValue("owner"))
+            .put("session_id", request.getString("session_id")).put("type", type))
+        .compose(session -> id.equals(session.getString(type + "_id"))
+            ? storage.request(StorageApi.SESSION_RUNS, request)
+            : Future.failedFuture(new dev.agentos.storage.StorageFailure(StorageApi.NOT_FOUND, "Session not found")))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            onRuns.accept(ar.result().getJsonArray("runs"));
+          } else if (StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND) {
+            ctx.fail(new DetailedFailure(404, "Session not found"));
+          } else {
+            ctx.fail(new DetailedFailure(503, "Database unavailable"));
+          }
+        });
   }
 
   private static boolean bool(String raw, boolean def) {

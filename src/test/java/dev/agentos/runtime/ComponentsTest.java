@@ -151,6 +151,22 @@ class ComponentsTest {
   }
 
   @Test
+  @DisplayName("runs listed through another component's path are agno's 404 'Session not found': another agent's, a team's, a workflow's")
+  void runsOnlyThroughTheirComponent() {
+    String alice = Tokens.hs256("alice", "agents:*:run", "agents:*:read", "teams:*:run", "teams:*:read", "workflows:*:run",
+        "workflows:*:read");
+    String agentSession = post(alice, "agents", "web-agent", form("message", "a", "stream", "false")).bodyAsJsonObject().getString("session_id");
+    String teamSession = post(alice, "teams", "both", form("message", "t", "stream", "false")).bodyAsJsonObject().getString("session_id");
+    assertThat(new JsonArray(s.get("/agents/web-agent/runs?session_id=" + agentSession, alice).bodyAsString())).hasSize(1);
+    for (String path : List.of("/agents/finance-agent/runs?session_id=" + agentSession, "/teams/both/runs?session_id=" + agentSession,
+        "/agents/web-agent/runs?session_id=" + teamSession, "/agents/web-agent/runs/x?session_id=" + teamSession)) {
+      var r = s.get(path, alice);
+      assertThat(r.statusCode()).as(path).isEqualTo(404);
+      assertThat(r.bodyAsJsonObject().getString("detail")).as(path).isEqualTo("Session not found");
+    }
+  }
+
+  @Test
   @DisplayName("another user cannot continue or read a session: 404, nothing written")
   void runIsolation() {
     String alice = Tokens.hs256("alice", "agents:web-agent:run", "agents:web-agent:read", "teams:both:run");

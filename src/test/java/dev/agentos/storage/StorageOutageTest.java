@@ -57,8 +57,14 @@ class StorageOutageTest {
           Thread.sleep(100);
         }
         assertThat(status).isEqualTo(200);
+        // cut() returns once every proxied connection is closed, so the write sent after it never reached the
+        // database: nothing was stored, and the retry a client makes after a 503 creates the session once
         assertThat(count(db, "SELECT count(*) FROM sessions WHERE session_id = 'during'")).isZero();
         assertThat(count(db, "SELECT count(*) FROM sessions WHERE session_id = 'before'")).isOne();
+        assertThat(call(s, HttpMethod.POST, "/sessions", USER, new JsonObject().put("session_id", "during")).statusCode()).isEqualTo(201);
+        assertThat(call(s, HttpMethod.POST, "/sessions", USER, new JsonObject().put("session_id", "during")).statusCode())
+            .as("a second retry finds it stored").isEqualTo(409);
+        assertThat(count(db, "SELECT count(*) FROM sessions WHERE session_id = 'during'")).isOne();
       }
     } finally {
       proxyVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

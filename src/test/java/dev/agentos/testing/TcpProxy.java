@@ -36,10 +36,18 @@ public final class TcpProxy implements AutoCloseable {
           return;
         }
         NetSocket out = ar.result();
+        // register first, then look at the flag (cut() sets the flag, then closes what is registered): a
+        // connection made while cut() runs is either closed by cut() or sees the flag here, never neither
         open.add(in);
         open.add(out);
-        in.handler(buf -> forward(buf, out));
-        out.handler(buf -> forward(buf, in));
+        if (cut) {
+          in.close();
+          out.close();
+          return;
+        }
+        // nothing is forwarded once cut, even bytes already read before the sockets finish closing
+        in.handler(buf -> { if (!cut) forward(buf, out); });
+        out.handler(buf -> { if (!cut) forward(buf, in); });
         in.closeHandler(v -> { open.remove(in); out.close(); });
         out.closeHandler(v -> { open.remove(out); in.close(); });
         in.resume();
@@ -63,9 +71,19 @@ public final class TcpProxy implements AutoCloseable {
     return server.actualPort();
   }
 
+  /**
+   * Cuts every connection and returns only once they are closed: a close is queued to the socket's event loop
+   * (and flushes pending writes first), so without waiting a request sent right after cut() could still pass.
+   */
   public void cut() {
     cut = true;
-    for (NetSocket s : open) s.close();
+    java.util.List<io.vertx.core.Future<Void>> closing = new java.util.ArrayList<>();
+    for (NetSocket s : open) closing.add(s.close());
+    try {
+      io.vertx.core.Future.join(closing).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // a socket that fails to close cleanly is closed all the same
+    }
   }
 
   public void restore() {
