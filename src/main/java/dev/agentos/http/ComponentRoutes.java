@@ -180,7 +180,8 @@ final class ComponentRoutes {
     Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
     IsolationRule.requireUserId(config.authorization(), decision, principal);
     String userId = decision.scopedUserId().or(principal::userId).orElse(emptyToNull(form.get("user_id")));
-    String sessionId = principal.sessionId().orElse(emptyToNull(form.get("session_id")));
+    String sessionId = principal.sessionId().map(claim -> InputRules.id("token", "session_id", claim))
+        .orElse(emptyToNull(form.get("session_id")));
     if (sessionId == null) sessionId = UUID.randomUUID().toString();
     JsonObject request = new JsonObject().put("family", family).put("id", id).put("owner", userId).put("session_id", sessionId)
         .put("message", message);

@@ -100,6 +100,7 @@ final class DataRoutes {
     Owner owner = ownerId == null ? Owner.everyone() : Owner.user(ownerId);
     String sessionId = optionalString(body, "session_id");
     if (sessionId != null && sessionId.isEmpty()) throw new ValidationFailure("body", "session_id", "must not be empty", "string_too_short");
+    if (sessionId != null) InputRules.id("body", "session_id", sessionId);
     JsonObject req = owner.into(new JsonObject()).put("session_id", sessionId == null ? UUID.randomUUID().toString() : sessionId)
         .put("session_type", type).put("component_id", optionalString(body, type + "_id"))
         .put("session_name", optionalString(body, "session_name"))

@@ -13,7 +13,10 @@ final class JsonBodies {
     String text = ctx.body() == null ? null : ctx.body().asString();
     if (text == null || text.isBlank()) throw new ValidationFailure("body", null, "Field required", "missing");
     try {
-      if (io.vertx.core.json.Json.decodeValue(text) instanceof JsonObject obj) return obj;
+      if (io.vertx.core.json.Json.decodeValue(text) instanceof JsonObject obj) {
+        InputRules.json(obj, null);
+        return obj;
+      }
     } catch (DecodeException | IllegalStateException e) {
       throw new ValidationFailure("body", null, "JSON decode error", "json_invalid");
     }
