@@ -101,8 +101,11 @@ final class AuthzRoutes {
     directory().compose(dir -> {
       // weakening a role's deny is lifting it
       boolean lifts = dir.role(name).map(old -> !deny.containsAll(old.deny())).orElse(false);
-      return requireAdminIf(ctx, lifts);
-    }).compose(v -> requireHolds(ctx, scopes)).compose(v -> storage(StorageApi.ROLES_PUT, new JsonObject().put("name", name)
+      // changing a role needs what it grants, before and after: rewriting an admin role to less would demote
+      // its holders, rewriting a small one to more would promote them
+      List<String> before = dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of());
+      return requireAdminIf(ctx, lifts).compose(v -> requireHolds(ctx, union(before, scopes)));
+    }).compose(v -> storage(StorageApi.ROLES_PUT, new JsonObject().put("name", name)
             .put("scopes", new JsonArray(scopes)).put("deny", new JsonArray(deny)).put("description", description)
             .put("seal", seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
@@ -111,7 +114,8 @@ final class AuthzRoutes {
   private void deleteRole(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     immutable(name);
-    directory().compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false)))
+    directory().compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false))
+            .compose(v -> requireHolds(ctx, dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of()))))
         .compose(v -> storage(StorageApi.ROLES_DELETE, new JsonObject().put("name", name).put("seal", seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 204));
   }
@@ -142,11 +146,14 @@ final class AuthzRoutes {
       List<String> granted = new ArrayList<>();
       for (String r : unique) granted.addAll(dir.role(r).get().scopes());
       return storage(StorageApi.SUBJECT_ROLES_GET, new JsonObject().put("subject", subject)).compose(current -> {
+        List<String> removed = current.getJsonArray("roles").stream().map(String.class::cast).filter(r -> !unique.contains(r)).toList();
         // unassigning a role that carries a deny is lifting that deny
-        boolean lifts = current.getJsonArray("roles").stream().map(String.class::cast)
-            .filter(r -> !unique.contains(r)).anyMatch(r -> dir.role(r).map(role -> !role.deny().isEmpty()).orElse(false));
-        return requireAdminIf(ctx, lifts);
-      }).compose(v -> requireHolds(ctx, granted));
+        boolean lifts = removed.stream().anyMatch(r -> dir.role(r).map(role -> !role.deny().isEmpty()).orElse(false));
+        // and unassigning one needs what it grants, as assigning does (or anyone with authz:write could demote an admin)
+        List<String> taken = new ArrayList<>();
+        for (String r : removed) dir.role(r).ifPresent(role -> taken.addAll(role.scopes()));
+        return requireAdminIf(ctx, lifts).compose(v -> requireHolds(ctx, union(granted, taken)));
+      });
     }).compose(v -> storage(StorageApi.SUBJECT_ROLES_PUT, new JsonObject().put("subject", subject)
             .put("roles", new JsonArray(unique)).put("seal", seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
@@ -212,6 +219,12 @@ final class AuthzRoutes {
     if (config.roles().containsKey(name)) {
       throw new DetailedFailure(409, "Role '" + name + "' is defined in the configuration and cannot be changed here");
     }
+  }
+
+  private static List<String> union(List<String> a, List<String> b) {
+    LinkedHashSet<String> all = new LinkedHashSet<>(a);
+    all.addAll(b);
+    return List.copyOf(all);
   }
 
   private Future<Void> requireHolds(RoutingContext ctx, List<String> scopes) {

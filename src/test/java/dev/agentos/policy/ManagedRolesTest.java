@@ -176,6 +176,38 @@ class ManagedRolesTest {
   }
 
   @Test
+  @DisplayName("changing, deleting, assigning or unassigning a role needs every scope it grants, before and after (admins excepted)")
+  void changingARoleNeedsWhatItGrants() {
+    String editor = Tokens.hs256("ed", "authz:read", "authz:write", "sessions:read");
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/ops", ADMIN, new JsonObject().put("scopes", new JsonArray().add("agent_os:admin")))
+        .statusCode()).isEqualTo(200);
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/olive/roles", ADMIN, new JsonObject().put("roles", new JsonArray().add("ops")))
+        .statusCode()).isEqualTo(200);
+    // rewriting the admin role down to what the editor holds would demote olive: refused
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/ops", editor, new JsonObject().put("scopes", new JsonArray().add("sessions:read")))
+        .statusCode()).isEqualTo(403);
+    assertThat(call(s, HttpMethod.DELETE, "/authz/roles/ops", editor, null).statusCode()).isEqualTo(403);
+    // unassigning it from olive is refused too, and so is assigning it to someone
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/olive/roles", editor, new JsonObject().put("roles", new JsonArray()))
+        .statusCode()).isEqualTo(403);
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/mallory/roles", editor, new JsonObject().put("roles", new JsonArray().add("ops")))
+        .statusCode()).isEqualTo(403);
+    assertThat(s.get("/authz/subjects/olive/roles", ADMIN).bodyAsJsonObject().getJsonArray("roles").getList()).containsExactly("ops");
+    // a role the editor fully holds, before and after, is theirs to change and hand out
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/readers", editor, new JsonObject().put("scopes", new JsonArray().add("sessions:read")))
+        .statusCode()).isEqualTo(200);
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/rita/roles", editor, new JsonObject().put("roles", new JsonArray().add("readers")))
+        .statusCode()).isEqualTo(200);
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/rita/roles", editor, new JsonObject().put("roles", new JsonArray()))
+        .statusCode()).isEqualTo(200);
+    assertThat(call(s, HttpMethod.DELETE, "/authz/roles/readers", editor, null).statusCode()).isEqualTo(204);
+    // the admin may do all of it
+    assertThat(call(s, HttpMethod.PUT, "/authz/subjects/olive/roles", ADMIN, new JsonObject().put("roles", new JsonArray())).statusCode())
+        .isEqualTo(200);
+    assertThat(call(s, HttpMethod.DELETE, "/authz/roles/ops", ADMIN, null).statusCode()).isEqualTo(204);
+  }
+
+  @Test
   @DisplayName("two policy verticle instances both enforce a change within one second")
   void twoInstances() throws Exception {
     String second = s.vertx().deployVerticle(new PolicyVerticle(dev.agentos.config.ConfigLoader.fromJson(
