@@ -27,6 +27,9 @@ public final class ServiceAccountVerifier {
 
   private record Verified(String accountId, Principal principal, Instant expiresAt) {}
 
+  /** The principal claim that carries a service account's id (it names the parent of what the account mints). */
+  public static final String ACCOUNT_ID_CLAIM = "service_account_id";
+
   private static final class Window {
     long startedMs;
     int failures;
@@ -64,9 +67,11 @@ public final class ServiceAccountVerifier {
             JsonObject account = ar.result();
             List<String> scopes = new ArrayList<>();
             account.getJsonArray("scopes").forEach(s -> scopes.add((String) s));
-            Principal p = new Principal(Principal.Kind.SERVICE_ACCOUNT, Optional.of("sa:" + account.getString("name")), scopes,
-                List.of(), Optional.empty(), new JsonObject(), 0);
             String expires = account.getString("expires_at");
+            // the account's id and expiry travel with its principal: what it mints is bounded by both
+            Principal p = new Principal(Principal.Kind.SERVICE_ACCOUNT, Optional.of("sa:" + account.getString("name")), scopes,
+                List.of(), Optional.empty(), new JsonObject().put(ACCOUNT_ID_CLAIM, account.getString("id")),
+                expires == null ? 0 : Instant.parse(expires).getEpochSecond());
             if (cache != null) cache.put(hash, new Verified(account.getString("id"), p, expires == null ? null : Instant.parse(expires)));
             return Future.succeededFuture(p);
           }

@@ -46,11 +46,14 @@ final class GrantRules {
 
   /** Lifting a deny (deleting, weakening or unassigning a role that carries one) needs an admin without denies. */
   static Future<Void> requireAdmin(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller) {
-    if (caller.kind() == Principal.Kind.SECURITY_KEY) return Future.succeededFuture();
-    return policy.check(caller, config.adminScope(), null).transform(ar -> {
-      if (ar.failed()) return Future.failedFuture(new DetailedFailure(503, "Authorization service unavailable"));
-      return ar.result() ? Future.succeededFuture()
-          : Future.failedFuture(new DetailedFailure(403, "Only an admin can lift a role's deny"));
-    });
+    return isAdmin(policy, config, caller).compose(admin -> admin ? Future.succeededFuture()
+        : Future.failedFuture(new DetailedFailure(403, "Only an admin can lift a role's deny")));
+  }
+
+  /** Whether the caller is an admin, with its roles and denies applied (the security key is); 503 without an answer. */
+  static Future<Boolean> isAdmin(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller) {
+    if (caller.kind() == Principal.Kind.SECURITY_KEY) return Future.succeededFuture(true);
+    return policy.check(caller, config.adminScope(), null).transform(ar -> ar.failed()
+        ? Future.failedFuture(new DetailedFailure(503, "Authorization service unavailable")) : Future.succeededFuture(ar.result()));
   }
 }

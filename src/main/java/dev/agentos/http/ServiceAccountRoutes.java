@@ -7,6 +7,7 @@ import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.Scope;
 import dev.agentos.storage.StorageApi;
 import dev.agentos.storage.StorageClient;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
@@ -81,14 +82,30 @@ final class ServiceAccountRoutes {
       throw new DetailedFailure(401, "JWT authentication is required to mint a service account.");
     }
     String token = ServiceAccountTokens.generate();
-    OffsetDateTime expires = neverExpires ? null : OffsetDateTime.now(ZoneOffset.UTC).plusDays(days);
+    OffsetDateTime requestedExpiry = neverExpires ? null : OffsetDateTime.now(ZoneOffset.UTC).plusDays(days);
+    String parentId = caller.kind() == Principal.Kind.SERVICE_ACCOUNT
+        ? caller.claims().getString(dev.agentos.authn.ServiceAccountVerifier.ACCOUNT_ID_CLAIM) : null;
     JsonObject request = new JsonObject().put("name", name).put("token_hash", ServiceAccountTokens.hash(token))
         .put("token_prefix", ServiceAccountTokens.displayPrefix(token)).put("scopes", new JsonArray(requested))
         // the creator is recorded from the decision's seal, not from this request
         .put("seal", PolicyHandler.seal(ctx).orElse(null))
-        .put("expires_at", expires == null ? null : expires.toString());
+        .put("parent_id", parentId);
     // The subset rule, with the caller's roles and denies applied: nobody hands out what they could not use.
-    GrantRules.requireHolds(policy, config, caller, requested).onComplete(allowed -> {
+    // An account never outlives what minted it (a JWT's exp, a service account's expiry), and never_expires is
+    // for admins only. Admins are exempt from the bound: minting a 90-day CI token from a one-hour SSO session is
+    // what an admin is for.
+    GrantRules.isAdmin(policy, config, caller).compose(admin -> {
+      if (neverExpires && !admin) {
+        return Future.failedFuture(new DetailedFailure(403, "Only an admin can mint a service account that never expires"));
+      }
+      OffsetDateTime expires = requestedExpiry;
+      if (!admin && expires != null && caller.expiresAt() > 0) {
+        OffsetDateTime ceiling = OffsetDateTime.ofInstant(java.time.Instant.ofEpochSecond(caller.expiresAt()), ZoneOffset.UTC);
+        if (ceiling.isBefore(expires)) expires = ceiling;
+      }
+      request.put("expires_at", expires == null ? null : expires.toString());
+      return GrantRules.requireHolds(policy, config, caller, requested);
+    }).onComplete(allowed -> {
       if (allowed.failed()) {
         ctx.fail(allowed.cause());
         return;
@@ -121,8 +138,11 @@ final class ServiceAccountRoutes {
   private void revoke(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     storage(ctx, StorageApi.SERVICE_ACCOUNTS_REVOKE, new JsonObject().put("id", id).put("seal", PolicyHandler.seal(ctx).orElse(null)), account -> {
-      // every node's HTTP verticles drop the account from their caches
-      vertx.eventBus().publish(StorageApi.SERVICE_ACCOUNT_REVOKED, new JsonObject().put("id", account.getString("id")));
+      // every node's HTTP verticles drop the account, and every account it minted, from their caches
+      io.vertx.core.json.JsonArray revoked = account.getJsonArray("revoked_ids", new io.vertx.core.json.JsonArray().add(account.getString("id")));
+      for (Object revokedId : revoked) {
+        vertx.eventBus().publish(StorageApi.SERVICE_ACCOUNT_REVOKED, new JsonObject().put("id", revokedId));
+      }
       ctx.response().setStatusCode(204).end();
     });
   }

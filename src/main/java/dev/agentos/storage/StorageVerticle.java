@@ -220,7 +220,8 @@ public final class StorageVerticle extends VerticleBase {
   private Future<?> dispatchServiceAccounts(String action, JsonObject b) {
     return switch (action) {
       case StorageApi.SERVICE_ACCOUNTS_CREATE -> serviceAccounts.create(required(b, "name"), required(b, "token_hash"),
-          required(b, "token_prefix"), strings(b, "scopes"), creator(sealed(b, "POST", "/service-accounts")), time(b, "expires_at"));
+          required(b, "token_prefix"), strings(b, "scopes"), creator(sealed(b, "POST", "/service-accounts")), time(b, "expires_at"),
+          b.getString("parent_id"));
       case StorageApi.SERVICE_ACCOUNTS_LIST -> serviceAccounts.list(b.getBoolean("include_revoked", true),
           b.getInteger("page", 1), b.getInteger("limit", 20), "asc".equals(b.getString("sort_order")));
       case StorageApi.SERVICE_ACCOUNTS_REVOKE -> {

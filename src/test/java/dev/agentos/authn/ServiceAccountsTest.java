@@ -55,6 +55,48 @@ class ServiceAccountsTest {
   }
 
   @Test
+  @DisplayName("a service account never outlives the JWT that minted it, whatever expiry was asked for")
+  void boundedByTheMintingToken() {
+    long exp = Tokens.now() + 60;
+    String shortLived = Tokens.hs256(Tokens.claims("minter", "service_accounts:write", "metrics:read").put("exp", exp));
+    JsonObject minted = mint(shortLived, new JsonObject().put("name", "short-bot").put("scopes", new JsonArray().add("metrics:read"))
+        .put("expires_in_days", 30));
+    assertThat(java.time.OffsetDateTime.parse(minted.getString("expires_at")).toEpochSecond()).isLessThanOrEqualTo(exp);
+  }
+
+  @Test
+  @DisplayName("only an admin mints an account that never expires")
+  void neverExpiresIsForAdmins() {
+    String minter = Tokens.hs256("minter", "service_accounts:write", "metrics:read");
+    HttpResponse<Buffer> refused = call(s, HttpMethod.POST, "/service-accounts", minter, new JsonObject().put("name", "eternal-bot")
+        .put("scopes", new JsonArray().add("metrics:read")).put("never_expires", true));
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.bodyAsJsonObject().getString("detail")).isEqualTo("Only an admin can mint a service account that never expires");
+    assertThat(mint(ADMIN, new JsonObject().put("name", "eternal-bot").put("scopes", new JsonArray().add("metrics:read"))
+        .put("never_expires", true)).getValue("expires_at")).isNull();
+  }
+
+  @Test
+  @DisplayName("an account minted by an account expires no later than it, and revoking the parent revokes it at once (and its own children)")
+  void childrenDieWithTheirParent() {
+    JsonObject parent = mint(ADMIN, new JsonObject().put("name", "parent-bot").put("allow_privileged_scopes", true)
+        .put("scopes", new JsonArray().add("service_accounts:write").add("metrics:read")).put("expires_in_days", 2));
+    JsonObject child = mint(parent.getString("token"), new JsonObject().put("name", "child-bot").put("allow_privileged_scopes", true)
+        .put("scopes", new JsonArray().add("service_accounts:write").add("metrics:read")).put("expires_in_days", 30));
+    assertThat(java.time.OffsetDateTime.parse(child.getString("expires_at")))
+        .isBeforeOrEqualTo(java.time.OffsetDateTime.parse(parent.getString("expires_at")));
+    JsonObject grandchild = mint(child.getString("token"), new JsonObject().put("name", "grandchild-bot")
+        .put("scopes", new JsonArray().add("metrics:read")));
+    for (JsonObject account : new JsonObject[] {parent, child, grandchild}) {
+      assertThat(with(account.getString("token"), HttpMethod.GET, "/metrics").statusCode()).isEqualTo(200); // cached now
+    }
+    assertThat(call(s, HttpMethod.DELETE, "/service-accounts/" + parent.getString("id"), ADMIN, null).statusCode()).isEqualTo(204);
+    for (JsonObject account : new JsonObject[] {parent, child, grandchild}) {
+      assertThat(with(account.getString("token"), HttpMethod.GET, "/metrics").statusCode()).as(account.getString("name")).isEqualTo(401);
+    }
+  }
+
+  @Test
   @DisplayName("the lifecycle: mint (token shown once), use within its scopes, list without secrets, revoke (idempotent)")
   void lifecycle() {
     JsonObject minted = mint(ADMIN, new JsonObject().put("name", "ci-bot").put("scopes", new JsonArray()

@@ -21,10 +21,11 @@ public final class ServiceAccountStore {
     this.pool = pool;
   }
 
+  /** @param parentId the minting service account, if a service account minted this one (its revocation revokes this) */
   public Future<JsonObject> create(String name, String tokenHash, String tokenPrefix, List<String> scopes, String createdBy,
-                                   OffsetDateTime expiresAt) {
+                                   OffsetDateTime expiresAt, String parentId) {
     Tuple args = Tuple.of(UUID.randomUUID().toString(), name, tokenHash, tokenPrefix);
-    args.addArrayOfString(scopes.toArray(new String[0])).addString(createdBy).addOffsetDateTime(expiresAt);
+    args.addArrayOfString(scopes.toArray(new String[0])).addString(createdBy).addOffsetDateTime(expiresAt).addString(parentId);
     return pool.preparedQuery(Sql.CREATE_SERVICE_ACCOUNT).execute(args)
         .map(rows -> account(rows.iterator().next()))
         .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
@@ -43,10 +44,18 @@ public final class ServiceAccountStore {
   }
 
   /** Idempotent: revoking a revoked account keeps its first revocation time. Unknown id: 404. */
+  /** Revokes the account and every account it minted (transitively); the reply lists every revoked id. */
   public Future<JsonObject> revoke(String id) {
-    return pool.preparedQuery(Sql.REVOKE_SERVICE_ACCOUNT).execute(Tuple.of(id)).compose(rows -> rows.size() == 0
-        ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Service account not found"))
-        : Future.succeededFuture(account(rows.iterator().next())));
+    return pool.preparedQuery(Sql.REVOKE_SERVICE_ACCOUNT).execute(Tuple.of(id)).compose(rows -> {
+      JsonObject self = null;
+      io.vertx.core.json.JsonArray revoked = new io.vertx.core.json.JsonArray();
+      for (Row r : rows) {
+        revoked.add(r.getString("id"));
+        if (id.equals(r.getString("id"))) self = account(r);
+      }
+      return self == null ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Service account not found"))
+          : Future.succeededFuture(self.put("revoked_ids", revoked));
+    });
   }
 
   /** The active account a token hash belongs to (404 when unknown, revoked or expired). */

@@ -155,15 +155,17 @@ public final class Sql {
   static final String SA_COLUMNS = "id, name, token_prefix, scopes, created_by, created_at, expires_at, last_used_at, revoked_at";
 
   static final String CREATE_SERVICE_ACCOUNT = "INSERT INTO service_accounts (id, name, token_hash, token_prefix, scopes, "
-      + "created_by, expires_at) VALUES ($1, $2, $3, $4, $5::text[], $6, $7) RETURNING " + SA_COLUMNS;
+      + "created_by, expires_at, parent_id) VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8) RETURNING " + SA_COLUMNS;
 
   static String listServiceAccounts(boolean ascending) {
     return "SELECT " + SA_COLUMNS + ", count(*) OVER () AS total FROM service_accounts WHERE ($1 OR revoked_at IS NULL)"
         + " ORDER BY created_at" + (ascending ? " ASC" : " DESC") + ", id LIMIT $2 OFFSET $3";
   }
 
-  static final String REVOKE_SERVICE_ACCOUNT = "UPDATE service_accounts SET revoked_at = COALESCE(revoked_at, now()) "
-      + "WHERE id = $1 RETURNING " + SA_COLUMNS;
+  /** The account and, transitively, every account minted by it (parent_id), in one statement. */
+  static final String REVOKE_SERVICE_ACCOUNT = "WITH RECURSIVE tree AS (SELECT id FROM service_accounts WHERE id = $1 "
+      + "UNION SELECT s.id FROM service_accounts s JOIN tree t ON s.parent_id = t.id) "
+      + "UPDATE service_accounts SET revoked_at = COALESCE(revoked_at, now()) WHERE id IN (SELECT id FROM tree) RETURNING " + SA_COLUMNS;
 
   /** Verification: the account behind a token hash, marking it used; revoked and expired ones are not returned. */
   static final String USE_SERVICE_ACCOUNT = "UPDATE service_accounts SET last_used_at = now() WHERE token_hash = $1 "
