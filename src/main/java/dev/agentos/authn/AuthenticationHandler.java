@@ -131,9 +131,15 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     return serviceAccounts.verify(token, clientAddress(ctx));
   }
 
-  private static String clientAddress(RoutingContext ctx) {
-    var remote = ctx.request().remoteAddress();
-    return remote == null ? "unknown" : remote.hostAddress();
+  private ClientAddresses clientAddresses = ClientAddresses.of(List.of());
+
+  /** Where the client address (for per-client limits) comes from: see {@link ClientAddresses}. */
+  public void useClientAddresses(ClientAddresses addresses) {
+    this.clientAddresses = addresses;
+  }
+
+  private String clientAddress(RoutingContext ctx) {
+    return clientAddresses.of(ctx.request());
   }
 
   private Future<Principal> authenticateJwt(RoutingContext ctx, String token) {

@@ -20,6 +20,16 @@ public final class ServiceAccountTokens {
 
   private ServiceAccountTokens() {}
 
+  /** The exact shape {@link #generate} makes: the prefix and 43 base62 characters. */
+  public static boolean wellFormed(String token) {
+    if (token.length() != PREFIX.length() + 43 || !token.startsWith(PREFIX)) return false;
+    for (int i = PREFIX.length(); i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
+    }
+    return true;
+  }
+
   public static boolean looksLikeOne(String bearer) {
     return bearer.startsWith(PREFIX);
   }

@@ -37,6 +37,8 @@ public final class ServiceAccountVerifier {
 
   private final StorageClient storage;
   private final Cache<String, Verified> cache;
+  /** Hashes of well-formed tokens the database did not know: a repeat is refused without asking it again. */
+  private final Cache<String, Boolean> knownBad;
   private final Cache<String, Window> failures;
   private final int failuresPerWindow;
   private final MessageConsumer<JsonObject> revocations;
@@ -47,6 +49,7 @@ public final class ServiceAccountVerifier {
     int ttl = config.serviceAccountCacheTtlSeconds();
     this.cache = ttl == 0 ? null : Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofSeconds(ttl)).build();
     this.failures = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(2)).build();
+    this.knownBad = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
     this.failuresPerWindow = Math.max(1, (config.serviceAccountFailuresPerMinute() + instances - 1) / instances);
     this.revocations = vertx.eventBus().consumer(StorageApi.SERVICE_ACCOUNT_REVOKED, msg -> {
       String id = msg.body() == null ? null : msg.body().getString("id");
@@ -54,13 +57,20 @@ public final class ServiceAccountVerifier {
     });
   }
 
+  /**
+   * Verifies a service-account token. Garbage (not the shape {@link ServiceAccountTokens#generate} makes) and
+   * tokens already found unknown are refused without a database look-up; every other well-formed token is looked
+   * up, also from an address over its failure budget, so a valid token is never refused because others failed
+   * from the same address (behind a proxy they all do). Past the budget, failures are answered 429 instead of 401.
+   */
   public Future<Principal> verify(String token, String clientAddress) {
+    if (!ServiceAccountTokens.wellFormed(token)) return failed(clientAddress);
     String hash = ServiceAccountTokens.hash(token);
     if (cache != null) {
       Verified hit = cache.getIfPresent(hash);
       if (hit != null && (hit.expiresAt == null || hit.expiresAt.isAfter(Instant.now()))) return Future.succeededFuture(hit.principal);
     }
-    if (throttled(clientAddress)) return Future.failedFuture(new AuthenticationException(429, THROTTLED, "invalid_token"));
+    if (knownBad.getIfPresent(hash) != null) return failed(clientAddress);
     return storage.request(StorageApi.SERVICE_ACCOUNTS_VERIFY, new JsonObject().put("token_hash", hash))
         .transform(ar -> {
           if (ar.succeeded()) {
@@ -76,11 +86,19 @@ public final class ServiceAccountVerifier {
             return Future.succeededFuture(p);
           }
           if (StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND) {
-            recordFailure(clientAddress);
-            return Future.failedFuture(new AuthenticationException(INVALID));
+            knownBad.put(hash, Boolean.TRUE);
+            return failed(clientAddress);
           }
           return Future.failedFuture(new AuthenticationException(503, UNAVAILABLE, null));
         });
+  }
+
+  /** Counts a failure for the address; 401, or 429 once the address is past its budget. */
+  private Future<Principal> failed(String clientAddress) {
+    boolean over = throttled(clientAddress); // the budget's failures get 401; the ones past it 429
+    recordFailure(clientAddress);
+    if (over) return Future.failedFuture(new AuthenticationException(429, THROTTLED, "invalid_token"));
+    return Future.failedFuture(new AuthenticationException(INVALID));
   }
 
   private boolean throttled(String address) {

@@ -16,7 +16,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
 
   public record Http(String host, int port, Optional<Integer> instances, long maxBodyBytes, int maxHeaderBytes,
                      int maxInitialLineBytes, List<String> corsAllowedOrigins, int shutdownTimeoutSeconds,
-                     int maxConnections, int maxStreams, int headerTimeoutSeconds, int idleTimeoutSeconds) {
+                     int maxConnections, int maxStreams, int headerTimeoutSeconds, int idleTimeoutSeconds,
+                     List<String> trustedProxies) {
 
     /** This instance's share of a per-node budget: connections are spread round-robin over the instances. */
     public int perInstance(int budget) {

@@ -267,7 +267,9 @@ public final class ConfigLoader {
         r.has("http.instances") ? Optional.of(r.integer("http.instances")) : Optional.empty(),
         r.lng("http.max_body_bytes"), r.integer("http.max_header_bytes"), r.integer("http.max_initial_line_bytes"),
         List.copyOf(cors), r.integer("http.shutdown_timeout_seconds"), r.integer("http.max_connections"),
-        r.integer("http.max_streams"), r.integer("http.header_timeout_seconds"), r.integer("http.idle_timeout_seconds"));
+        r.integer("http.max_streams"), r.integer("http.header_timeout_seconds"), r.integer("http.idle_timeout_seconds"),
+        r.list("http.trusted_proxies"));
+    dev.agentos.authn.ClientAddresses.of(http.trustedProxies()); // a bad entry is a start-up error here, not later
 
     List<String> algorithms = r.list("authorization.algorithms");
     if (r.has("authorization.algorithm")) {

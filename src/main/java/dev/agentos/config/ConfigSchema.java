@@ -45,6 +45,7 @@ public final class ConfigSchema {
       integer("http.max_streams", 1_000L, 1, 1_000_000, "Concurrent streamed (SSE) runs per node; more get 429. Split over HTTP verticle instances like max_connections."),
       integer("http.header_timeout_seconds", 10L, 1, 600, "A new connection must send its first complete request head within this time or it is closed (slow-header clients); later requests on a kept-alive connection are bounded by idle_timeout_seconds."),
       integer("http.idle_timeout_seconds", 120L, 0, 86_400, "A connection with no traffic for this long is closed (0 = never)."),
+      list("http.trusted_proxies", List.of(), false, "Addresses or CIDR blocks of reverse proxies in front of the service. Only when the peer is one of them is the client address (for per-client limits) taken from `X-Forwarded-For` (the nearest hop that is not a trusted proxy); otherwise the peer's address."),
 
       bool("authorization.enabled", true, "RBAC: scopes are enforced. false = authentication only (agno's JWT-without-RBAC mode)."),
       bool("authorization.validate", true, "false = decode tokens without verifying them (development only; logs a loud warning)."),

@@ -71,6 +71,7 @@ public final class HttpVerticle extends VerticleBase {
     serviceAccounts = new ServiceAccountVerifier(vertx, authz,
         config.http().instances().orElse(io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE));
     authentication.useServiceAccounts(serviceAccounts);
+    authentication.useClientAddresses(dev.agentos.authn.ClientAddresses.of(config.http().trustedProxies()));
     if (authz.jwksUrl().isPresent() && authz.validate()) {
       jwks = new JwksUrlSource(vertx, authz, metricsRegistry, fetched -> {
         verifier.updateKeys(verifier.keys().withJwks(fetched));

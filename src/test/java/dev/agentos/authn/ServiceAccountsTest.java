@@ -2,6 +2,7 @@ package dev.agentos.authn;
 
 import static dev.agentos.testing.TestServer.call;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -211,7 +212,7 @@ class ServiceAccountsTest {
   }
 
   @Test
-  @DisplayName("failed attempts from one address are limited: 429 after the budget, even for a then-valid token")
+  @DisplayName("failed attempts from one address are limited: past the budget, further failures are 429")
   void rateLimited() throws Exception {
     try (TestDatabase db2 = TestDatabase.create();
          TestServer limited = TestServer.start(db2, new JsonObject().put("http", new JsonObject().put("instances", 1))
@@ -224,6 +225,49 @@ class ServiceAccountsTest {
       assertThat(throttled.statusCode()).isEqualTo(429);
       assertThat(throttled.bodyAsJsonObject().getString("detail")).isEqualTo("Too many failed authentication attempts");
     }
+  }
+
+  @Test
+  @DisplayName("the limiter never locks out a valid token: past the budget, an uncached valid token from the same address still gets in")
+  void validTokenNeverLockedOut() throws Exception {
+    try (TestDatabase db2 = TestDatabase.create();
+         TestServer limited = TestServer.start(db2, new JsonObject().put("http", new JsonObject().put("instances", 1))
+             .put("authorization", new JsonObject().put("service_account_failures_per_minute", 3)))) {
+      HttpResponse<Buffer> minted = call(limited, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "valid-bot")
+          .put("scopes", new JsonArray().add("metrics:read")));
+      String valid = minted.bodyAsJsonObject().getString("token");
+      for (int i = 0; i < 25; i++) {
+        String garbage = i % 2 == 0 ? "agentos_pat_wrong" + i : dev.agentos.authn.ServiceAccountTokens.generate();
+        assertThat(TestServer.send(limited.request(HttpMethod.GET, "/metrics").putHeader("Authorization", "Bearer " + garbage))
+            .statusCode()).isIn(401, 429);
+      }
+      assertThat(TestServer.send(limited.request(HttpMethod.GET, "/metrics").putHeader("Authorization", "Bearer " + valid))
+          .statusCode()).as("valid, never used before (not cached)").isEqualTo(200);
+    }
+  }
+
+  @Test
+  @DisplayName("X-Forwarded-For decides the client address only when the peer is a trusted proxy")
+  void trustedProxies() throws Exception {
+    for (boolean trusted : new boolean[] {true, false}) {
+      JsonObject http = new JsonObject().put("instances", 1);
+      if (trusted) http.put("trusted_proxies", new JsonArray().add("127.0.0.0/8").add("::1"));
+      try (TestDatabase db2 = TestDatabase.create();
+           TestServer limited = TestServer.start(db2, new JsonObject().put("http", http)
+               .put("authorization", new JsonObject().put("service_account_failures_per_minute", 2)))) {
+        for (int i = 0; i < 4; i++) {
+          TestServer.send(limited.request(HttpMethod.GET, "/metrics").putHeader("Authorization", "Bearer agentos_pat_bad" + i)
+              .putHeader("X-Forwarded-For", "203.0.113.7"));
+        }
+        var other = TestServer.send(limited.request(HttpMethod.GET, "/metrics").putHeader("Authorization", "Bearer agentos_pat_bad9")
+            .putHeader("X-Forwarded-For", "198.51.100.9, 127.0.0.1"));
+        // behind a trusted proxy the second client has its own budget; otherwise both are the one peer, 127.0.0.1
+        assertThat(other.statusCode()).as(trusted ? "trusted proxy" : "untrusted peer").isEqualTo(trusted ? 401 : 429);
+      }
+    }
+    assertThatThrownBy(() -> dev.agentos.config.ConfigLoader.fromJson(new JsonObject().put("http", new JsonObject()
+        .put("trusted_proxies", new JsonArray().add("proxy.example"))), java.util.Map.of()))
+        .hasMessageContaining("http.trusted_proxies");
   }
 
   @Test

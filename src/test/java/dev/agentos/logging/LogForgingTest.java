@@ -67,6 +67,13 @@ class LogForgingTest {
   }
 
   @Test
+  @DisplayName("the shipped logging configuration loads without a warning (a warning makes Logback print its whole status to stdout)")
+  void configurationIsClean() {
+    int highest = new ch.qos.logback.core.status.StatusUtil(context).getHighestLevel(0);
+    assertThat(highest).as(context.getStatusManager().getCopyOfStatusList().toString()).isLessThan(ch.qos.logback.core.status.Status.WARN);
+  }
+
+  @Test
   @DisplayName("ordinary text is untouched")
   void ordinaryText() {
     assertThat(SafeMessageConverter.escape("GET /agents 200 1.2ms user=alice é ü 中")).isEqualTo("GET /agents 200 1.2ms user=alice é ü 中");
