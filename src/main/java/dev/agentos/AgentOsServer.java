@@ -116,6 +116,14 @@ public final class AgentOsServer {
     this.target = target;
     int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
     Future<Void> chain = Future.succeededFuture();
+    if (config.authorization().jwksUrl().isPresent() && config.authorization().validate()
+        && (placement.runs(Verticle.HTTP) || placement.runs(Verticle.POLICY))) {
+      // one JWKS fetcher per node, for every HTTP instance and the policy verticle (before them: they ask it)
+      chain = vertx.deployVerticle(new dev.agentos.authn.JwksVerticle(config.authorization(), metricsRegistry)).map(id -> {
+        deployments.add(id);
+        return null;
+      });
+    }
     // HTTP last: it must never answer before the verticles it asks exist
     for (Verticle verticle : List.of(Verticle.STORAGE, Verticle.POLICY, Verticle.RUNTIME, Verticle.HTTP)) {
       if (placement.runs(verticle)) chain = chain.compose(v -> startVerticle(verticle));

@@ -35,7 +35,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
   private final List<Pattern> excluded;
   private final byte[] securityKeyDigest;
   private final Mode mode;
-  private JwksUrlSource jwksSource;
+  private NodeJwks jwksSource;
   private ServiceAccountVerifier serviceAccounts;
 
   private enum Mode { JWT, SECURITY_KEY, NONE }
@@ -63,7 +63,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
   }
 
   /** With a JWKS URL, a token naming an unknown kid starts (at most one debounced) background refresh. */
-  public void useJwksSource(JwksUrlSource source) {
+  public void useJwksSource(NodeJwks source) {
     this.jwksSource = source;
   }
 
@@ -158,9 +158,14 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     if (cached != null) return Future.succeededFuture(cached);
     JwtVerifier.Decoded decoded = JwtVerifier.decode(token);
     if (jwksSource != null && decoded.header().getValue("kid") instanceof String kid && !verifier.keys().knowsKid(kid)) {
-      // Never fetch on the request path: this request is judged on the current set; a retry sees the new one.
-      jwksSource.refreshForUnknownKid();
+      // A key the node has not seen yet (a rotation at the identity provider): wait, bounded and on the event bus,
+      // for the node's one refresh, then judge the token on the newest set. Never a fetch of our own per request.
+      return jwksSource.awaitKid(kid).compose(v -> verifyDecoded(token, cacheKey, decoded));
     }
+    return verifyDecoded(token, cacheKey, decoded);
+  }
+
+  private Future<Principal> verifyDecoded(String token, String cacheKey, JwtVerifier.Decoded decoded) {
     String alg = decoded.alg();
     if (alg.startsWith("HS")) {
       Principal p = verifyAndMap(token);

@@ -41,6 +41,7 @@ public final class JwksUrlSource {
   private Future<Void> inFlight;
   private boolean closed;
   private boolean haveKeys;
+  private String currentBody;
 
   public JwksUrlSource(Vertx vertx, AgentOsConfig.Authorization config, String metricsRegistry,
                        Consumer<List<VerificationKey>> onKeys) {
@@ -67,12 +68,17 @@ public final class JwksUrlSource {
    * caused one within the debounce window (so a flood of made-up kids costs one fetch per window). Must be
    * called on the owner's event loop.
    */
-  public void refreshForUnknownKid() {
-    if (inFlight != null) return;
+  public Future<Void> refreshForUnknownKid() {
+    if (inFlight != null) return inFlight;
     long now = System.currentTimeMillis();
-    if (now - lastKidRefreshMs < config.jwksRefreshMinSeconds() * 1000L) return;
+    if (now - lastKidRefreshMs < config.jwksRefreshMinSeconds() * 1000L) return Future.succeededFuture();
     lastKidRefreshMs = now;
-    fetch();
+    return fetch();
+  }
+
+  /** The JWKS document last accepted (the keys {@code onKeys} was given), or null before the first. */
+  public String currentBody() {
+    return currentBody;
   }
 
   private Future<Void> fetch() {
@@ -88,6 +94,7 @@ public final class JwksUrlSource {
         try {
           List<VerificationKey> keys = KeyParser.parseJwks(ar.result().bodyAsString(), "authorization.jwks_url")
               .stream().filter(k -> config.algorithms().stream().anyMatch(k::accepts)).toList();
+          currentBody = ar.result().bodyAsString();
           onKeys.accept(keys);
           haveKeys = true;
           count(fetchOk);

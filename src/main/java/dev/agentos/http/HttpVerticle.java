@@ -1,7 +1,6 @@
 package dev.agentos.http;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.authn.JwksUrlSource;
 import dev.agentos.authn.JwtVerifier;
 import dev.agentos.authn.KeySet;
 import dev.agentos.authn.ServiceAccountVerifier;
@@ -52,7 +51,7 @@ public final class HttpVerticle extends VerticleBase {
   private boolean draining;
   private ConnectionLimits limits;
   private HttpServer server;
-  private JwksUrlSource jwks;
+  private dev.agentos.authn.NodeJwks jwks;
   private ServiceAccountVerifier serviceAccounts;
 
   /** @param metricsRegistry the Micrometer registry of this Vert.x instance, scraped at /metrics */
@@ -73,7 +72,7 @@ public final class HttpVerticle extends VerticleBase {
     authentication.useServiceAccounts(serviceAccounts);
     authentication.useClientAddresses(dev.agentos.authn.ClientAddresses.of(config.http().trustedProxies()));
     if (authz.jwksUrl().isPresent() && authz.validate()) {
-      jwks = new JwksUrlSource(vertx, authz, metricsRegistry, fetched -> {
+      jwks = new dev.agentos.authn.NodeJwks(vertx, authz, fetched -> {
         verifier.updateKeys(verifier.keys().withJwks(fetched));
         authentication.keysChanged();
       });

@@ -2,7 +2,6 @@ package dev.agentos.policy;
 
 import dev.agentos.authn.AuthenticationException;
 import dev.agentos.authn.ClaimMapper;
-import dev.agentos.authn.JwksUrlSource;
 import dev.agentos.authn.JwtVerifier;
 import dev.agentos.authn.KeySet;
 import dev.agentos.authn.Principal;
@@ -39,7 +38,7 @@ public final class PolicyVerticle extends VerticleBase {
   private PolicyEngine engine;
   private JwtVerifier verifier;
   private ClaimMapper claims;
-  private JwksUrlSource jwks;
+  private dev.agentos.authn.NodeJwks jwks;
   private boolean rolesLoaded;
   private long reloadTimer = -1;
   private MessageConsumer<JsonObject> rolesChanged;
@@ -77,7 +76,7 @@ public final class PolicyVerticle extends VerticleBase {
     claims = new ClaimMapper(config);
     Future<Void> keysLoaded = Future.succeededFuture();
     if (config.jwksUrl().isPresent() && config.validate()) {
-      jwks = new JwksUrlSource(vertx, config, metricsRegistry, fetched -> verifier.updateKeys(verifier.keys().withJwks(fetched)));
+      jwks = new dev.agentos.authn.NodeJwks(vertx, config, fetched -> verifier.updateKeys(verifier.keys().withJwks(fetched)));
       keysLoaded = jwks.start();
     }
     MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
@@ -291,11 +290,12 @@ public final class PolicyVerticle extends VerticleBase {
     if (!config.validate()) {
       return Future.succeededFuture(claims.toPrincipal(JwtVerifier.decodeUnverified(token), Principal.Kind.UNVERIFIED));
     }
+    Future<Void> keysReady = Future.succeededFuture();
     if (jwks != null && JwtVerifier.decode(token).header().getValue("kid") instanceof String kid && !verifier.keys().knowsKid(kid)) {
-      jwks.refreshForUnknownKid();
+      keysReady = jwks.awaitKid(kid);
     }
-    return vertx.executeBlocking(() -> claims.toPrincipal(verifier.verify(token, System.currentTimeMillis() / 1000),
-        Principal.Kind.JWT), false);
+    return keysReady.compose(v -> vertx.executeBlocking(() -> claims.toPrincipal(verifier.verify(token, System.currentTimeMillis() / 1000),
+        Principal.Kind.JWT), false));
   }
 
   private static String requireString(JsonObject body, String field) {

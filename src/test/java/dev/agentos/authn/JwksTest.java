@@ -133,14 +133,17 @@ class JwksTest {
     private final AtomicReference<JsonObject> document = new AtomicReference<>();
     private final AtomicInteger fetches = new AtomicInteger();
     private volatile int status = 200;
+    private volatile long delayMs = 0;
 
     @BeforeEach
     void startIdp() throws Exception {
       idpVertx = Vertx.vertx();
       idp = idpVertx.createHttpServer().requestHandler(req -> {
         fetches.incrementAndGet();
-        req.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+        Runnable answer = () -> req.response().setStatusCode(status).putHeader("Content-Type", "application/json")
             .end(status == 200 ? document.get().encode() : "{\"error\":\"down\"}");
+        if (delayMs > 0) idpVertx.setTimer(delayMs, id -> answer.run());
+        else answer.run();
       }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
@@ -150,8 +153,12 @@ class JwksTest {
     }
 
     private TestServer service(int minRefresh, int maxRefresh) throws Exception {
+      return service(minRefresh, maxRefresh, 1);
+    }
+
+    private TestServer service(int minRefresh, int maxRefresh, int instances) throws Exception {
       JsonObject conf = TestServer.baseConfig(db);
-      conf.getJsonObject("http").put("instances", 1);
+      conf.getJsonObject("http").put("instances", instances);
       conf.put("authorization", new JsonObject().put("algorithms", new JsonArray().add("RS256").add("ES256"))
           .put("jwks_url", "http://127.0.0.1:" + idp.actualPort() + "/jwks")
           .put("jwks_refresh_min_seconds", minRefresh).put("jwks_refresh_max_seconds", maxRefresh));
@@ -189,24 +196,66 @@ class JwksTest {
     }
 
     @Test
-    @DisplayName("an unknown kid triggers exactly one refresh within the debounce window")
+    @DisplayName("one key set per node: one fetch at start for every HTTP instance and the policy verticle; a new kid waits for one refresh and passes at once; made-up kids cost no more fetches")
     void unknownKidDebounced() throws Exception {
       document.set(new JsonObject().put("keys", new JsonArray().add(jwk(A, "RS256", "a"))));
       try (TestServer s = service(30, 3600)) {
-        // one fetch at start by the HTTP verticle and one by the policy verticle (which verifies tokens for check)
         int atStart = fetches.get();
-        assertThat(atStart).isEqualTo(2);
+        assertThat(atStart).as("the node's JwksVerticle fetches once for all its verticles").isEqualTo(1);
         document.set(new JsonObject().put("keys", new JsonArray().add(jwk(A, "RS256", "a")).add(jwk(B, "RS256", "b"))));
-        // The request that names the new kid does not wait for a fetch (it may or may not see the new set,
-        // depending on which finishes first)...
-        assertThat(s.get("/metrics", token(B, "RS256", "b")).statusCode()).isIn(200, 401);
-        // ...and starts one background refresh, after which the new key verifies.
-        awaitStatus(s, token(B, "RS256", "b"), 200);
+        // the first request that names the new kid waits (bounded) for the node's refresh and passes: no false 401
+        assertThat(s.get("/metrics", token(B, "RS256", "b")).statusCode()).isEqualTo(200);
         assertThat(fetches.get()).isEqualTo(atStart + 1);
+        for (int i = 0; i < 20; i++) accepted(s.get("/metrics", token(B, "RS256", "b")));
         for (int i = 0; i < 5; i++) {
           rejected(s.get("/metrics", token(C, "ES256", "made-up-" + i)), "Invalid token: No verification keys configured");
         }
-        assertThat(fetches.get()).isEqualTo(atStart + 1);
+        assertThat(fetches.get()).as("the debounce bounds fetches per node").isEqualTo(atStart + 1);
+      }
+    }
+
+    @Test
+    @DisplayName("a key rotation at the identity provider gives no 401 on any connection of any HTTP instance, for one fetch")
+    void rotationWithoutFalse401s() throws Exception {
+      document.set(new JsonObject().put("keys", new JsonArray().add(jwk(A, "RS256", "a"))));
+      try (TestServer s = service(30, 3600, 4)) {
+        int atStart = fetches.get();
+        document.set(new JsonObject().put("keys", new JsonArray().add(jwk(A, "RS256", "a")).add(jwk(B, "RS256", "b"))));
+        String rotated = token(B, "RS256", "b");
+        java.util.List<java.util.concurrent.CompletableFuture<Integer>> statuses = new java.util.ArrayList<>();
+        io.vertx.core.http.HttpClient[] clients = new io.vertx.core.http.HttpClient[8];
+        for (int c = 0; c < clients.length; c++) {
+          // one connection per client: the requests land on different HTTP verticle instances
+          clients[c] = s.vertx().createHttpClient(new io.vertx.core.http.PoolOptions().setHttp1MaxSize(1));
+          for (int i = 0; i < 5; i++) {
+            statuses.add(clients[c].request(io.vertx.core.http.HttpMethod.GET, s.port(), "127.0.0.1", "/metrics")
+                .compose(req -> req.putHeader("Authorization", "Bearer " + rotated).send())
+                .map(io.vertx.core.http.HttpClientResponse::statusCode).toCompletionStage().toCompletableFuture());
+          }
+        }
+        for (var status : statuses) assertThat(status.get(10, TimeUnit.SECONDS)).isEqualTo(200);
+        assertThat(fetches.get()).as("one fetch for the node").isEqualTo(atStart + 1);
+        for (var client : clients) client.close();
+      }
+    }
+
+    @Test
+    @DisplayName("the wait for a refresh is bounded: with a JWKS server that answers in 4 s, an unknown kid is refused after about 2 s")
+    void waitIsBounded() throws Exception {
+      document.set(new JsonObject().put("keys", new JsonArray().add(jwk(A, "RS256", "a"))));
+      try (TestServer s = service(1, 3600)) {
+        Thread.sleep(1_100); // past the debounce window
+        delayMs = 4_000;
+        document.set(new JsonObject().put("keys", new JsonArray().add(jwk(A, "RS256", "a")).add(jwk(B, "RS256", "b"))));
+        long started = System.nanoTime();
+        int status = s.get("/metrics", token(B, "RS256", "b")).statusCode();
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        assertThat(status).isEqualTo(401);
+        assertThat(status).as("judged before the 4 s fetch ended (a 200 would mean it waited for it)").isEqualTo(401);
+        assertThat(tookMs).as("it did wait for the refresh first").isGreaterThanOrEqualTo(1_500L);
+        accepted(s.get("/metrics", token(A, "RS256", "a"))); // other tokens are not held up meanwhile
+        delayMs = 0;
+        awaitStatus(s, token(B, "RS256", "b"), 200);
       }
     }
 
