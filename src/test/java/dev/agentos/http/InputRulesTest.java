@@ -86,6 +86,21 @@ class InputRulesTest {
   }
 
   @Test
+  @DisplayName("GET /sessions without type lists every type, as agno 2.7+ does (type=None); with type, only that type")
+  void sessionsDefaultType() {
+    String lister = Tokens.hs256("lister", "sessions:read", "sessions:write");
+    for (String type : new String[] {"agent", "team", "workflow"}) {
+      assertThat(call(s, HttpMethod.POST, "/sessions?type=" + type, lister, new JsonObject().put("session_id", "typed-" + type))
+          .statusCode()).isEqualTo(201);
+    }
+    var all = s.get("/sessions", lister).bodyAsJsonObject().getJsonArray("data");
+    assertThat(all.stream().map(o -> ((JsonObject) o).getString("session_id")).toList())
+        .containsExactlyInAnyOrder("typed-agent", "typed-team", "typed-workflow");
+    var teams = s.get("/sessions?type=team", lister).bodyAsJsonObject().getJsonArray("data");
+    assertThat(teams.stream().map(o -> ((JsonObject) o).getString("session_id")).toList()).containsExactly("typed-team");
+  }
+
+  @Test
   @DisplayName("a NUL or an unpaired surrogate anywhere in a JSON body is a 422 naming the field, never a 503")
   void nulInBody() {
     for (JsonObject body : new JsonObject[] {

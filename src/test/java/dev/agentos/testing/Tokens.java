@@ -55,4 +55,17 @@ public final class Tokens {
     if (alg.startsWith("HS")) return TokenSigner.sign(alg, TokenSigner.hmacKey(SECRET), Optional.ofNullable(kid), claims);
     return TokenSigner.sign(alg, pair(alg).getPrivate(), Optional.ofNullable(kid), claims);
   }
+
+  /** HS256 over exactly these header and claims bytes (for tests of how the bytes are read). */
+  public static String rawHs256(byte[] header, byte[] payload) {
+    try {
+      java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+      String input = b64.encodeToString(header) + "." + b64.encodeToString(payload);
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+      return input + "." + b64.encodeToString(mac.doFinal(input.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }
