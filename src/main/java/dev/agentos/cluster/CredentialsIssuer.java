@@ -171,17 +171,11 @@ public final class CredentialsIssuer {
   static void writePrivate(Path dir, String name, String text) {
     try {
       Files.createDirectories(dir);
-      try {
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-      } catch (UnsupportedOperationException notPosix) {
-        // Windows: the directory's ACL applies
-      }
+      // on a file system without POSIX permissions (Windows) the directory's ACL applies instead
+      boolean posix = Files.getFileStore(dir).supportsFileAttributeView("posix");
+      if (posix) Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
       Path tmp = Files.createTempFile(dir, "." + name, ".tmp");
-      try {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException notPosix) {
-        // as above
-      }
+      if (posix) Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
       Files.writeString(tmp, text, StandardCharsets.US_ASCII);
       Files.move(tmp, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
           java.nio.file.StandardCopyOption.ATOMIC_MOVE);

@@ -16,7 +16,15 @@ import java.util.HexFormat;
 public final class RequestBinding {
   public static final String HEADER = "agentos-request-id";
 
-  private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(SecureRandom::new);
+  // one DRBG per thread: the platform default (NativePRNG) serialises every draw on one global lock, and this
+  // runs once per request on every event loop
+  private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(() -> {
+    try {
+      return SecureRandom.getInstance("DRBG");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      return new SecureRandom();
+    }
+  });
 
   private RequestBinding() {}
 

@@ -124,7 +124,7 @@ public final class ErrorResponses {
       case 405 -> "Method Not Allowed";
       case 413 -> "Request body too large";
       case 414 -> "Request line too long";
-      case 501 -> "Method not implemented";
+      case 501 -> "Method not supported";
       case 415 -> "Unsupported Media Type";
       case 422 -> "Unprocessable Entity";
       case 431 -> "Request header fields too large";

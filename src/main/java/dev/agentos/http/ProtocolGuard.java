@@ -35,7 +35,7 @@ final class ProtocolGuard implements Handler<RoutingContext> {
         request.response().putHeader("Allow", String.join(", ", List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")));
         ErrorResponses.sendAndClose(request, 405, "Method Not Allowed");
       } else {
-        ErrorResponses.sendAndClose(request, 501, "Method not implemented");
+        ErrorResponses.sendAndClose(request, 501, "Method not supported");
       }
       return;
     }

@@ -15,7 +15,7 @@ public final class SafeMessageConverter extends MessageConverter {
     return escape(super.convert(event));
   }
 
-  /** C0 and C1 controls, DEL and the Unicode line and paragraph separators, as {@code \\uXXXX}. */
+  /** C0 and C1 controls, DEL and the Unicode line and paragraph separators, each as a backslash-u escape. */
   public static String escape(String text) {
     if (text == null) return null;
     int first = -1;
