@@ -292,8 +292,20 @@ final class ComponentRoutes {
             ctx.fail(new DetailedFailure(404, "Run not found"));
             return;
           }
-          vertx.eventBus().publish(RuntimeApi.CANCEL, notice);
-          JsonBodies.respond(ctx, 200, new JsonObject());
+          // agno (verify_run_in_session): the run must be this session's. A stored run of another of the caller's
+          // sessions is 404; a run stored nowhere yet is in flight (or unknown), and the runtime cancels an in-flight
+          // run only when its owner, session and component match
+          storage.request(StorageApi.RUNS_LOCATE, new JsonObject().put("owner", decision.scopedUserId().get()).put("run_id", runId))
+              .onComplete(located -> {
+                if (located.failed()) {
+                  ctx.fail(new DetailedFailure(503, "Database unavailable"));
+                } else if (located.result().containsKey("session_id") && !sessionId.equals(located.result().getString("session_id"))) {
+                  ctx.fail(new DetailedFailure(404, "Run not found"));
+                } else {
+                  vertx.eventBus().publish(RuntimeApi.CANCEL, notice);
+                  JsonBodies.respond(ctx, 200, new JsonObject());
+                }
+              });
         });
   }
 

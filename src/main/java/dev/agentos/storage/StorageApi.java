@@ -25,6 +25,8 @@ public final class StorageApi {
   public static final String SESSIONS_DELETE = "sessions.delete";
   public static final String SESSION_RUNS = "sessions.runs";
   public static final String SESSION_RUN = "sessions.run";
+  /** {@code run_id} → {@code {session_id}} of the owner's session that stores it, or {@code {}}. */
+  public static final String RUNS_LOCATE = "runs.locate";
   public static final String RUNS_RECORD = "runs.record";
   public static final String SESSIONS_ENSURE = "sessions.ensure";
 

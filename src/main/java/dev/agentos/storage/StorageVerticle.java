@@ -154,6 +154,7 @@ public final class StorageVerticle extends VerticleBase {
       case StorageApi.SESSION_RUNS -> sessions.runs(owner, required(b, "session_id"), time(b, "created_after"),
           time(b, "created_before")).map(runs -> new JsonObject().put("runs", runs));
       case StorageApi.SESSION_RUN -> sessions.run(owner, required(b, "session_id"), required(b, "run_id"));
+      case StorageApi.RUNS_LOCATE -> sessions.locateRun(owner, required(b, "run_id"));
       case StorageApi.SESSIONS_ENSURE -> sessions.ensure(owner, required(b, "session_id"), required(b, "session_type"),
           required(b, "component_id"));
       case StorageApi.RUNS_RECORD -> sessions.recordRun(owner, required(b, "session_id"), required(b, "session_type"),

@@ -1,5 +1,6 @@
 package dev.agentos.runtime;
 
+import static dev.agentos.testing.TestServer.call;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -164,6 +165,22 @@ class ComponentsTest {
       assertThat(r.statusCode()).as(path).isEqualTo(404);
       assertThat(r.bodyAsJsonObject().getString("detail")).as(path).isEqualTo("Session not found");
     }
+  }
+
+  @Test
+  @DisplayName("cancel checks the run is the named session's: a finished run of another of the caller's sessions is 404 'Run not found'")
+  void cancelChecksTheRunsSession() {
+    String alice = Tokens.hs256("alice", "agents:web-agent:run", "agents:web-agent:read");
+    JsonObject first = post(alice, "agents", "web-agent", form("message", "one", "stream", "false")).bodyAsJsonObject();
+    String other = post(alice, "agents", "web-agent", form("message", "two", "stream", "false")).bodyAsJsonObject().getString("session_id");
+    String runId = first.getString("run_id");
+    var wrongSession = call(s, HttpMethod.POST, "/agents/web-agent/runs/" + runId + "/cancel?session_id=" + other, alice, null);
+    assertThat(wrongSession.statusCode()).isEqualTo(404);
+    assertThat(wrongSession.bodyAsJsonObject().getString("detail")).isEqualTo("Run not found");
+    assertThat(call(s, HttpMethod.POST, "/agents/web-agent/runs/" + runId + "/cancel?session_id=" + first.getString("session_id"), alice, null)
+        .statusCode()).as("its own session: agno's 200 {} (the intent is recorded)").isEqualTo(200);
+    assertThat(call(s, HttpMethod.POST, "/agents/web-agent/runs/not-stored-yet/cancel?session_id=" + other, alice, null).statusCode())
+        .as("a run stored nowhere may be in flight: the runtime checks its session").isEqualTo(200);
   }
 
   @Test

@@ -86,6 +86,12 @@ public final class SessionStore {
         });
   }
 
+  /** {@code {session_id}} of the owner's session that holds the run, or {@code {}} when none of them does. */
+  public Future<JsonObject> locateRun(Owner owner, String runId) {
+    return pool.preparedQuery(Sql.LOCATE_RUN).execute(Tuple.of(owner.sqlValue(), runId)).map(rows ->
+        rows.size() == 0 ? new JsonObject() : new JsonObject().put("session_id", rows.iterator().next().getString("session_id")));
+  }
+
   public Future<JsonObject> run(Owner owner, String sessionId, String runId) {
     return requireSession(owner, sessionId).compose(v ->
         pool.preparedQuery(Sql.GET_SESSION_RUN).execute(Tuple.of(owner.sqlValue(), sessionId, runId))).compose(rows -> {

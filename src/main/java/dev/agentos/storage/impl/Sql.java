@@ -58,6 +58,9 @@ public final class Sql {
   static final String GET_SESSION_RUN = "SELECT " + RUN_COLUMNS + " FROM runs WHERE " + OWNER
       + " AND session_id = $2 AND run_id = $3";
 
+  /** Which of the owner's sessions a run is stored in (for cancel: a run of another session is not this one's). */
+  static final String LOCATE_RUN = "SELECT session_id FROM runs WHERE " + OWNER + " AND run_id = $2 LIMIT 1";
+
   /** For the runtime: a new session row for $1, or nothing when the id exists (the caller then checks ownership). */
   static final String ENSURE_SESSION = "INSERT INTO sessions (user_id, session_id, session_type, component_id) "
       + "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING";
