@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
  * {@code java -jar agentos.jar} runs the service; {@code token} and {@code keygen} are the self-hosting
  * tools. Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error.
  */
-@Command(name = "agentos", mixinStandardHelpOptions = true, subcommands = {Main.TokenCommand.class, Main.KeygenCommand.class, Main.ClusterCredentialsCommand.class},
+@Command(name = "agentos", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    subcommands = {Main.TokenCommand.class, Main.KeygenCommand.class, Main.ClusterCredentialsCommand.class, CommandLine.HelpCommand.class},
     description = "AgentOS for the JVM. Without a subcommand: run the service (config from $AGENTOS_CONFIG, default conf/config.yaml).")
 public final class Main implements Callable<Integer> {
   public static final int EXIT_CONFIG = 2;
@@ -53,6 +54,9 @@ public final class Main implements Callable<Integer> {
     return serve(System.getenv());
   }
 
+  /** The HTTP host:port being started, for a start-up failure message that names it. */
+  private static final java.util.concurrent.atomic.AtomicReference<String> RUNNING_HTTP = new java.util.concurrent.atomic.AtomicReference<>();
+
   static int serve(Map<String, String> env) {
     // Config is read with a short-lived plain instance: whether the real one is clustered depends on it.
     Vertx bootstrap = Vertx.vertx();
@@ -69,6 +73,9 @@ public final class Main implements Callable<Integer> {
           "cannot generate a dev secret on a cluster node; configure authorization.verification_keys (the same on every node)"));
     }
     setLogLevel(config.logging().level());
+    RUNNING_HTTP.set(config.http().host() + ":" + config.http().port()
+        + (config.cluster().enabled() ? " (cluster " + config.cluster().host() + ":" + config.cluster().port() + ", event bus "
+            + config.cluster().host() + ":" + config.cluster().eventBusPort() + ")" : ""));
     ClusterNode node;
     try {
       node = ClusterNode.start(config, AgentOsServer.vertxOptions(AgentOsServer.METRICS_REGISTRY), AgentOsServer.METRICS_REGISTRY);
@@ -121,6 +128,13 @@ public final class Main implements Callable<Integer> {
       System.err.println("config error: " + cause.getMessage());
       return EXIT_CONFIG;
     }
+    java.net.BindException bind = null;
+    for (Throwable t = e; t != null && bind == null; t = t.getCause()) if (t instanceof java.net.BindException b) bind = b;
+    if (bind != null && RUNNING_HTTP.get() != null) {
+      System.err.println("start-up failed: cannot listen on " + RUNNING_HTTP.get() + ": " + bind.getMessage()
+          + " (another process has the port; set http.port / AGENTOS_HTTP_PORT, or cluster.port / cluster.event_bus_port)");
+      return 1;
+    }
     System.err.println("start-up failed: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
     return 1;
   }
@@ -151,11 +165,22 @@ public final class Main implements Callable<Integer> {
     System.out.println();
   }
 
-  @Command(name = "token", mixinStandardHelpOptions = true, description = "Print a signed JWT.")
+  /** {@code --version}: the jar's Implementation-Version, written by the build. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"agentos " + (version == null ? "(development build)" : version)
+          + ", Java " + System.getProperty("java.version")};
+    }
+  }
+
+  @Command(name = "token", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, showDefaultValues = true,
+      description = "Print a signed JWT.")
   static final class TokenCommand implements Callable<Integer> {
     @Option(names = "--alg", defaultValue = "HS256", description = "HS256/384/512, RS*, PS*, ES*, EdDSA") String alg;
-    @Option(names = "--key", required = true, description = "HMAC secret, or path of a PKCS#8 PEM private key") String key;
-    @Option(names = "--sub", description = "subject (user id)") String sub;
+    @Option(names = "--key", required = true, description = "HMAC secret (at least 16 bytes, 32 recommended), or path of a PKCS#8 PEM private key") String key;
+    @Option(names = "--sub", description = "subject (user id); none unless given") String sub;
     @Option(names = "--scopes", defaultValue = "", description = "space-separated scopes") String scopes;
     @Option(names = "--roles", defaultValue = "", description = "space-separated role names") String roles;
     @Option(names = "--ttl", defaultValue = "1h", description = "lifetime: 30s, 15m, 1h, 7d") String ttl;
@@ -169,7 +194,15 @@ public final class Main implements Callable<Integer> {
       Key signingKey;
       if (alg.startsWith("HS")) {
         Path p = Path.of(key);
-        signingKey = TokenSigner.hmacKey(Files.isRegularFile(p) ? Files.readString(p, StandardCharsets.UTF_8).strip() : key);
+        String secret = Files.isRegularFile(p) ? Files.readString(p, StandardCharsets.UTF_8).strip() : key;
+        int bytes = secret.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes < dev.agentos.authn.impl.KeyParser.MIN_HMAC_SECRET_BYTES) {
+          // the service refuses such a secret at start-up: a token signed with it could never be verified
+          System.err.println("--key: an HMAC secret of " + bytes + " bytes is too short; the service needs at least "
+              + dev.agentos.authn.impl.KeyParser.MIN_HMAC_SECRET_BYTES + " (32 recommended)");
+          return EXIT_CONFIG;
+        }
+        signingKey = TokenSigner.hmacKey(secret);
       } else {
         signingKey = TokenSigner.privateKeyFromPem(Files.readString(Path.of(key), StandardCharsets.UTF_8));
       }
@@ -208,7 +241,7 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "keygen", mixinStandardHelpOptions = true,
+  @Command(name = "keygen", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, showDefaultValues = true,
       description = "Write private.pem (PKCS#8), public.pem (SPKI) and jwks.json into a directory.")
   static final class KeygenCommand implements Callable<Integer> {
     @Option(names = "--alg", defaultValue = "RS256", description = "RS*, PS*, ES256/384/512 or EdDSA") String alg;
@@ -233,7 +266,7 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "cluster-credentials", mixinStandardHelpOptions = true,
+  @Command(name = "cluster-credentials", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
       description = {"Create a cluster CA and one node's credentials, or issue another node's from an existing CA.",
           "Without --ca: writes a new CA into DIR/ca/ (ca.pem, ca-key.pem: keep ca-key.pem off the nodes) and the node's "
               + "credentials into DIR/NODE/. With --ca CADIR: writes only DIR/NODE/, issued by that CA.",

@@ -46,6 +46,21 @@ class LauncherIT {
   }
 
   @Test
+  @DisplayName("a port already in use stops start-up with a line naming host:port")
+  void portInUse(@TempDir Path dir) throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"));
+         TestDatabase db = TestDatabase.create()) {
+      Path conf = dir.resolve("port.yaml");
+      Files.writeString(conf, "os:\n  dev_mode: true\nhttp:\n  host: 127.0.0.1\n  port: " + taken.getLocalPort()
+          + "\nstorage:\n  postgres: " + db.postgresConfig().encode() + "\n");
+      Process p = start(dir, Map.of("AGENTOS_CONFIG", conf.toString()), dir.resolve("out"), dir.resolve("err"));
+      assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).isEqualTo(1);
+      assertThat(Files.readString(dir.resolve("err"))).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+    }
+  }
+
+  @Test
   @DisplayName("without dev mode and without a verification key it exits 2 instead of starting open")
   void noKeyExits2(@TempDir Path dir) throws Exception {
     Path conf = dir.resolve("nokey.yaml");

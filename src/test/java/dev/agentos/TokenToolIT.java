@@ -34,6 +34,32 @@ class TokenToolIT {
     return out.strip();
   }
 
+  /** Runs the jar and returns exit code and combined output. */
+  private static java.util.Map.Entry<Integer, String> exec(Path dir, String... args) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("java", "-jar", JAR.toAbsolutePath().toString()));
+    cmd.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return java.util.Map.entry(p.exitValue(), out);
+  }
+
+  @org.junit.jupiter.api.Test
+  @org.junit.jupiter.api.DisplayName("--version prints the version; help and help <command> print usage with defaults; a too-short HMAC key is refused")
+  void commandLineBasics(@TempDir Path dir) throws Exception {
+    var version = exec(dir, "--version");
+    assertThat(version.getKey()).isZero();
+    assertThat(version.getValue()).startsWith("agentos ").contains("Java ");
+    var help = exec(dir, "help");
+    assertThat(help.getKey()).isZero();
+    assertThat(help.getValue()).contains("Usage: agentos").contains("token").contains("cluster-credentials");
+    var tokenHelp = exec(dir, "help", "token");
+    assertThat(tokenHelp.getValue()).contains("Default: HS256").contains("Default: 1h").contains("none unless given");
+    var shortKey = exec(dir, "token", "--key", "short");
+    assertThat(shortKey.getKey()).isEqualTo(2);
+    assertThat(shortKey.getValue()).contains("too short").contains("at least 16");
+  }
+
   @ParameterizedTest(name = "keygen --alg {0}, then a minted token is accepted by a service reading the JWKS")
   @ValueSource(strings = {"RS256", "ES256", "EdDSA"})
   void keygenThenToken(String alg, @TempDir Path dir) throws Exception {
