@@ -1,4 +1,4 @@
--- Managed roles (DECISIONS §4.6): roles defined through /authz, roles assigned to subjects, and the audit
+-- Managed roles (docs/authorization.md): roles defined through /authz, roles assigned to subjects, and the audit
 -- trail of every change (who, when, before and after).
 CREATE TABLE roles (
   name         TEXT        NOT NULL PRIMARY KEY,

@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps a verifier's JWKS keys in step with a JWKS URL (DECISIONS §3.6): fetched at start and then in the
+ * Keeps a verifier's JWKS keys in step with a JWKS URL (docs/authentication.md): fetched at start and then in the
  * background (Cache-Control max-age, clamped to the configured bounds), never on the request path. A token
  * with an unknown {@code kid} may trigger one early refresh per debounce window. A failed fetch, a non-200,
  * or an untrustworthy set (bad JSON, duplicate kids) keeps the last good set and is logged and counted.
@@ -50,8 +50,10 @@ public final class JwksUrlSource {
     this.onKeys = onKeys;
     this.client = WebClient.create(vertx);
     MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
-    this.fetchOk = registry == null ? null : Counter.builder("agentos_jwks_fetch").tag("result", "ok").register(registry);
-    this.fetchFailed = registry == null ? null : Counter.builder("agentos_jwks_fetch").tag("result", "error").register(registry);
+    this.fetchOk = registry == null ? null : Counter.builder("agentos_jwks_fetch").tag("result", "ok")
+        .description("JWKS URL fetches by result (error: the last good set is kept)").register(registry);
+    this.fetchFailed = registry == null ? null : Counter.builder("agentos_jwks_fetch").tag("result", "error")
+        .description("JWKS URL fetches by result (error: the last good set is kept)").register(registry);
   }
 
   /** First fetch; its failure does not fail start-up (tokens are refused until a set arrives, and it retries). */

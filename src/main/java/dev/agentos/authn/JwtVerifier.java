@@ -15,8 +15,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Verifies a compact JWS/JWT and its registered claims, with agno's error texts (reference §7) and the
- * stricter rules of DECISIONS §3. Thread-safe: the key set is an immutable value swapped atomically.
+ * Verifies a compact JWS/JWT and its registered claims, with agno's error texts (docs/authentication.md) and the
+ * stricter rules of docs/authentication.md. Thread-safe: the key set is an immutable value swapped atomically.
  */
 public final class JwtVerifier {
   /** Tokens longer than this are refused before any decoding. */

@@ -3,7 +3,7 @@ package dev.agentos.authn;
 import java.util.Set;
 
 /**
- * What a verification key can verify. Each key is bound to exactly one family (DECISIONS §3.1), so an RSA
+ * What a verification key can verify. Each key is bound to exactly one family (docs/authentication.md), so an RSA
  * public key can never be used as an HMAC secret, and a P-256 key never verifies an ES384 token.
  */
 public enum KeyFamily {

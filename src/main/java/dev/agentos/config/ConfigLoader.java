@@ -112,7 +112,7 @@ public final class ConfigLoader {
       String raw = env.get(key.envVar());
       if (raw != null) values.put(key.path(), fromEnv(key, key.envVar(), raw));
     }
-    // agno's variables keep agno's meaning (reference §1.4).
+    // agno's variables keep agno's meaning (docs/configuration.md).
     String jwtKey = env.get("JWT_VERIFICATION_KEY");
     if (jwtKey != null && !jwtKey.isBlank()) {
       @SuppressWarnings("unchecked")
@@ -124,7 +124,7 @@ public final class ConfigLoader {
     if (jwksFile != null && !jwksFile.isBlank()) values.putIfAbsent("authorization.jwks_file", jwksFile);
     String securityKey = env.get("OS_SECURITY_KEY");
     if (securityKey != null && !securityKey.isBlank()) values.put("authorization.security_key", securityKey);
-    // libpq variables, used when neither a url nor a host is configured (DECISIONS §1).
+    // libpq variables, used when neither a url nor a host is configured (docs/configuration.md).
     if (!values.containsKey("storage.postgres.url") && !values.containsKey("storage.postgres.host")) {
       copyEnv(env, "PGHOST", "storage.postgres.host", values);
       if (env.containsKey("PGPORT")) values.put("storage.postgres.port", fromEnv(ConfigSchema.key("storage.postgres.port"), "PGPORT", env.get("PGPORT")));

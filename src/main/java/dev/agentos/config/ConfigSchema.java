@@ -17,7 +17,7 @@ import java.util.Map;
 public final class ConfigSchema {
   private ConfigSchema() {}
 
-  /** agno's defaults (reference §1.9) plus our readiness probe, which orchestrators call without a token. */
+  /** agno's defaults (docs/configuration.md) plus our readiness probe, which orchestrators call without a token. */
   public static final List<String> DEFAULT_EXCLUDED_ROUTES =
       List.of("/", "/health", "/ready", "/info", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect");
 
@@ -52,7 +52,7 @@ public final class ConfigSchema {
       list("authorization.algorithms", List.of("RS256"), false, "Accepted JWT algorithms. `algorithm: X` is accepted as a one-item list."),
       string("authorization.algorithm", null, "agno's single-algorithm spelling; same as `algorithms: [X]`."),
       list("authorization.verification_keys", List.of(), true,
-          "HMAC secrets (at least 32 bytes), PEM public keys, or `file:/path.pem`. Env `JWT_VERIFICATION_KEY` is appended."),
+          "HMAC secrets (at least 16 bytes; 32 or more recommended, a shorter one logs a warning), PEM public keys, or `file:/path.pem`. Env `JWT_VERIFICATION_KEY` is appended."),
       string("authorization.jwks_file", null, "Path of a static JWKS file (env `JWT_JWKS_FILE` when unset)."),
       string("authorization.jwks_url", null, "JWKS URL (e.g. an OIDC provider's jwks_uri), fetched at start-up and refreshed in the background, never on the request path."),
       integer("authorization.jwks_refresh_min_seconds", 30L, 1, 86_400, "Lower bound of the JWKS refresh interval, and the debounce window for a refresh on an unknown `kid`."),

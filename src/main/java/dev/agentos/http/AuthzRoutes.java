@@ -25,7 +25,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The managed-roles API (DECISIONS §4.6): roles, subjects' roles, a what-if check and the audit trail.
+ * The managed-roles API (docs/authorization.md): roles, subjects' roles, a what-if check and the audit trail.
  * Every change is one transaction with its audit row, then a {@link PolicyApi#ROLES_CHANGED} notice makes
  * every policy verticle reload. Nobody but an admin can create or assign a role holding a scope they lack.
  */

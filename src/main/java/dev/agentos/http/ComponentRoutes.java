@@ -168,7 +168,7 @@ final class ComponentRoutes {
 
   // ---- runs -----------------------------------------------------------------------------------------------
 
-  /** agno's form fields (multipart or urlencoded). User and session per reference §2.2. */
+  /** agno's form fields (multipart or urlencoded). User and session per docs/authorization.md. */
   private void run(RoutingContext ctx, String family) {
     String id = ctx.pathParam("id");
     if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));

@@ -293,7 +293,7 @@ final class DataRoutes {
   // ---- ownership --------------------------------------------------------------------------------------
 
   /**
-   * reference §6.1–6.2 with DECISIONS §5: a scoped caller gets its own user id whatever it asked for;
+   * docs/isolation.md: a scoped caller gets its own user id whatever it asked for;
    * an unscoped one (admin, isolation off, security key) gets what it asked for, or everyone.
    * With isolation on, a non-admin JWT without a user id is refused rather than shown everything.
    */

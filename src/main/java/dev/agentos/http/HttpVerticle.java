@@ -39,7 +39,7 @@ public final class HttpVerticle extends VerticleBase {
   public static final String HEALTH_PATH = "/health";
   /** Readiness: not draining, and policy and storage answer over the event bus. */
   public static final String READY_PATH = "/ready";
-  /** agno's default CORS origins (reference §1.1). */
+  /** agno's default CORS origins (docs/configuration.md). */
   public static final List<String> DEFAULT_CORS_ORIGINS = List.of("http://localhost:3000", "https://agno.com",
       "https://www.agno.com", "https://app.agno.com", "https://os-stg.agno.com", "https://os.agno.com");
   private static final long READY_TIMEOUT_MS = 2_000;
@@ -214,7 +214,10 @@ public final class HttpVerticle extends VerticleBase {
         .map(m -> "up").recover(e -> Future.succeededFuture("down"));
     Future<String> policyUp = policy.ping().map(v -> "up").recover(e -> Future.succeededFuture("down"));
     Future.all(storage, policyUp).onComplete(ar -> {
-      JsonObject checks = new JsonObject().put("storage", storage.result()).put("policy", policyUp.result());
+      // a policy verticle takes requests only once it has loaded its roles from storage: say so when that is why
+      String policyState = "down".equals(policyUp.result()) && "down".equals(storage.result())
+          ? "waiting for storage (roles not loaded)" : policyUp.result();
+      JsonObject checks = new JsonObject().put("storage", storage.result()).put("policy", policyState);
       boolean up = "up".equals(storage.result()) && "up".equals(policyUp.result());
       json(ctx, up ? 200 : 503, up ? new JsonObject().put("status", "ready").put("checks", checks)
           : new JsonObject().put("detail", "Service not ready").put("checks", checks));

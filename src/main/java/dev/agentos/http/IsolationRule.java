@@ -5,7 +5,7 @@ import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.Decision;
 
 /**
- * DECISIONS §5.2, in one place for every route that touches user data: with isolation on, a non-admin token
+ * docs/isolation.md, in one place for every route that touches user data: with isolation on, a non-admin token
  * without a user id is refused (agno would show it everyone's data).
  */
 final class IsolationRule {

@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * The one spelling of a request path that routing, authentication exclusions and the policy all see
- * (DECISIONS §4.4): percent-decoded, {@code //} collapsed, {@code .}/{@code ..} resolved, trailing slashes
+ * (docs/authorization.md): percent-decoded, {@code //} collapsed, {@code .}/{@code ..} resolved, trailing slashes
  * stripped. Spellings that could mean different things to different layers are refused (empty result):
  * encoded slashes or backslashes, NUL and control characters, matrix parameters, malformed escapes,
  * {@code ..} above the root.

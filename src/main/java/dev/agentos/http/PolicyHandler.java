@@ -58,7 +58,7 @@ public final class PolicyHandler implements Handler<RoutingContext> {
     asked.onComplete(ar -> {
       if (roundTrip != null) roundTrip.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (ar.failed()) {
-        log.warn("policy decision unavailable for {} {}: {}", ctx.request().method(), path, ar.cause().getMessage());
+        log.warn("policy decision unavailable for {} {}: {}", ctx.request().method(), path, why(ar.cause()));
         ctx.fail(new DetailedFailure(503, "Authorization service unavailable"));
         return;
       }
@@ -77,6 +77,18 @@ public final class PolicyHandler implements Handler<RoutingContext> {
   /** The seal of the decision that allowed a sealed write; the storage verticle refuses the write without it. */
   public static Optional<io.vertx.core.json.JsonObject> seal(RoutingContext ctx) {
     return Optional.ofNullable(ctx.get(SEAL_KEY));
+  }
+
+  /** The cause in words an operator can act on (Vert.x says "No handlers for address agentos.policy.v1"). */
+  private static String why(Throwable cause) {
+    if (cause instanceof io.vertx.core.eventbus.ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
+      return "no policy verticle is answering; one takes requests only once it has loaded its roles from storage "
+          + "(is the database reachable? see /ready)";
+    }
+    if (cause instanceof io.vertx.core.eventbus.ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.TIMEOUT) {
+      return "the policy verticle did not answer within authorization.policy_timeout_ms";
+    }
+    return cause.getMessage();
   }
 
   public static Optional<Decision> decision(RoutingContext ctx) {

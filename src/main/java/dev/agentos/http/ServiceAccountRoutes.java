@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 
 /**
  * {@code /service-accounts}: mint (the token is shown once), list (metadata only), revoke (idempotent),
- * with agno's rules (reference §2.6): defaults, privileged scopes, the subset rule, 409 for an active name.
+ * with agno's rules (docs/authorization.md): defaults, privileged scopes, the subset rule, 409 for an active name.
  */
 final class ServiceAccountRoutes {
   static final List<String> DEFAULT_SCOPES = List.of("agents:run", "teams:run", "workflows:run", "sessions:read", "config:read");

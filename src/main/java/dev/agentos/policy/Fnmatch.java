@@ -5,7 +5,7 @@ import java.util.regex.Pattern;
 /**
  * Python's {@code fnmatch} as agno uses it for route patterns: {@code *} matches any run of characters
  * including {@code /}, {@code ?} one character, {@code [seq]} / {@code [!seq]} a set. Case-sensitive.
- * {@code {param}} placeholders are treated as {@code *} (reference §3.4).
+ * {@code {param}} placeholders are treated as {@code *} (docs/authorization.md).
  */
 public final class Fnmatch {
   private Fnmatch() {}

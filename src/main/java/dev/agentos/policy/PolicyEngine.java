@@ -12,14 +12,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The decision function: principal + method + canonical path → {@link Decision} (reference §3.3 with
- * DECISIONS §4). Pure and immutable; the policy verticle owns one per instance.
+ * The decision function: principal + method + canonical path → {@link Decision} (docs/authorization.md).
+ * Pure and immutable; the policy verticle owns one per instance.
  */
 public final class PolicyEngine {
   private static final Pattern RESOURCE_CONTEXT = Pattern.compile("^/(?:a2a/)?(agents|teams|workflows)(?:/([^/]+))?(?:/.*)?$");
   private static final Set<String> FAMILIES = Set.of("agents", "teams", "workflows");
   /**
-   * agno's route-level {@code require_resource_access} (reference §4.2), checked after the map: reading runs
+   * agno's route-level {@code require_resource_access} (docs/authorization.md), checked after the map: reading runs
    * needs run access too, and resume/fork (unmapped in the map) need run access.
    */
   private static final List<RouteCheck> ROUTE_CHECKS = List.of(
@@ -60,7 +60,7 @@ public final class PolicyEngine {
 
   /**
    * The decision for a request, after role expansion; a role's deny beats every allow, the admin scope's
-   * included (DECISIONS §4.5).
+   * included (docs/authorization.md).
    */
   public Decision authorize(Principal principal, String method, String path) {
     RoleDirectory.Expansion expansion = roles.expand(principal);
@@ -288,7 +288,7 @@ public final class PolicyEngine {
         List.of("missing " + required.raw()), "Insufficient permissions. Required scope(s): " + action);
   }
 
-  /** reference §3.3: {"*"} for admin, global or wildcard scopes; otherwise the ids named per resource. */
+  /** docs/authorization.md: {"*"} for admin, global or wildcard scopes; otherwise the ids named per resource. */
   static Set<String> accessibleIds(List<Scope> userScopes, String family, String action) {
     Set<String> ids = new HashSet<>();
     for (Scope u : userScopes) {
@@ -300,7 +300,7 @@ public final class PolicyEngine {
     return ids;
   }
 
-  /** reference §6.1 with DECISIONS §5.2 (a principal without a user id is handled by the storage layer). */
+  /** docs/isolation.md (a principal without a user id is handled by the storage layer). */
   private Optional<String> scopedUserId(Principal p, boolean admin) {
     if (admin) return Optional.empty();
     if (p.userId().map(u -> u.startsWith("sa:")).orElse(false)) return p.userId();
@@ -310,7 +310,7 @@ public final class PolicyEngine {
 
   /**
    * Parsed scope lists, keyed by the exact list of strings: a token's scopes are parsed once, not on every
-   * request (DECISIONS: speed). Bounded; scope strings are immutable values, so entries never go stale.
+   * request (speed is a product requirement: docs/benchmarks.md). Bounded; scope strings are immutable values, so entries never go stale.
    */
   private final com.github.benmanes.caffeine.cache.Cache<List<String>, List<Scope>> parsed =
       com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();

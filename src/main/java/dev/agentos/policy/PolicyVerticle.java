@@ -81,9 +81,12 @@ public final class PolicyVerticle extends VerticleBase {
     }
     MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
     if (registry != null) {
-      allowed = Counter.builder("agentos_policy_decisions").tag("result", "allow").register(registry);
-      denied = Counter.builder("agentos_policy_decisions").tag("result", "deny").register(registry);
-      evaluation = Timer.builder("agentos_policy_evaluation").register(registry);
+      allowed = Counter.builder("agentos_policy_decisions").tag("result", "allow")
+          .description("Decisions of this node's policy verticle, by result").register(registry);
+      denied = Counter.builder("agentos_policy_decisions").tag("result", "deny")
+          .description("Decisions of this node's policy verticle, by result").register(registry);
+      evaluation = Timer.builder("agentos_policy_evaluation")
+          .description("Time the policy engine takes to decide one authorize request (the event-bus hop excluded)").register(registry);
     }
     keysReady = keysLoaded;
     rolesChanged = vertx.eventBus().consumer(PolicyApi.ROLES_CHANGED, msg -> reloadRoles());

@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every role the policy knows at one moment (DECISIONS §4.5): the built-ins, the ones in
+ * Every role the policy knows at one moment (docs/authorization.md): the built-ins, the ones in
  * {@code authorization.roles}, and the managed ones in PostgreSQL, plus the roles assigned to subjects in
  * PostgreSQL. Immutable; a change replaces the whole directory.
  */

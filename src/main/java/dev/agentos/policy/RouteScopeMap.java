@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * agno's route → required-scope map (reference §4) plus configured {@code scope_mappings}, merged as agno
+ * agno's route → required-scope map (docs/authorization.md) plus configured {@code scope_mappings}, merged as agno
  * does (a replaced key keeps its position, new keys are appended). Lookup: exact key first, then the first
  * fnmatch pattern in insertion order. Entries are indexed by method and first path segment, so a lookup
  * scans only the few entries that could match.
@@ -119,7 +119,7 @@ public final class RouteScopeMap {
       {"POST /a2a/workflows/*/v1/message:stream", "workflows:run"},
       {"POST /a2a/message/send", "agents:run"},
       {"POST /a2a/message/stream", "agents:run"},
-      // ours: the managed-roles API (DECISIONS §4.6)
+      // ours: the managed-roles API (docs/authorization.md)
       {"GET /authz/roles", "authz:read"},
       {"GET /authz/roles/*", "authz:read"},
       {"PUT /authz/roles/*", "authz:write"},

@@ -3,7 +3,7 @@ package dev.agentos.policy;
 import java.util.Optional;
 
 /**
- * One parsed scope (agno reference §3.1): {@code admin}, {@code resource:action} (global),
+ * One parsed scope (docs/authorization.md): {@code admin}, {@code resource:action} (global),
  * {@code resource:id:action} (per resource, id {@code *} = wildcard), or unknown (matches nothing).
  * No normalisation: comparison is exact. The legacy resource {@code system} means {@code config}.
  */
@@ -33,7 +33,7 @@ public record Scope(Kind kind, String raw, String resource, Optional<String> id,
   }
 
   /**
-   * Does this (user) scope satisfy {@code required} for {@code resourceId} (reference §3.2)?
+   * Does this (user) scope satisfy {@code required} for {@code resourceId} (docs/authorization.md)?
    * A per-resource requirement is met by a global or wildcard scope, or by the same id; a global requirement
    * only by a global or wildcard scope.
    */

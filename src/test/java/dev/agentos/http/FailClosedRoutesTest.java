@@ -21,7 +21,7 @@ import java.util.Set;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** DECISIONS §4.3: every route the router serves is excluded or has an explicit entry in the route map. */
+/** docs/authorization.md: every route the router serves is excluded or has an explicit entry in the route map. */
 @DisplayName("Fail-closed invariant over the router's own routes")
 class FailClosedRoutesTest {
 

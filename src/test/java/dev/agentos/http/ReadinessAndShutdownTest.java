@@ -50,6 +50,8 @@ class ReadinessAndShutdownTest {
         assertThat(notReady.statusCode()).isEqualTo(503);
         assertThat(notReady.bodyAsJsonObject().getString("detail")).isEqualTo("Service not ready");
         assertThat(notReady.bodyAsJsonObject().getJsonObject("checks").getString("storage")).isEqualTo("down");
+        // the policy verticle cannot load its roles: /ready says so rather than a bare "down"
+        assertThat(notReady.bodyAsJsonObject().getJsonObject("checks").getString("policy")).isEqualTo("waiting for storage (roles not loaded)");
 
         proxy.restore();
         Readiness.await(server, Duration.ofSeconds(30));

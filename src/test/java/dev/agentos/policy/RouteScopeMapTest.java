@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-@DisplayName("The default route → scope map (agno reference §4), row by row")
+@DisplayName("The default route → scope map (docs/authorization.md), row by row")
 class RouteScopeMapTest {
   private static final RouteScopeMap DEFAULT = RouteScopeMap.withDefaults(Map.of());
 

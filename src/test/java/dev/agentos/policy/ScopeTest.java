@@ -6,7 +6,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-@DisplayName("Scope grammar and matching (agno reference §3)")
+@DisplayName("Scope grammar and matching (docs/authorization.md)")
 class ScopeTest {
 
   @ParameterizedTest(name = "\"{0}\" parses as {1}")

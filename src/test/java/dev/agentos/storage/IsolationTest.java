@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Per-user isolation (reference §6, DECISIONS §5) over real HTTP and PostgreSQL: two users, an admin,
+ * Per-user isolation (docs/isolation.md, docs/isolation.md) over real HTTP and PostgreSQL: two users, an admin,
  * every data endpoint. Runs and traces are seeded through the storage event-bus API, as the runtime will.
  */
 @DisplayName("Per-user isolation of sessions, runs, memories and traces")

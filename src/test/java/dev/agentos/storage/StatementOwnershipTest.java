@@ -17,7 +17,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * The structural guarantee of DECISIONS §5.3: no statement on an owned table and no store method exists
+ * The structural guarantee of docs/isolation.md: no statement on an owned table and no store method exists
  * without the owner. Adding an unscoped query or a store method without an {@link Owner} fails this test.
  */
 @DisplayName("Ownership is structural")
