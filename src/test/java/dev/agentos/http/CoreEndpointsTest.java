@@ -81,6 +81,17 @@ class CoreEndpointsTest {
   }
 
   @Test
+  @DisplayName("every agentos_ metric has HELP text")
+  void metricsHaveHelp() {
+    server.get("/agents", Tokens.hs256("ops", "agents:read")); // a decision, so the policy metrics exist
+    String text = server.get("/metrics", Tokens.hs256("ops", "metrics:read")).bodyAsString();
+    java.util.List<String> bare = text.lines().filter(l -> l.startsWith("# HELP agentos_"))
+        .filter(l -> l.split(" ", 4).length < 4 || l.split(" ", 4)[3].isBlank()).toList();
+    assertThat(text).contains("# HELP agentos_policy_decisions_total");
+    assertThat(bare).isEmpty();
+  }
+
+  @Test
   @DisplayName("GET /metrics without metrics:read is 403 with agno's text and a decision id")
   void metricsForbidden() {
     HttpResponse<Buffer> r = server.get("/metrics", Tokens.hs256("someone", "agents:read"));
