@@ -39,7 +39,7 @@ public final class ErrorResponses {
     if (failure instanceof HttpException http) {
       status = http.getStatusCode();
       String payload = http.getPayload();
-      if (status == 413) refuseOversized(ctx.request(), payload != null ? payload : defaultDetail(413));
+      if (status == 413) refuseOversized(ctx, payload != null ? payload : defaultDetail(413));
       else send(ctx.response(), status, payload != null ? payload : defaultDetail(status));
       return;
     }
@@ -57,7 +57,7 @@ public final class ErrorResponses {
       log.error("request {} {} failed", ctx.request().method(), dev.agentos.contract.LogSafe.clean(ctx.request().path()), failure);
     }
     if (status == 413) {
-      refuseOversized(ctx.request(), defaultDetail(413));
+      refuseOversized(ctx, defaultDetail(413));
       return;
     }
     send(ctx.response(), status, defaultDetail(status));
@@ -89,12 +89,13 @@ public final class ErrorResponses {
    * TCP reset destroy the answer before a client that is still sending reads it, so the connection lingers:
    * at most {@link #OVERSIZED_DRAIN_BYTES} more bytes or {@link #OVERSIZED_DRAIN_MS} are read and dropped first.
    */
-  static void refuseOversized(HttpServerRequest request, String detail) {
+  static void refuseOversized(io.vertx.ext.web.RoutingContext ctx, String detail) {
+    HttpServerRequest request = ctx.request();
     if (request.response().ended()) return;
     request.response().putHeader(HttpHeaders.CONNECTION, "close");
     io.vertx.core.http.HttpConnection connection = request.connection();
     long[] drained = {0};
-    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.currentContext().owner();
+    io.vertx.core.Vertx vertx = ctx.vertx();
     long timer = vertx.setTimer(OVERSIZED_DRAIN_MS, id -> connection.close());
     try {
       request.handler(chunk -> {
