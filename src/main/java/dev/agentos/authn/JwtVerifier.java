@@ -173,8 +173,10 @@ public final class JwtVerifier {
 
   /**
    * exp/nbf/iat must be JSON numbers that are dates (RFC 7519 NumericDate): finite, no later than the year 9999
-   * (an {@code exp} of 2^63-1 means "never", which the service does not accept), fractions allowed as the RFC and
-   * agno allow them (read as the second they fall in). Anything else is a 401, never a 500.
+   * (an {@code exp} of 2^63-1 means "never", which the service does not accept) and whole seconds. RFC 7519 would
+   * allow fractions; a fraction is refused because no issuer we interoperate with writes one and a lenient reading
+   * is where parsers disagree (a value written as a float but integral, 1.0E10, is a whole second). Anything else is
+   * a 401, never a 500.
    */
   private static Long numericDate(JsonObject p, String claim, String typeError) {
     if (!p.containsKey(claim)) return null;
@@ -183,7 +185,8 @@ public final class JwtVerifier {
     if (v instanceof Integer || v instanceof Long) {
       value = ((Number) v).longValue();
     } else if (v instanceof Double d && Double.isFinite(d) && Math.abs(d) <= LATEST_NUMERIC_DATE + 1) {
-      value = (long) Math.floor(d);
+      if (d != Math.rint(d)) throw AuthenticationException.invalid("The " + claim + " claim is not a whole number of seconds");
+      value = d.longValue();
     } else if (v instanceof Double) {
       throw AuthenticationException.invalid("The " + claim + " claim is not a date before the year 10000");
     } else {

@@ -36,7 +36,7 @@ public final class ConfigSchema {
       string("http.host", "0.0.0.0", "Address the HTTP server binds."),
       integer("http.port", 7777L, 1, 65535, "HTTP port."),
       integer("http.instances", null, 1, 256, "HttpVerticle instances; default one per event loop."),
-      integer("http.max_body_bytes", 1_048_576L, 1, 1L << 31, "Larger request bodies get 413 (and the connection closes); it is also the limit of one form field."),
+      integer("http.max_body_bytes", 1_048_576L, 1, 1L << 31, "Larger request bodies get 413 (and the connection closes); it is also the limit of one form field (a form: at most 1,000 fields, a part's name and headers at most 16 KB; see isolation.md)."),
       integer("http.max_header_bytes", 16_384L, 1024, 1L << 20, "Larger request headers get 431."),
       integer("http.max_initial_line_bytes", 8_192L, 256, 1L << 20, "Longer request lines (URI) get 414."),
       list("http.cors_allowed_origins", List.of(), false, "CORS origins; empty = agno's defaults. `*` is removed."),

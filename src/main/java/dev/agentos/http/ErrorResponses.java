@@ -48,6 +48,14 @@ public final class ErrorResponses {
           .end(new JsonObject().put("detail", invalid.errors()).encode());
       return;
     }
+    if (status == 400 && failure != null && !(failure instanceof DetailedFailure)) {
+      DetailedFailure form = FormLimits.refusal(failure);
+      if (form != null) failure = form;
+    }
+    if (failure instanceof DetailedFailure detailed && detailed.status() == 413) {
+      refuseOversized(ctx, detailed.detail());
+      return;
+    }
     if (failure instanceof DetailedFailure detailed) {
       detailed.headers().forEach(ctx.response()::putHeader);
       send(ctx.response(), detailed.status(), detailed.detail());

@@ -88,6 +88,7 @@ public final class HttpVerticle extends VerticleBase {
         // one form field may be as large as the whole body may be (Vert.x's own default is 8 KB, answered with a
         // bare 400): the body limit is the one limit, and past it the answer is 413 {detail}
         .setMaxFormAttributeSize((int) Math.min(Integer.MAX_VALUE, http.maxBodyBytes()))
+        .setMaxFormFields(FormLimits.MAX_FIELDS).setMaxFormBufferedBytes(FormLimits.MAX_BUFFERED_BYTES)
         // No h2c upgrade: an upgraded request arrives already ended, which the body step cannot read after
         // the (asynchronous) policy step. HTTP/2 belongs on TLS at the ingress.
         .setHttp2ClearTextEnabled(false);

@@ -241,9 +241,17 @@ class JwtAuthenticationTest {
     }
 
     @Test
-    @DisplayName("a fractional exp is read as a NumericDate")
-    void fractionalExp() {
-      accepted(call(Tokens.hs256(ok().put("exp", Tokens.now() + 600.5))));
+    @DisplayName("a fractional exp, nbf or iat is a 401: NumericDates are whole seconds")
+    void fractionalDates() {
+      rejected(call(Tokens.hs256(ok().put("exp", Tokens.now() + 600.5))), "Invalid token: The exp claim is not a whole number of seconds");
+      rejected(call(Tokens.hs256(ok().put("nbf", Tokens.now() - 0.25))), "Invalid token: The nbf claim is not a whole number of seconds");
+      rejected(call(Tokens.hs256(ok().put("iat", Tokens.now() - 60.001))), "Invalid token: The iat claim is not a whole number of seconds");
+    }
+
+    @Test
+    @DisplayName("an exp written as a float but integral is a whole second and accepted")
+    void integralFloatExp() {
+      accepted(call(Tokens.hs256(ok().put("exp", (double) (Tokens.now() + 600)))));
     }
   }
 

@@ -132,4 +132,47 @@ class InputRulesTest {
     assertThat(large.statusCode()).as(large.bodyAsString().substring(0, Math.min(200, large.bodyAsString().length()))).isEqualTo(200);
     assertThat(large.bodyAsJsonObject().getString("content")).hasSize(200_000);
   }
+
+  static Stream<org.junit.jupiter.params.provider.Arguments> refusedForms() {
+    String urlencoded = "application/x-www-form-urlencoded";
+    String multipart = "multipart/form-data; boundary=XyZ";
+    StringBuilder many = new StringBuilder("message=hi&stream=false");
+    for (int i = 0; i < 1001; i++) many.append("&f").append(i).append("=x");
+    return Stream.of(
+        org.junit.jupiter.params.provider.Arguments.of("bad percent-encoding", urlencoded, "message=%zz&stream=false", 400,
+            "There was an error parsing the body: malformed form data"),
+        org.junit.jupiter.params.provider.Arguments.of("a lone percent sign", urlencoded, "message=%&stream=false", 400,
+            "There was an error parsing the body: malformed form data"),
+        org.junit.jupiter.params.provider.Arguments.of("an empty field name", urlencoded, "=x&message=hi&stream=false", 400,
+            "There was an error parsing the body: malformed form data"),
+        org.junit.jupiter.params.provider.Arguments.of("1,003 fields", urlencoded, many.toString(), 400,
+            "Too many fields. Maximum number of fields is 1000."),
+        org.junit.jupiter.params.provider.Arguments.of("a 30,000-character field name in a multipart part", multipart,
+            part("n".repeat(30_000), "v") + part("message", "hi") + "--XyZ--\r\n", 413,
+            "Form field too large: a field's value may be as large as the body (http.max_body_bytes), its name and part headers at most 16384 bytes"));
+  }
+
+  private static String part(String name, String value) {
+    return "--XyZ\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("refusedForms")
+  @DisplayName("a form the decoder refuses is a 4xx with a detail that says why, never a bare 'Bad Request'")
+  void refusedForm(String what, String contentType, String body, int status, String detail) {
+    var r = TestServer.send(s.request(HttpMethod.POST, "/agents/assistant/runs").putHeader("Authorization", "Bearer " + USER)
+        .putHeader("Content-Type", contentType), io.vertx.core.buffer.Buffer.buffer(body));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(status);
+    assertThat(r.bodyAsJsonObject().getString("detail")).isEqualTo(detail);
+  }
+
+  @Test
+  @DisplayName("a form of 1,000 fields, agno's limit, is accepted")
+  void thousandFields() {
+    StringBuilder body = new StringBuilder("message=hi&stream=false");
+    for (int i = 0; i < 998; i++) body.append("&f").append(i).append("=x");
+    var r = TestServer.send(s.request(HttpMethod.POST, "/agents/assistant/runs").putHeader("Authorization", "Bearer " + USER)
+        .putHeader("Content-Type", "application/x-www-form-urlencoded"), io.vertx.core.buffer.Buffer.buffer(body.toString()));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+  }
 }
