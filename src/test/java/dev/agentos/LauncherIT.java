@@ -72,6 +72,56 @@ class LauncherIT {
   }
 
   @Test
+  @DisplayName("the shipped config takes its server from the libpq variables: PGPORT is the port it connects to")
+  void shippedConfigHonoursLibpq(@TempDir Path dir) throws Exception {
+    int port = TestServer.freePort();
+    Path shipped = Path.of("conf/config.yaml").toAbsolutePath();
+    try (TestDatabase db = TestDatabase.create()) {
+      Process p = start(dir, Map.of("AGENTOS_CONFIG", shipped.toString(), "AGENTOS_HTTP_PORT", String.valueOf(port),
+          "PGHOST", db.host(), "PGPORT", String.valueOf(db.port()), "PGUSER", "postgres", "PGDATABASE", db.name()), dir.resolve("out"), dir.resolve("err"));
+      try {
+        awaitToken(dir.resolve("out"), p);
+        String base = "http://127.0.0.1:" + port;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int ready = 0;
+        while (System.nanoTime() < deadline && (ready = get(base + "/ready", null).statusCode()) != 200) Thread.sleep(200);
+        assertThat(ready).isEqualTo(200);
+        assertThat(Files.readString(dir.resolve("out"))).contains("PostgreSQL postgres@" + db.host() + ":" + db.port() + "/" + db.name()
+            + " (from the libpq variables (PGHOST, PGPORT, PGDATABASE, PGUSER))");
+      } finally {
+        p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+    // and a PGPORT nobody listens on is the port it tries, not the file's
+    Process p = start(dir, Map.of("AGENTOS_CONFIG", shipped.toString(), "AGENTOS_HTTP_PORT", String.valueOf(port),
+        "PGHOST", "127.0.0.1", "PGPORT", "1"), dir.resolve("out2"), dir.resolve("err2"));
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline && !Files.readString(dir.resolve("out2")).contains("127.0.0.1:1/agentos not reachable")) Thread.sleep(100);
+      assertThat(Files.readString(dir.resolve("out2"))).contains("PostgreSQL postgres@127.0.0.1:1/agentos not reachable");
+      long stopping = System.nanoTime();
+      p.destroy();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - stopping)).as("SIGTERM while the database is unreachable").isLessThan(Duration.ofSeconds(10));
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  @DisplayName("as root, the shipped config with no database exits 2 with one line naming the ways out")
+  void shippedConfigAsRootWithoutDatabase(@TempDir Path dir) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "only root is refused (EmbeddedDefaultIT covers the rest)");
+    Process p = start(dir, Map.of("AGENTOS_CONFIG", Path.of("conf/config.yaml").toAbsolutePath().toString(),
+        "AGENTOS_HTTP_PORT", String.valueOf(TestServer.freePort())), dir.resolve("out"), dir.resolve("err"));
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(Files.readString(dir.resolve("err")).strip()).isEqualTo("config error: storage.postgres.embedded: embedded PostgreSQL"
+        + " cannot run as root (initdb refuses to): run as another user, or use a PostgreSQL server, e.g. PGHOST=127.0.0.1"
+        + " PGUSER=postgres java -jar target/agentos.jar, or set storage.postgres.url (docs/configuration.md)");
+  }
+
+  @Test
   @DisplayName("the shipped config starts, prints a dev admin token, answers the core endpoints and stops on SIGTERM")
   void shippedConfigStarts(@TempDir Path dir) throws Exception {
     int port = TestServer.freePort();

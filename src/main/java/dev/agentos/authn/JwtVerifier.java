@@ -100,6 +100,9 @@ public final class JwtVerifier {
     }
   }
 
+  static final String NO_KID = "No verification keys configured: the token has no 'kid' header, and the key set"
+      + " (jwks_file, jwks_url) chooses its key by kid";
+
   private void verifySignature(Decoded d, String alg) {
     KeySet current = keys;
     Object kidValue = d.header().getValue("kid");
@@ -112,6 +115,10 @@ public final class JwtVerifier {
     }
     for (VerificationKey k : current.staticKeys()) if (k.accepts(alg)) candidates.add(k);
     if (candidates.isEmpty()) {
+      if (current.staticKeys().isEmpty() && kid.isEmpty() && !current.jwksKeys().isEmpty()) {
+        // agno's words, and why: a set whose keys all have a kid cannot choose one for a token without
+        throw AuthenticationException.invalid(NO_KID);
+      }
       if (current.staticKeys().isEmpty()) throw AuthenticationException.invalid("No verification keys configured");
       throw AuthenticationException.invalid("The specified alg value is not allowed");
     }

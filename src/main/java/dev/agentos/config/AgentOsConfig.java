@@ -93,12 +93,17 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
   /** A role: the scopes it grants and the scopes it denies (a deny beats every allow, the admin scope included). */
   public record RoleDefinition(List<String> scopes, List<String> deny) {}
 
+  /**
+   * Where the database is. {@code embedded} is the resolved choice (start an embedded server), {@code source}
+   * what decided where the database is (a key, the libpq variables, dev mode), empty when nothing did.
+   */
   public record Postgres(Optional<String> url, Optional<String> host, int port, Optional<String> database,
-                         Optional<String> user, Optional<String> password, int poolSize, boolean embedded) {
+                         Optional<String> user, Optional<String> password, int poolSize, boolean embedded,
+                         java.nio.file.Path embeddedDataDir, Optional<String> source) {
     @Override
     public String toString() {
       return "Postgres[host=" + host + ", port=" + port + ", database=" + database + ", user=" + user
-          + ", url=" + url.map(u -> "(set)") + ", embedded=" + embedded + "]";
+          + ", url=" + url.map(u -> "(set)") + ", embedded=" + embedded + ", source=" + source.orElse("none") + "]";
     }
   }
 

@@ -33,7 +33,7 @@ public record ConfigKey(
     return new ConfigKey(path, Type.STRING, null, true, List.of(), 0, 0, description);
   }
 
-  static ConfigKey bool(String path, boolean def, String description) {
+  static ConfigKey bool(String path, Boolean def, String description) {
     return new ConfigKey(path, Type.BOOLEAN, def, false, List.of(), 0, 0, description);
   }
 

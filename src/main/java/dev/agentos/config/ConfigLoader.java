@@ -55,7 +55,8 @@ public final class ConfigLoader {
     Registry registry = Registry.parse(rest.remove("agents"), rest.remove("teams"), rest.remove("workflows"), env);
     walk(rest, "", values);
     applyEnv(env, values);
-    return build(values, registry);
+    String databaseSource = applyDatabaseSource(env, values);
+    return build(values, registry, databaseSource);
   }
 
   private static void walk(JsonObject node, String prefix, Map<String, Object> values) {
@@ -110,7 +111,9 @@ public final class ConfigLoader {
   private static void applyEnv(Map<String, String> env, Map<String, Object> values) {
     for (ConfigKey key : ConfigSchema.KEYS) {
       String raw = env.get(key.envVar());
-      if (raw != null) values.put(key.path(), fromEnv(key, key.envVar(), raw));
+      // an empty variable unsets the key (its default applies): the one way to take back a key of the file
+      if (raw != null && raw.isEmpty()) values.remove(key.path());
+      else if (raw != null) values.put(key.path(), fromEnv(key, key.envVar(), raw));
     }
     // agno's variables keep agno's meaning (docs/configuration.md).
     String jwtKey = env.get("JWT_VERIFICATION_KEY");
@@ -124,14 +127,43 @@ public final class ConfigLoader {
     if (jwksFile != null && !jwksFile.isBlank()) values.putIfAbsent("authorization.jwks_file", jwksFile);
     String securityKey = env.get("OS_SECURITY_KEY");
     if (securityKey != null && !securityKey.isBlank()) values.put("authorization.security_key", securityKey);
-    // libpq variables, used when neither a url nor a host is configured (docs/configuration.md).
-    if (!values.containsKey("storage.postgres.url") && !values.containsKey("storage.postgres.host")) {
-      copyEnv(env, "PGHOST", "storage.postgres.host", values);
-      if (env.containsKey("PGPORT")) values.put("storage.postgres.port", fromEnv(ConfigSchema.key("storage.postgres.port"), "PGPORT", env.get("PGPORT")));
+  }
+
+  /** The libpq variables that name a server (PGPASSWORD alone does not: it only goes with them). */
+  static final List<String> LIBPQ_VARIABLES = List.of("PGHOST", "PGPORT", "PGDATABASE", "PGUSER");
+
+  /**
+   * Where the database is, first match wins (docs/configuration.md, "Where the database is"): a configured
+   * {@code url} or {@code host}; else the libpq variables; else an embedded server, when {@code embedded} is true
+   * or, unset, in dev mode. Returns what decided it, for the start-up log and the errors.
+   */
+  private static String applyDatabaseSource(Map<String, String> env, Map<String, Object> values) {
+    Object embedded = values.get("storage.postgres.embedded");
+    for (String key : List.of("storage.postgres.url", "storage.postgres.host")) {
+      if (!values.containsKey(key)) continue;
+      if (((String) values.get(key)).isBlank()) throw new ConfigException(key, "must not be empty (an empty environment variable unsets it)");
+      if (Boolean.TRUE.equals(embedded)) {
+        throw new ConfigException("storage.postgres.embedded", "is true, but a server is configured too (" + key
+            + "): use one or the other");
+      }
+      return key;
+    }
+    if (Boolean.TRUE.equals(embedded)) return "storage.postgres.embedded";
+    boolean libpq = false;
+    for (String var : LIBPQ_VARIABLES) libpq |= env.get(var) != null && !env.get(var).isEmpty();
+    if (libpq) {
+      values.put("storage.postgres.host", env.getOrDefault("PGHOST", "").isEmpty() ? "127.0.0.1" : env.get("PGHOST"));
+      if (env.get("PGPORT") != null && !env.get("PGPORT").isEmpty()) {
+        values.put("storage.postgres.port", fromEnv(ConfigSchema.key("storage.postgres.port"), "PGPORT", env.get("PGPORT")));
+      }
       copyEnv(env, "PGDATABASE", "storage.postgres.database", values);
       copyEnv(env, "PGUSER", "storage.postgres.user", values);
       copyEnv(env, "PGPASSWORD", "storage.postgres.password", values);
+      return "the libpq variables (" + String.join(", ", LIBPQ_VARIABLES.stream().filter(v -> env.get(v) != null && !env.get(v).isEmpty()).toList()) + ")";
     }
+    boolean devMode = Boolean.TRUE.equals(values.getOrDefault("os.dev_mode", ConfigSchema.key("os.dev_mode").defaultValue()));
+    if (embedded == null && devMode) return "dev mode (no server configured)";
+    return null;
   }
 
   private static void copyEnv(Map<String, String> env, String var, String path, Map<String, Object> values) {
@@ -256,7 +288,7 @@ public final class ConfigLoader {
   }
 
   @SuppressWarnings("unchecked")
-  private static AgentOsConfig build(Map<String, Object> v, Registry registry) {
+  private static AgentOsConfig build(Map<String, Object> v, Registry registry, String databaseSource) {
     Values r = new Values(v);
     AgentOsConfig.Os os = new AgentOsConfig.Os(r.opt("os.id"), r.opt("os.name"), r.opt("os.description"),
         r.str("os.version"), r.bool("os.dev_mode"));
@@ -320,10 +352,13 @@ public final class ConfigLoader {
         r.integer("authorization.policy_timeout_ms"),
         r.has("authorization.max_token_lifetime_seconds") ? Optional.of(r.lng("authorization.max_token_lifetime_seconds")) : Optional.empty());
 
+    boolean configuredServer = r.has("storage.postgres.url") || r.has("storage.postgres.host");
+    String dataDir = r.str("storage.postgres.embedded_data_dir").strip();
+    if (dataDir.isEmpty()) throw new ConfigException("storage.postgres.embedded_data_dir", "must not be empty");
     AgentOsConfig.Postgres pg = new AgentOsConfig.Postgres(r.opt("storage.postgres.url"),
         r.opt("storage.postgres.host"), r.integer("storage.postgres.port"), r.opt("storage.postgres.database"),
         r.opt("storage.postgres.user"), r.opt("storage.postgres.password"), r.integer("storage.postgres.pool_size"),
-        r.bool("storage.postgres.embedded"));
+        !configuredServer && databaseSource != null, java.nio.file.Path.of(dataDir), Optional.ofNullable(databaseSource));
     r.opt("storage.postgres.url").ifPresent(url -> {
       if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
         throw new ConfigException("storage.postgres.url", "must start with postgresql://");
@@ -367,7 +402,7 @@ public final class ConfigLoader {
     if (enabled && (port == r.integer("http.port") || eventBusPort == r.integer("http.port"))) {
       throw new ConfigException("cluster.port", "cluster.port and cluster.event_bus_port must differ from http.port");
     }
-    if (enabled && r.bool("storage.postgres.embedded") && placement.runs(Placement.Verticle.STORAGE)) {
+    if (enabled && Boolean.TRUE.equals(r.get("storage.postgres.embedded")) && placement.runs(Placement.Verticle.STORAGE)) {
       // each node would get its own database: a role revoked in one would still be granted by another
       throw new ConfigException("storage.postgres.embedded", "cannot be used on a cluster node; every node must use the same PostgreSQL");
     }

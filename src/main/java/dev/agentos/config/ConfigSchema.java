@@ -84,14 +84,15 @@ public final class ConfigSchema {
       integer("authorization.policy_timeout_ms", 2_000L, 10, 60_000, "How long the HTTP path waits for a policy decision before answering 503."),
       integer("authorization.max_token_lifetime_seconds", null, 1, 315_360_000L, "When set, a JWT whose `exp` is further than this from now (or that has no `exp`) is refused with 401; off by default."),
 
-      string("storage.postgres.url", null, "postgresql://user:password@host:port/database (libpq env vars PGHOST... when no url and no host)."),
+      string("storage.postgres.url", null, "postgresql://user:password@host:port/database. Where the database is, first match wins: `url` or `host` (file or environment), then the libpq variables PGHOST, PGPORT, PGDATABASE, PGUSER (PGPASSWORD with them), then an embedded server (`embedded`)."),
       string("storage.postgres.host", null, "Server host."),
       integer("storage.postgres.port", 5432L, 1, 65535, "Server port."),
-      string("storage.postgres.database", null, "Database name."),
+      string("storage.postgres.database", null, "Database name; when none is given anywhere, `agentos`, created on first start if it does not exist (never the server's `postgres` database)."),
       string("storage.postgres.user", null, "User name."),
       secret("storage.postgres.password", "Password."),
       integer("storage.postgres.pool_size", 8L, 1, 1000, "Connections per storage verticle instance."),
-      bool("storage.postgres.embedded", false, "Start an embedded PostgreSQL when no server is configured (cannot run as root)."),
+      bool("storage.postgres.embedded", null, "Start an embedded PostgreSQL (cannot run as root). Unset: only in dev mode and only when no server is configured (neither `url`/`host` nor a libpq variable). `true` with a configured server is a config error; `false` never starts one."),
+      string("storage.postgres.embedded_data_dir", "data/postgres", "Where the embedded server keeps its data (relative to the working directory), kept across restarts, with durable commits (`fsync`, `synchronous_commit` on)."),
 
       bool("cluster.enabled", false, "Start clustered (Infinispan/JGroups cluster manager): verticles on every node share one event bus."),
       string("cluster.name", "agentos", "Cluster name; nodes with another name never join this cluster. Nodes whose authorization, registry, storage or os id settings differ are refused at join (both log which section)."),

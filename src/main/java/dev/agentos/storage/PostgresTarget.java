@@ -8,10 +8,13 @@ import java.util.Optional;
 
 /**
  * Where the database is: resolved once from the config (url, then host/libpq values, then embedded).
- * Used both by the reactive pool and by Flyway's JDBC connection, so they always agree.
+ * Used both by the reactive pool and by Flyway's JDBC connection, so they always agree. A database nobody named
+ * is {@link #DEFAULT_DATABASE}, created at the first start ({@code createIfMissing}); a named one must exist.
  */
 public record PostgresTarget(String host, int port, String database, String user, Optional<String> password,
-                             SslMode sslMode) {
+                             SslMode sslMode, boolean createIfMissing) {
+  /** Never the server's {@code postgres} database: that is the server's own, not a place for our tables. */
+  public static final String DEFAULT_DATABASE = "agentos";
 
   /** Resolves a configured server; empty when none is configured (the caller may then start embedded). */
   public static Optional<PostgresTarget> fromConfig(AgentOsConfig.Postgres pg) {
@@ -22,15 +25,25 @@ public record PostgresTarget(String host, int port, String database, String user
       } catch (RuntimeException e) {
         throw new ConfigException("storage.postgres.url", "not a valid postgresql:// URL");
       }
-      return Optional.of(new PostgresTarget(parsed.getHost(), parsed.getPort(),
-          Optional.ofNullable(parsed.getDatabase()).filter(s -> !s.isEmpty()).orElse("postgres"),
-          Optional.ofNullable(parsed.getUser()).filter(s -> !s.isEmpty()).orElse("postgres"),
+      // Vert.x fills what the url leaves out with its own defaults (database "db", user "user"): read from the url
+      // itself whether it names them
+      java.net.URI uri;
+      try {
+        uri = java.net.URI.create(pg.url().get());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("storage.postgres.url", "not a valid postgresql:// URL");
+      }
+      boolean namesDatabase = uri.getRawPath() != null && uri.getRawPath().length() > 1;
+      boolean namesUser = uri.getRawUserInfo() != null && !uri.getRawUserInfo().isEmpty() && !uri.getRawUserInfo().startsWith(":");
+      Optional<String> database = namesDatabase ? Optional.of(parsed.getDatabase()) : pg.database();
+      return Optional.of(new PostgresTarget(parsed.getHost(), parsed.getPort(), database.orElse(DEFAULT_DATABASE),
+          namesUser ? parsed.getUser() : pg.user().orElse("postgres"),
           Optional.ofNullable(parsed.getPassword()).filter(s -> !s.isEmpty()),
-          parsed.getSslMode() == null ? SslMode.DISABLE : parsed.getSslMode()));
+          parsed.getSslMode() == null ? SslMode.DISABLE : parsed.getSslMode(), database.isEmpty()));
     }
     if (pg.host().isPresent()) {
-      return Optional.of(new PostgresTarget(pg.host().get(), pg.port(), pg.database().orElse("postgres"),
-          pg.user().orElse("postgres"), pg.password(), SslMode.DISABLE));
+      return Optional.of(new PostgresTarget(pg.host().get(), pg.port(), pg.database().orElse(DEFAULT_DATABASE),
+          pg.user().orElse("postgres"), pg.password(), SslMode.DISABLE, pg.database().isEmpty()));
     }
     return Optional.empty();
   }
@@ -44,7 +57,12 @@ public record PostgresTarget(String host, int port, String database, String user
   }
 
   public String jdbcUrl() {
-    return "jdbc:postgresql://" + host + ":" + port + "/" + database + "?sslmode=" + sslMode.value
+    return jdbcUrl(database);
+  }
+
+  /** The same server, another database (the maintenance database, to create ours). */
+  public String jdbcUrl(String databaseName) {
+    return "jdbc:postgresql://" + host + ":" + port + "/" + databaseName + "?sslmode=" + sslMode.value
         + "&connectTimeout=5&ApplicationName=agentos-migrations";
   }
 

@@ -122,6 +122,84 @@ class ConfigLoaderTest {
     assertThat(c.postgres().database()).contains("agents");
   }
 
+  /** One row per rule of docs/configuration.md, "Where the database is": what is set, and where the database is. */
+  static Stream<Arguments> databaseSources() {
+    String host = "{\"storage\": {\"postgres\": {\"host\": \"db.file\"}}}";
+    String url = "{\"storage\": {\"postgres\": {\"url\": \"postgresql://u@db.url:5433/d\"}}}";
+    String dev = "{\"os\": {\"dev_mode\": true}}";
+    String devHost = "{\"os\": {\"dev_mode\": true}, \"storage\": {\"postgres\": {\"host\": \"db.file\"}}}";
+    String embeddedOff = "{\"os\": {\"dev_mode\": true}, \"storage\": {\"postgres\": {\"embedded\": false}}}";
+    String embeddedOn = "{\"storage\": {\"postgres\": {\"embedded\": true}}}";
+    Map<String, String> libpq = Map.of("PGHOST", "db.libpq", "PGPORT", "6543");
+    return Stream.of(
+        Arguments.of("a host in the file", host, Map.of(), "db.file", "storage.postgres.host"),
+        Arguments.of("a url in the file", url, Map.of(), null, "storage.postgres.url"),
+        Arguments.of("a host in the file beats the libpq variables", host, libpq, "db.file", "storage.postgres.host"),
+        Arguments.of("AGENTOS_STORAGE_POSTGRES_HOST beats the file", host, Map.of("AGENTOS_STORAGE_POSTGRES_HOST", "db.env"), "db.env", "storage.postgres.host"),
+        Arguments.of("an empty AGENTOS_STORAGE_POSTGRES_HOST unsets the file's host: the libpq variables apply", host,
+            Map.of("AGENTOS_STORAGE_POSTGRES_HOST", "", "PGHOST", "db.libpq"), "db.libpq", "the libpq variables (PGHOST)"),
+        Arguments.of("the libpq variables, nothing configured", "{}", libpq, "db.libpq", "the libpq variables (PGHOST, PGPORT)"),
+        Arguments.of("PGPORT alone: the local server on that port", "{}", Map.of("PGPORT", "1"), "127.0.0.1", "the libpq variables (PGPORT)"),
+        Arguments.of("the libpq variables beat dev mode's embedded server", dev, libpq, "db.libpq", "the libpq variables (PGHOST, PGPORT)"),
+        Arguments.of("a configured host in dev mode: no embedded server", devHost, Map.of(), "db.file", "storage.postgres.host"),
+        Arguments.of("dev mode, nothing configured: embedded", dev, Map.of(), null, "dev mode (no server configured)"),
+        Arguments.of("embedded: true beats the libpq variables", embeddedOn, libpq, null, "storage.postgres.embedded"),
+        Arguments.of("AGENTOS_STORAGE_POSTGRES_EMBEDDED=true, nothing configured", "{}", Map.of("AGENTOS_STORAGE_POSTGRES_EMBEDDED", "true"), null, "storage.postgres.embedded"),
+        Arguments.of("embedded: false in dev mode: nothing (a config error at start)", embeddedOff, Map.of(), null, null),
+        Arguments.of("no dev mode, nothing configured: nothing (a config error at start)", "{}", Map.of(), null, null));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databaseSources")
+  @DisplayName("where the database is: explicit config, then the libpq variables, then dev mode's embedded server")
+  void databaseSource(String what, String file, Map<String, String> env, String expectedHost, String expectedSource) {
+    AgentOsConfig.Postgres pg = ConfigLoader.fromJson(yaml(file), env).postgres();
+    assertThat(pg.source().orElse(null)).isEqualTo(expectedSource);
+    boolean embedded = expectedSource != null && (expectedSource.startsWith("dev mode") || expectedSource.equals("storage.postgres.embedded"));
+    assertThat(pg.embedded()).as("embedded").isEqualTo(embedded);
+    if (expectedHost != null) assertThat(pg.host()).contains(expectedHost);
+  }
+
+  static Stream<Arguments> refusedDatabaseSettings() {
+    return Stream.of(
+        Arguments.of("an empty host in the file", "{\"storage\": {\"postgres\": {\"host\": \"\"}}}", Map.of(),
+            "storage.postgres.host: must not be empty (an empty environment variable unsets it)"),
+        Arguments.of("a blank url in the file", "{\"storage\": {\"postgres\": {\"url\": \" \"}}}", Map.of(),
+            "storage.postgres.url: must not be empty"),
+        Arguments.of("embedded: true with a host", "{\"storage\": {\"postgres\": {\"host\": \"db\", \"embedded\": true}}}", Map.of(),
+            "storage.postgres.embedded: is true, but a server is configured too (storage.postgres.host): use one or the other"),
+        Arguments.of("AGENTOS_STORAGE_POSTGRES_EMBEDDED=true with the file's host", "{\"storage\": {\"postgres\": {\"host\": \"db\"}}}",
+            Map.of("AGENTOS_STORAGE_POSTGRES_EMBEDDED", "true"), "storage.postgres.embedded: is true, but a server is configured too"),
+        Arguments.of("an empty embedded data directory", "{\"storage\": {\"postgres\": {\"embedded_data_dir\": \" \"}}}", Map.of(),
+            "storage.postgres.embedded_data_dir: must not be empty"),
+        Arguments.of("a bad PGPORT", "{}", Map.of("PGPORT", "x"), "PGPORT (storage.postgres.port): expected an integer"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("refusedDatabaseSettings")
+  @DisplayName("database settings that cannot work are refused at load, naming the key, instead of retried forever")
+  void refusedDatabaseSetting(String what, String file, Map<String, String> env, String message) {
+    assertThatThrownBy(() -> ConfigLoader.fromJson(yaml(file), env)).isInstanceOf(ConfigException.class).hasMessageStartingWith(message);
+  }
+
+  @Test
+  @DisplayName("an empty environment variable unsets the file's key, whatever its type: the default applies")
+  void emptyVariableUnsets() {
+    AgentOsConfig c = ConfigLoader.fromJson(yaml("{\"http\": {\"port\": 8080, \"host\": \"10.1.2.3\"}, \"authorization\": {\"algorithms\": [\"HS256\"]}}"),
+        Map.of("AGENTOS_HTTP_PORT", "", "AGENTOS_HTTP_HOST", "", "AGENTOS_AUTHORIZATION_ALGORITHMS", ""));
+    assertThat(c.http().port()).isEqualTo(7777);
+    assertThat(c.http().host()).isEqualTo("0.0.0.0");
+    assertThat(c.authorization().algorithms()).containsExactly("RS256");
+  }
+
+  @Test
+  @DisplayName("the embedded server keeps its data under ./data/postgres unless told otherwise")
+  void embeddedDataDir() {
+    assertThat(ConfigLoader.fromJson(yaml("{}"), Map.of()).postgres().embeddedDataDir()).isEqualTo(Path.of("data/postgres"));
+    assertThat(ConfigLoader.fromJson(yaml("{}"), Map.of("AGENTOS_STORAGE_POSTGRES_EMBEDDED_DATA_DIR", "/var/lib/x")).postgres()
+        .embeddedDataDir()).isEqualTo(Path.of("/var/lib/x"));
+  }
+
   @Test
   @DisplayName("agno's single 'algorithm' key is a one-item list")
   void singleAlgorithm() {

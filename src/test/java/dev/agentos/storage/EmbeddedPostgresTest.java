@@ -55,7 +55,8 @@ class EmbeddedPostgresTest {
     Throwable failure = startFailure(config(new JsonObject().put("embedded", true)));
     if ("root".equals(System.getProperty("user.name"))) {
       assertThat(failure).isInstanceOf(ConfigException.class)
-          .hasMessage("storage.postgres.embedded: embedded PostgreSQL cannot run as root (initdb refuses to); run as an unprivileged user or set storage.postgres.url");
+          .hasMessage("storage.postgres.embedded: " + EmbeddedDatabase.AS_ROOT)
+          .hasMessageContaining("PGHOST=127.0.0.1 PGUSER=postgres java -jar target/agentos.jar").hasMessageNotContaining("\n");
     } else {
       assertThat(failure).isNull();
     }
@@ -73,5 +74,48 @@ class EmbeddedPostgresTest {
     assertThat(t.toString()).doesNotContain("pw");
     assertThatThrownBy(() -> PostgresTarget.fromConfig(config(new JsonObject().put("url", "postgresql://[bad")).postgres()))
         .isInstanceOf(ConfigException.class);
+  }
+
+  @Test
+  @DisplayName("a database nobody named is created on first start; a named one that does not exist is not")
+  void defaultDatabaseCreated() throws Exception {
+    try (dev.agentos.testing.TestDatabase db = dev.agentos.testing.TestDatabase.create()) {
+      String name = db.name() + "_default";
+      PostgresTarget unnamed = new PostgresTarget(db.host(), db.port(), name, "postgres", java.util.Optional.empty(),
+          io.vertx.pgclient.SslMode.DISABLE, true);
+      try {
+        assertThat(dev.agentos.storage.impl.Migrations.migrate(unnamed).applied()).isPositive();
+        assertThat(dev.agentos.storage.impl.Migrations.migrate(unnamed).applied()).as("the second start").isZero();
+        PostgresTarget named = new PostgresTarget(db.host(), db.port(), name + "_named", "postgres", java.util.Optional.empty(),
+            io.vertx.pgclient.SslMode.DISABLE, false);
+        assertThatThrownBy(() -> dev.agentos.storage.impl.Migrations.migrate(named)).hasMessageContaining("does not exist");
+        try (var c = db.connect(); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT count(*) FROM pg_database WHERE datname LIKE '" + name + "%'")) {
+          rs.next();
+          assertThat(rs.getInt(1)).as("only the unnamed default was created").isEqualTo(1);
+        }
+      } finally {
+        try (var c = db.connect(); var st = c.createStatement()) {
+          st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("a url or host without a database means the default database, never the server's postgres database")
+  void defaultDatabaseName() {
+    PostgresTarget byHost = PostgresTarget.fromConfig(config(new JsonObject().put("host", "db")).postgres()).orElseThrow();
+    assertThat(byHost.database()).isEqualTo(PostgresTarget.DEFAULT_DATABASE).isEqualTo("agentos");
+    assertThat(byHost.createIfMissing()).isTrue();
+    PostgresTarget byUrl = PostgresTarget.fromConfig(config(new JsonObject().put("url", "postgresql://u@db:5432")).postgres()).orElseThrow();
+    assertThat(byUrl.database()).isEqualTo("agentos");
+    assertThat(byUrl.user()).isEqualTo("u");
+    PostgresTarget bare = PostgresTarget.fromConfig(config(new JsonObject().put("url", "postgresql://db.example")).postgres()).orElseThrow();
+    assertThat(bare.database()).isEqualTo("agentos");
+    assertThat(bare.user()).as("not Vert.x's default 'user'").isEqualTo("postgres");
+    PostgresTarget named = PostgresTarget.fromConfig(config(new JsonObject().put("host", "db").put("database", "mine")).postgres()).orElseThrow();
+    assertThat(named.database()).isEqualTo("mine");
+    assertThat(named.createIfMissing()).isFalse();
   }
 }
