@@ -17,9 +17,12 @@ import java.util.Map;
 public final class ConfigSchema {
   private ConfigSchema() {}
 
-  /** agno's defaults (docs/configuration.md) plus our readiness probe, which orchestrators call without a token. */
+  /**
+   * agno's defaults (docs/configuration.md) plus our readiness probe, which orchestrators call without a token,
+   * and the documentation pages' own assets (agno's come from a CDN, ours from the jar).
+   */
   public static final List<String> DEFAULT_EXCLUDED_ROUTES =
-      List.of("/", "/health", "/ready", "/info", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect");
+      List.of("/", "/health", "/ready", "/info", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect", "/docs/assets/*");
 
   public static final List<String> ALGORITHMS = List.of(
       "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",

@@ -136,6 +136,8 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/openapi.json").handler(ctx -> json(ctx, 200, openApi[0]));
     // generated from the routes just registered, this one included, so the description cannot drift
     openApi[0] = OpenApiDocument.of(router, config, config.authorization().excludedRoutePaths());
+    // after the document: the documentation pages are not operations of the API
+    new ApiDocsRoutes(config.os().name().orElse("AgentOS")).mount(router);
 
     router.route().failureHandler(ErrorResponses::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);

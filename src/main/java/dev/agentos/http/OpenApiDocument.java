@@ -41,7 +41,7 @@ final class OpenApiDocument {
     return new JsonObject().put("openapi", "3.1.0")
         .put("info", new JsonObject().put("title", "AgentOS API").put("version", config.os().version())
             .put("description", "AgentOS for the JVM. Every operation not marked as public needs a bearer token; "
-                + "x-required-scopes lists the scopes the route map requires (agents|teams|workflows:<id>:action is the per-resource form)."))
+                + "x-required-scopes lists the scopes the route map requires (`agents|teams|workflows:<id>:action` is the per-resource form)."))
         .put("paths", paths)
         .put("components", new JsonObject()
             .put("securitySchemes", new JsonObject().put("bearer", new JsonObject().put("type", "http").put("scheme", "bearer")
