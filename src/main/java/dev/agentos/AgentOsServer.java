@@ -7,7 +7,7 @@ import dev.agentos.config.ConfigException;
 import dev.agentos.config.Placement;
 import dev.agentos.config.Placement.Verticle;
 import dev.agentos.http.HttpVerticle;
-import dev.agentos.http.LifecycleApi;
+import dev.agentos.contract.LifecycleApi;
 import dev.agentos.policy.PolicyVerticle;
 import dev.agentos.runtime.RuntimeVerticle;
 import dev.agentos.storage.EmbeddedDatabase;
@@ -79,8 +79,8 @@ public final class AgentOsServer {
     return vertx.executeBlocking(() -> {
       // keys are needed where tokens are verified (HTTP, and the policy's token queries); the database only
       // where the storage verticle runs
-      KeySet keys = placement.runs(Verticle.HTTP) || placement.runs(Verticle.POLICY)
-          ? KeySources.loadStatic(config.authorization()) : null;
+      // tokens are verified only where HTTP runs: the policy verticle decides on principals
+      KeySet keys = placement.runs(Verticle.HTTP) ? KeySources.loadStatic(config.authorization()) : null;
       PostgresTarget target = placement.runs(Verticle.STORAGE) ? server.resolveDatabase() : null;
       return new Object[] {keys, target};
     }).compose(loaded -> server.deploy(placement, (KeySet) loaded[0], (PostgresTarget) loaded[1]))
@@ -116,8 +116,8 @@ public final class AgentOsServer {
     int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
     Future<Void> chain = Future.succeededFuture();
     if (config.authorization().jwksUrl().isPresent() && config.authorization().validate()
-        && (placement.runs(Verticle.HTTP) || placement.runs(Verticle.POLICY))) {
-      // one JWKS fetcher per node, for every HTTP instance and the policy verticle (before them: they ask it)
+        && placement.runs(Verticle.HTTP)) {
+      // one JWKS fetcher per node, for every HTTP instance (before them: they ask it)
       chain = vertx.deployVerticle(new dev.agentos.authn.JwksVerticle(config.authorization(), metricsRegistry)).map(id -> {
         deployments.add(id);
         return null;
@@ -151,12 +151,16 @@ public final class AgentOsServer {
     int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
     java.util.function.Supplier<io.vertx.core.Deployable> supplier = switch (verticle) {
       case STORAGE -> () -> new StorageVerticle(config.postgres(), target, identity);
-      case POLICY -> () -> new PolicyVerticle(config.authorization(), keys,
-          config.authorization().expectedAudience(config.os().id()), metricsRegistry, identity);
+      case POLICY -> () -> new PolicyVerticle(config.authorization(), metricsRegistry, identity);
       case RUNTIME -> () -> new RuntimeVerticle(config.registry());
       case HTTP -> () -> new HttpVerticle(config, keys, metricsRegistry);
     };
-    DeploymentOptions options = new DeploymentOptions().setInstances(verticle == Verticle.HTTP ? httpInstances : 1);
+    int instances = switch (verticle) {
+      case HTTP -> httpInstances;
+      case POLICY -> config.authorization().policyInstances();
+      default -> 1;
+    };
+    DeploymentOptions options = new DeploymentOptions().setInstances(instances);
     return vertx.deployVerticle(supplier, options).map(id -> {
       deployments.add(id);
       deploymentByVerticle.put(verticle, id);

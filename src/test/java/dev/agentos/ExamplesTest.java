@@ -3,9 +3,9 @@ package dev.agentos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentos.authn.TokenSigner;
-import dev.agentos.policy.Decision;
+import dev.agentos.contract.Decision;
 import dev.agentos.policy.PolicyClient;
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.testing.TestDatabase;
 import dev.agentos.testing.TestServer;
 import dev.agentos.testing.Tokens;

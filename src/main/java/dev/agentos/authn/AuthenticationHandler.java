@@ -1,5 +1,6 @@
 package dev.agentos.authn;
 
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.Fnmatch;
 import io.vertx.core.Future;
@@ -93,6 +94,21 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
       });
     } catch (Throwable t) {
       ctx.fail(401, asAuthenticationFailure(t));
+    }
+  }
+
+  /**
+   * A bearer JWT verified exactly as on the request path (keys, JWKS refresh, claims, cache), for callers that
+   * hold a token rather than a request: the what-if check. Service-account tokens are not JWTs and fail here.
+   */
+  public Future<Principal> verifyToken(String token) {
+    try {
+      if (ServiceAccountTokens.looksLikeOne(token)) {
+        return Future.failedFuture(AuthenticationException.invalid("a service-account token is not a JWT"));
+      }
+      return authenticateJwt(null, token);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.agentos.authn;
 
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

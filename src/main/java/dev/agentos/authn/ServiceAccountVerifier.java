@@ -1,9 +1,10 @@
 package dev.agentos.authn;
 
+import dev.agentos.contract.Principal;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.agentos.config.AgentOsConfig;
-import dev.agentos.storage.StorageApi;
+import dev.agentos.contract.StorageApi;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

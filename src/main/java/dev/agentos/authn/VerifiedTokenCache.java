@@ -1,5 +1,6 @@
 package dev.agentos.authn;
 
+import dev.agentos.contract.Principal;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;

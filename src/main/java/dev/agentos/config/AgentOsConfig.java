@@ -62,7 +62,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       int serviceAccountFailuresPerMinute,
       int decisionLogAllowPercent,
       int policyTimeoutMs,
-      Optional<Long> maxTokenLifetimeSeconds) {
+      Optional<Long> maxTokenLifetimeSeconds,
+      int policyInstances) {
 
     /** A JWT source is configured: keys, a JWKS file or URL, or unverified decoding. */
     public boolean hasJwtSource() {
@@ -127,7 +128,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.leewaySeconds, a.requireExp, a.tokenSource, a.tokenHeaderKey, a.cookieName, a.scopesClaim, a.userIdClaim,
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
-        a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds);
+        a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds, a.policyInstances);
     return new AgentOsConfig(os, http, dev, postgres, logging, registry, cluster);
   }
 }

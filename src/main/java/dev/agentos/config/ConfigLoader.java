@@ -350,7 +350,9 @@ public final class ConfigLoader {
         r.integer("authorization.token_cache_size"), r.integer("authorization.service_account_cache_ttl_seconds"),
         r.integer("authorization.service_account_failures_per_minute"), r.integer("authorization.decision_log_allow_percent"),
         r.integer("authorization.policy_timeout_ms"),
-        r.has("authorization.max_token_lifetime_seconds") ? Optional.of(r.lng("authorization.max_token_lifetime_seconds")) : Optional.empty());
+        r.has("authorization.max_token_lifetime_seconds") ? Optional.of(r.lng("authorization.max_token_lifetime_seconds")) : Optional.empty(),
+        r.has("authorization.policy_instances") ? r.integer("authorization.policy_instances")
+            : io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
 
     boolean configuredServer = r.has("storage.postgres.url") || r.has("storage.postgres.host");
     String dataDir = r.str("storage.postgres.embedded_data_dir").strip();

@@ -85,6 +85,7 @@ public final class ConfigSchema {
       integer("authorization.service_account_failures_per_minute", 20L, 1, 100_000, "Failed service-account authentications allowed per client address per minute (per node) before 429."),
       integer("authorization.decision_log_allow_percent", 0L, 0, 100, "Share of allowed decisions written to the decision log (every deny is)."),
       integer("authorization.policy_timeout_ms", 2_000L, 10, 60_000, "How long the HTTP path waits for a policy decision before answering 503."),
+      integer("authorization.policy_instances", null, 1, 64, "Policy verticle instances on a node that runs it (each its own event loop, roles and consumer; requests are spread over them). Default: one per event loop, as for `http.instances`."),
       integer("authorization.max_token_lifetime_seconds", null, 1, 315_360_000L, "When set, a JWT whose `exp` is further than this from now (or that has no `exp`) is refused with 401; off by default."),
 
       string("storage.postgres.url", null, "postgresql://user:password@host:port/database. Where the database is, first match wins: `url` or `host` (file or environment), then the libpq variables PGHOST, PGPORT, PGDATABASE, PGUSER (PGPASSWORD with them), then an embedded server (`embedded`)."),

@@ -1,14 +1,14 @@
 package dev.agentos.http;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
-import dev.agentos.policy.Decision;
-import dev.agentos.policy.PolicyApi;
+import dev.agentos.contract.Decision;
+import dev.agentos.contract.PolicyApi;
 import dev.agentos.policy.PolicyClient;
 import dev.agentos.policy.RoleDirectory;
 import dev.agentos.policy.Scope;
-import dev.agentos.storage.StorageApi;
+import dev.agentos.contract.StorageApi;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,7 +37,10 @@ final class AuthzRoutes {
   private final PolicyClient policy;
   private final StorageClient storage;
 
-  AuthzRoutes(Vertx vertx, AgentOsConfig.Authorization config, PolicyClient policy) {
+  private final AuthenticationHandler authentication;
+
+  AuthzRoutes(Vertx vertx, AgentOsConfig.Authorization config, PolicyClient policy, AuthenticationHandler authentication) {
+    this.authentication = authentication;
     this.vertx = vertx;
     this.storage = new StorageClient(vertx, 10_000);
     this.config = config;
@@ -170,7 +173,11 @@ final class AuthzRoutes {
         .orElseThrow(() -> new ValidationFailure("body", "path", "Not a valid request path", "value_error"));
     Future<Decision> decision;
     if (body.getValue("token") instanceof String token) {
-      decision = policy.authorizeToken(token, method.toUpperCase(java.util.Locale.ROOT), path);
+      // tokens are verified by authn only, exactly as on the request path; the policy verticle gets a principal
+      String upper = method.toUpperCase(java.util.Locale.ROOT);
+      decision = authentication.verifyToken(token).transform(verified -> verified.succeeded()
+          ? policy.authorize(verified.result(), upper, path)
+          : Future.succeededFuture(tokenNotAccepted(verified.cause())));
     } else if (body.getValue("principal") instanceof JsonObject p) {
       decision = policy.authorize(principalOf(p), method.toUpperCase(java.util.Locale.ROOT), path);
     } else {
@@ -180,6 +187,12 @@ final class AuthzRoutes {
       if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result().toJson());
       else ctx.fail(new DetailedFailure(503, "Authorization service unavailable"));
     });
+  }
+
+  /** The what-if answer for a token that does not verify: a deny that says why (it is no request failure). */
+  private static Decision tokenNotAccepted(Throwable cause) {
+    String why = cause instanceof dev.agentos.authn.AuthenticationException a ? a.detail() : "token not accepted";
+    return new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, "", List.of("token not accepted: " + why), why);
   }
 
   private static Principal principalOf(JsonObject p) {

@@ -1,12 +1,12 @@
 package dev.agentos.http;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.config.Registry;
-import dev.agentos.policy.Decision;
-import dev.agentos.runtime.RuntimeApi;
-import dev.agentos.storage.StorageApi;
+import dev.agentos.contract.Decision;
+import dev.agentos.contract.RuntimeApi;
+import dev.agentos.contract.StorageApi;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package dev.agentos.http;
 
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.PolicyClient;
 import dev.agentos.policy.Scope;

@@ -1,12 +1,13 @@
 package dev.agentos.http;
 
+import dev.agentos.contract.LifecycleApi;
 import dev.agentos.authn.AuthenticationHandler;
 import dev.agentos.authn.JwtVerifier;
 import dev.agentos.authn.KeySet;
 import dev.agentos.authn.ServiceAccountVerifier;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.PolicyClient;
-import dev.agentos.storage.StorageApi;
+import dev.agentos.contract.StorageApi;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -130,7 +131,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     new DataRoutes(vertx, config.authorization()).mount(router);
     new ServiceAccountRoutes(vertx, config.authorization(), policy).mount(router);
-    new AuthzRoutes(vertx, config.authorization(), policy).mount(router);
+    new AuthzRoutes(vertx, config.authorization(), policy, authentication).mount(router);
     new ComponentRoutes(vertx, config).mount(router);
     JsonObject[] openApi = new JsonObject[1];
     router.get("/openapi.json").handler(ctx -> json(ctx, 200, openApi[0]));

@@ -1,8 +1,8 @@
 package dev.agentos.http;
 
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
-import dev.agentos.policy.Decision;
+import dev.agentos.contract.Decision;
 
 /**
  * docs/isolation.md, in one place for every route that touches user data: with isolation on, a non-admin token

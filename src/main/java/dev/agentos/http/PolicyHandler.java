@@ -1,8 +1,8 @@
 package dev.agentos.http;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.authn.Principal;
-import dev.agentos.policy.Decision;
+import dev.agentos.contract.Principal;
+import dev.agentos.contract.Decision;
 import dev.agentos.policy.PolicyClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -52,9 +52,9 @@ public final class PolicyHandler implements Handler<RoutingContext> {
     }
     long start = System.nanoTime();
     String method = ctx.request().method().name();
-    Future<PolicyClient.Sealed> asked = dev.agentos.contract.SealedWrites.needsSeal(method, path)
+    Future<dev.agentos.contract.AuthorizeReply> asked = dev.agentos.contract.SealedWrites.needsSeal(method, path)
         ? policy.authorizeSealed(principal.get(), method, path)
-        : policy.authorize(principal.get(), method, path).map(d -> new PolicyClient.Sealed(d, Optional.empty()));
+        : policy.authorize(principal.get(), method, path).map(dev.agentos.contract.AuthorizeReply::of);
     asked.onComplete(ar -> {
       if (roundTrip != null) roundTrip.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (ar.failed()) {

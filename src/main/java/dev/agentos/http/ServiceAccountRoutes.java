@@ -1,11 +1,11 @@
 package dev.agentos.http;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.authn.ServiceAccountTokens;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.Scope;
-import dev.agentos.storage.StorageApi;
+import dev.agentos.contract.StorageApi;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

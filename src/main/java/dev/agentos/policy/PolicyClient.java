@@ -1,15 +1,25 @@
 package dev.agentos.policy;
 
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.AuthorizeReply;
+import dev.agentos.contract.AuthorizeRequest;
+import dev.agentos.contract.CheckReply;
+import dev.agentos.contract.CheckRequest;
+import dev.agentos.contract.Contract;
+import dev.agentos.contract.ContractMessage;
+import dev.agentos.contract.Decision;
+import dev.agentos.contract.PolicyApi;
+import dev.agentos.contract.Principal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
- * What other verticles use to ask the policy verticle, wherever it runs. A failure (no policy verticle,
- * timeout, malformed reply) is a failed future: callers must treat it as "not allowed" (503 on HTTP).
+ * What other verticles use to ask the policy verticle, wherever it runs, in the contract's typed messages. A
+ * failure (no policy verticle, timeout, a reply of another contract version, a malformed reply) is a failed
+ * future: callers must treat it as "not allowed" (503 on HTTP).
  */
 public final class PolicyClient {
   private final Vertx vertx;
@@ -18,52 +28,40 @@ public final class PolicyClient {
   public PolicyClient(Vertx vertx, long timeoutMs) {
     this.vertx = vertx;
     this.timeoutMs = timeoutMs;
+    Contract.registerCodecs(vertx);
   }
 
   public Future<Decision> authorize(Principal principal, String method, String path) {
-    JsonObject body = new JsonObject().put("principal", principal.toJson()).put("method", method).put("path", path);
-    return send(PolicyApi.AUTHORIZE, body).map(Decision::fromJson);
+    return send(PolicyApi.AUTHORIZE, new AuthorizeRequest(principal, method, path, false), AuthorizeReply.class,
+        AuthorizeReply::fromJson).map(AuthorizeReply::decision);
   }
-
-  /** A decision and, when it allowed a sealed write ({@link dev.agentos.contract.SealedWrites}), its seal. */
-  public record Sealed(Decision decision, Optional<JsonObject> seal) {}
 
   /** As {@link #authorize}, asking for the decision's seal (only sealed writes get one, and only when allowed). */
-  public Future<Sealed> authorizeSealed(Principal principal, String method, String path) {
-    JsonObject body = new JsonObject().put("principal", principal.toJson()).put("method", method).put("path", path)
-        .put("seal", true);
-    return send(PolicyApi.AUTHORIZE, body).map(reply -> new Sealed(Decision.fromJson(reply),
-        Optional.ofNullable(reply.getValue("seal") instanceof JsonObject seal ? seal : null)));
-  }
-
-  /** As {@link #authorize}, for a bearer token the policy verticle verifies itself (the what-if API). */
-  public Future<Decision> authorizeToken(String bearerToken, String method, String path) {
-    JsonObject body = new JsonObject().put("token", bearerToken).put("method", method).put("path", path);
-    return send(PolicyApi.AUTHORIZE, body).map(Decision::fromJson);
+  public Future<AuthorizeReply> authorizeSealed(Principal principal, String method, String path) {
+    return send(PolicyApi.AUTHORIZE, new AuthorizeRequest(principal, method, path, true), AuthorizeReply.class,
+        AuthorizeReply::fromJson);
   }
 
   /** {@code action} like {@code agents:run}; {@code resourceId} may be null. Resolves to true only on an explicit allow. */
   public Future<Boolean> check(Principal principal, String action, String resourceId) {
-    JsonObject body = new JsonObject().put("principal", principal.toJson()).put("action", action)
-        .put("resource_id", resourceId);
-    return send(PolicyApi.CHECK, body).map(reply -> Boolean.TRUE.equals(reply.getBoolean("allowed")));
-  }
-
-  /** As {@link #check(Principal, String, String)}, for a caller holding only a bearer token (verified by the policy verticle). */
-  public Future<Boolean> checkToken(String bearerToken, String action, String resourceId) {
-    JsonObject body = new JsonObject().put("token", bearerToken).put("action", action).put("resource_id", resourceId);
-    return send(PolicyApi.CHECK, body).map(reply -> Boolean.TRUE.equals(reply.getBoolean("allowed")));
+    return send(PolicyApi.CHECK, new CheckRequest(principal, action, Optional.ofNullable(resourceId)), CheckReply.class,
+        CheckReply::fromJson).map(CheckReply::allowed);
   }
 
   public Future<Void> ping() {
-    return send(PolicyApi.PING, new JsonObject()).mapEmpty();
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(PolicyApi.ACTION_HEADER, PolicyApi.PING);
+    return dev.agentos.contract.RequestBinding.request(vertx.eventBus(), PolicyApi.ADDRESS, new JsonObject(), options).mapEmpty();
   }
 
-  private Future<JsonObject> send(String action, JsonObject body) {
+  /** A typed reply, or its JSON form from a sender that speaks JSON (the contract allows both). */
+  private <R extends ContractMessage> Future<R> send(String action, ContractMessage body, Class<R> replyType,
+                                                     Function<JsonObject, R> fromJson) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(PolicyApi.ACTION_HEADER, action);
-    return dev.agentos.contract.RequestBinding.<JsonObject>request(vertx.eventBus(), PolicyApi.ADDRESS, body, options).map(msg -> {
-      if (msg.body() == null) throw new IllegalStateException("empty policy reply");
-      return msg.body();
+    return dev.agentos.contract.RequestBinding.request(vertx.eventBus(), PolicyApi.ADDRESS, body, options).map(msg -> {
+      Object reply = msg.body();
+      if (replyType.isInstance(reply)) return replyType.cast(reply);
+      if (reply instanceof JsonObject json) return fromJson.apply(json);
+      throw new IllegalStateException("unexpected policy reply");
     });
   }
 }

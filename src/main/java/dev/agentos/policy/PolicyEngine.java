@@ -1,6 +1,7 @@
 package dev.agentos.policy;
 
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Decision;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,12 +1,14 @@
 package dev.agentos.policy;
 
-import dev.agentos.authn.AuthenticationException;
-import dev.agentos.authn.ClaimMapper;
-import dev.agentos.authn.JwtVerifier;
-import dev.agentos.authn.KeySet;
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.PolicyApi;
+import dev.agentos.contract.AuthorizeReply;
+import dev.agentos.contract.AuthorizeRequest;
+import dev.agentos.contract.CheckReply;
+import dev.agentos.contract.CheckRequest;
+import dev.agentos.contract.Decision;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
-import dev.agentos.storage.StorageApi;
+import dev.agentos.contract.StorageApi;
 import dev.agentos.storage.StorageClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,18 +34,12 @@ public final class PolicyVerticle extends VerticleBase {
   private final AgentOsConfig.Authorization config;
   /** Signs the decisions of sealed writes ({@link dev.agentos.contract.SealedWrites}). */
   private final dev.agentos.contract.NodeIdentity identity;
-  private final KeySet keys;
   private final String metricsRegistry;
-  private final java.util.List<String> expectedAudience;
   private PolicyEngine engine;
-  private JwtVerifier verifier;
-  private ClaimMapper claims;
-  private dev.agentos.authn.NodeJwks jwks;
   private boolean rolesLoaded;
   private long reloadTimer = -1;
   private MessageConsumer<JsonObject> rolesChanged;
-  private MessageConsumer<JsonObject> consumer;
-  private Future<Void> keysReady = Future.succeededFuture();
+  private MessageConsumer<Object> consumer;
   private boolean stopped;
   private boolean loading;
   private boolean reloadRequested;
@@ -56,29 +52,19 @@ public final class PolicyVerticle extends VerticleBase {
   private Timer evaluation;
 
   /**
-   * @param keys             the verification keys, for {@code check} requests that carry a bearer token
-   * @param expectedAudience audiences a token must name when audience verification is on
-   * @param metricsRegistry  the Micrometer registry of this Vert.x instance
+   * @param metricsRegistry the Micrometer registry of this Vert.x instance
+   * @param identity        signs the decisions of sealed writes
    */
-  public PolicyVerticle(AgentOsConfig.Authorization config, KeySet keys, java.util.List<String> expectedAudience,
-                        String metricsRegistry, dev.agentos.contract.NodeIdentity identity) {
+  public PolicyVerticle(AgentOsConfig.Authorization config, String metricsRegistry, dev.agentos.contract.NodeIdentity identity) {
     this.identity = identity;
     this.config = config;
     this.metricsRegistry = metricsRegistry;
-    this.keys = keys;
-    this.expectedAudience = java.util.List.copyOf(expectedAudience);
   }
 
   @Override
   public Future<?> start() {
     engine = new PolicyEngine(config);
-    verifier = new JwtVerifier(config, expectedAudience, keys);
-    claims = new ClaimMapper(config);
-    Future<Void> keysLoaded = Future.succeededFuture();
-    if (config.jwksUrl().isPresent() && config.validate()) {
-      jwks = new dev.agentos.authn.NodeJwks(vertx, config, fetched -> verifier.updateKeys(verifier.keys().withJwks(fetched)));
-      keysLoaded = jwks.start();
-    }
+    dev.agentos.contract.Contract.registerCodecs(vertx);
     MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
     if (registry != null) {
       allowed = Counter.builder("agentos_policy_decisions").tag("result", "allow")
@@ -88,12 +74,11 @@ public final class PolicyVerticle extends VerticleBase {
       evaluation = Timer.builder("agentos_policy_evaluation")
           .description("Time the policy engine takes to decide one authorize request (the event-bus hop excluded)").register(registry);
     }
-    keysReady = keysLoaded;
     rolesChanged = vertx.eventBus().consumer(PolicyApi.ROLES_CHANGED, msg -> reloadRoles());
     // the timer first: a failed first load retries every 500 ms only while the verticle is running (timer set)
     reloadTimer = vertx.setPeriodic(PolicyApi.ROLES_RELOAD_SECONDS * 1000L, id -> periodic());
     reloadRoles();
-    return keysLoaded;
+    return Future.succeededFuture();
   }
 
   /**
@@ -102,9 +87,7 @@ public final class PolicyVerticle extends VerticleBase {
    * decide exist elsewhere.
    */
   private void serveOnceReady() {
-    keysReady.onSuccess(v -> {
-      if (consumer == null && !stopped) consumer = vertx.eventBus().consumer(PolicyApi.ADDRESS, this::handle);
-    });
+    if (consumer == null && !stopped) consumer = vertx.eventBus().consumer(PolicyApi.ADDRESS, this::handle);
   }
 
   /**
@@ -169,13 +152,16 @@ public final class PolicyVerticle extends VerticleBase {
     if (reloadTimer >= 0) vertx.cancelTimer(reloadTimer);
     if (retryTimer >= 0) vertx.cancelTimer(retryTimer);
     if (rolesChanged != null) rolesChanged.unregister();
-    if (jwks != null) jwks.close();
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 
-  private void handle(Message<JsonObject> msg) {
+  /**
+   * One request: a typed message from this JVM or another node, or its JSON form from a sender that speaks JSON.
+   * A malformed body, or one of another contract version, is a {@link PolicyApi#BAD_REQUEST} failure, never a
+   * decision.
+   */
+  private void handle(Message<Object> msg) {
     String action = msg.headers().get(PolicyApi.ACTION_HEADER);
-    JsonObject body = msg.body();
     try {
       switch (action == null ? "" : action) {
         case PolicyApi.PING -> {
@@ -183,69 +169,49 @@ public final class PolicyVerticle extends VerticleBase {
           else msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
         }
         case PolicyApi.AUTHORIZE -> {
+          AuthorizeRequest request = msg.body() instanceof AuthorizeRequest typed ? typed : AuthorizeRequest.fromJson(json(msg));
           if (!rolesLoaded) {
             msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
             return;
           }
-          String method = requireString(body, "method");
-          String path = requireString(body, "path");
-          if (body.containsKey("token")) {
-            principalFromToken(requireString(body, "token")).onComplete(ar -> {
-              if (ar.succeeded()) {
-                reply(msg, decide(ar.result(), method, path).toJson());
-              } else {
-                String why = ar.cause() instanceof AuthenticationException a ? a.detail() : "token not accepted";
-                reply(msg, new Decision(false, java.util.List.of(), java.util.Optional.empty(), java.util.Optional.empty(), false,
-                    "", java.util.List.of("token not accepted: " + why), why).toJson());
-              }
-            });
-            return;
-          }
-          Principal principal = Principal.fromJson(body.getJsonObject("principal"));
-          Decision decision = decide(principal, method, path);
-          JsonObject answer = decision.toJson();
-          if (decision.allowed() && Boolean.TRUE.equals(body.getBoolean("seal"))
-              && dev.agentos.contract.SealedWrites.needsSeal(method, path)) {
-            answer.put("seal", dev.agentos.contract.DecisionSeal.issue(identity, decision.decisionId(), principal.userId(),
-                principal.kind().name().toLowerCase(java.util.Locale.ROOT), method, path, System.currentTimeMillis()).toJson());
-          }
-          reply(msg, answer);
+          reply(msg, authorize(request));
         }
         case PolicyApi.CHECK -> {
+          CheckRequest request = msg.body() instanceof CheckRequest typed ? typed : CheckRequest.fromJson(json(msg));
           if (!rolesLoaded) {
             msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
             return;
           }
-          String wanted = requireString(body, "action");
-          Object resource = body.getValue("resource_id");
-          if (resource != null && !(resource instanceof String)) throw new IllegalArgumentException("resource_id");
-          Future<Principal> who = body.containsKey("token")
-              ? principalFromToken(requireString(body, "token"))
-              : Future.succeededFuture(Principal.fromJson(body.getJsonObject("principal")));
-          who.onComplete(ar -> {
-            if (ar.failed()) {
-              String why = ar.cause() instanceof AuthenticationException a ? a.detail() : "token not accepted";
-              reply(msg, new JsonObject().put("allowed", false).put("decision_id", "")
-                  .put("reasons", new JsonArray().add("token not accepted: " + why)));
-              return;
-            }
-            Decision d = engine.check(ar.result(), wanted, (String) resource);
-            record(d, 0);
-            reply(msg, new JsonObject().put("allowed", d.allowed()).put("decision_id", d.decisionId())
-                .put("reasons", new JsonArray(d.reasons())));
-          });
+          Decision d = engine.check(request.principal(), request.action(), request.resourceId().orElse(null));
+          record(d, 0);
+          reply(msg, new CheckReply(d.allowed(), d.decisionId(), d.reasons()));
         }
         default -> msg.fail(PolicyApi.UNKNOWN_ACTION, "unknown policy action");
       }
-    } catch (AuthenticationException e) {
-      reply(msg, new JsonObject().put("allowed", false).put("decision_id", "")
-          .put("reasons", new JsonArray().add("token not accepted: " + e.detail())));
+    } catch (dev.agentos.contract.ContractCodec.ContractMismatch e) {
+      msg.fail(PolicyApi.BAD_REQUEST, e.getMessage());
     } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
       msg.fail(PolicyApi.BAD_REQUEST, "malformed policy request");
     }
   }
 
-  private static void reply(Message<JsonObject> msg, JsonObject body) {
+  private static JsonObject json(Message<Object> msg) {
+    if (msg.body() instanceof JsonObject json) return json;
+    throw new IllegalArgumentException("not a policy request");
+  }
+
+  private AuthorizeReply authorize(AuthorizeRequest request) {
+    Principal principal = request.principal();
+    Decision decision = decide(principal, request.method(), request.path());
+    if (decision.allowed() && request.seal() && dev.agentos.contract.SealedWrites.needsSeal(request.method(), request.path())) {
+      return new AuthorizeReply(decision, java.util.Optional.of(dev.agentos.contract.DecisionSeal.issue(identity,
+          decision.decisionId(), principal.userId(), principal.kind().name().toLowerCase(java.util.Locale.ROOT),
+          request.method(), request.path(), System.currentTimeMillis()).toJson()));
+    }
+    return AuthorizeReply.of(decision);
+  }
+
+  private static void reply(Message<Object> msg, Object body) {
     dev.agentos.contract.RequestBinding.reply(msg, body);
   }
 
@@ -288,22 +254,4 @@ public final class PolicyVerticle extends VerticleBase {
     return d.reasons().isEmpty() ? null : d.reasons().get(0);
   }
 
-  /** Verifies a bearer token exactly as the HTTP path does (off the event loop), for {@code check}. */
-  private Future<Principal> principalFromToken(String token) {
-    if (!config.validate()) {
-      return Future.succeededFuture(claims.toPrincipal(JwtVerifier.decodeUnverified(token), Principal.Kind.UNVERIFIED));
-    }
-    Future<Void> keysReady = Future.succeededFuture();
-    if (jwks != null && JwtVerifier.decode(token).header().getValue("kid") instanceof String kid && !verifier.keys().knowsKid(kid)) {
-      keysReady = jwks.awaitKid(kid);
-    }
-    return keysReady.compose(v -> vertx.executeBlocking(() -> claims.toPrincipal(verifier.verify(token, System.currentTimeMillis() / 1000),
-        Principal.Kind.JWT), false));
-  }
-
-  private static String requireString(JsonObject body, String field) {
-    Object v = body.getValue(field);
-    if (!(v instanceof String s)) throw new IllegalArgumentException(field);
-    return s;
-  }
 }

@@ -1,6 +1,6 @@
 package dev.agentos.policy;
 
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

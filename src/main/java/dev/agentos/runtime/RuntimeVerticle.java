@@ -1,10 +1,11 @@
 package dev.agentos.runtime;
 
+import dev.agentos.contract.RuntimeApi;
 import dev.agentos.config.Registry;
 import dev.agentos.runtime.impl.EchoModel;
 import dev.agentos.runtime.impl.ModelCall;
 import dev.agentos.runtime.impl.OpenAiModel;
-import dev.agentos.storage.StorageApi;
+import dev.agentos.contract.StorageApi;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

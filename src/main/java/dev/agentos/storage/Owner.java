@@ -1,5 +1,6 @@
 package dev.agentos.storage;
 
+import dev.agentos.contract.StorageApi;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
 

@@ -1,5 +1,6 @@
 package dev.agentos.storage;
 
+import dev.agentos.contract.StorageApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -1,5 +1,6 @@
 package dev.agentos.storage;
 
+import dev.agentos.contract.StorageApi;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.storage.impl.MemoryStore;
 import dev.agentos.storage.impl.Migrations;

@@ -2,8 +2,8 @@ package dev.agentos.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.agentos.authn.Principal;
-import dev.agentos.policy.PolicyApi;
+import dev.agentos.contract.Principal;
+import dev.agentos.contract.PolicyApi;
 import dev.agentos.policy.PolicyClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

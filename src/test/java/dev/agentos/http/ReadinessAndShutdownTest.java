@@ -1,5 +1,6 @@
 package dev.agentos.http;
 
+import dev.agentos.contract.LifecycleApi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentos.testing.TcpProxy;

@@ -1,5 +1,6 @@
 package dev.agentos.policy;
 
+import dev.agentos.contract.Decision;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;

@@ -1,9 +1,10 @@
 package dev.agentos.policy;
 
+import dev.agentos.contract.Decision;
 import static dev.agentos.testing.TestServer.call;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.authn.KeySet;
 import dev.agentos.testing.TestDatabase;
 import dev.agentos.testing.TestServer;
@@ -211,8 +212,8 @@ class ManagedRolesTest {
   @DisplayName("two policy verticle instances both enforce a change within one second")
   void twoInstances() throws Exception {
     String second = s.vertx().deployVerticle(new PolicyVerticle(dev.agentos.config.ConfigLoader.fromJson(
-            TestServer.baseConfig(db).mergeIn(config(), true), Map.of()).authorization(), new KeySet(List.of(), List.of()),
-            List.of(), "agentos-second-policy", dev.agentos.cluster.NodeIdentities.local()))
+            TestServer.baseConfig(db).mergeIn(config(), true), Map.of()).authorization(),
+            "agentos-second-policy", dev.agentos.cluster.NodeIdentities.local()))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(second).isNotNull();
     PolicyClient policy = new PolicyClient(s.vertx(), 2_000);

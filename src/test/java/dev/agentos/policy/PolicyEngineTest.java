@@ -1,8 +1,9 @@
 package dev.agentos.policy;
 
+import dev.agentos.contract.Decision;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.config.ConfigLoader;
 import io.vertx.core.json.JsonArray;

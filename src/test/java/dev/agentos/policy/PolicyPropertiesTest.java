@@ -1,9 +1,10 @@
 package dev.agentos.policy;
 
+import dev.agentos.contract.Decision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.ConfigLoader;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,5 +1,6 @@
 package dev.agentos.storage;
 
+import dev.agentos.contract.StorageApi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentos.testing.TestDatabase;

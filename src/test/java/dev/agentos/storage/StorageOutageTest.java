@@ -1,5 +1,6 @@
 package dev.agentos.storage;
 
+import dev.agentos.contract.StorageApi;
 import static dev.agentos.storage.IsolationTest.call;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,12 +1,12 @@
 package dev.agentos.bench;
 
 import dev.agentos.AgentOsServer;
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.cluster.ClusterNode;
 import dev.agentos.cluster.CredentialsIssuer;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.config.ConfigLoader;
-import dev.agentos.policy.Decision;
+import dev.agentos.contract.Decision;
 import dev.agentos.policy.PolicyClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;

@@ -3,7 +3,7 @@ package dev.agentos.bench;
 import dev.agentos.authn.ClaimMapper;
 import dev.agentos.authn.JwtVerifier;
 import dev.agentos.authn.KeySet;
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.authn.TokenSigner;
 import dev.agentos.authn.VerifiedTokenCache;
 import dev.agentos.authn.impl.KeyParser;

@@ -1,8 +1,8 @@
 package dev.agentos.bench;
 
-import dev.agentos.authn.Principal;
+import dev.agentos.contract.Principal;
 import dev.agentos.config.ConfigLoader;
-import dev.agentos.policy.Decision;
+import dev.agentos.contract.Decision;
 import dev.agentos.policy.PolicyEngine;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

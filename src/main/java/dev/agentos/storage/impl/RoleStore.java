@@ -1,6 +1,6 @@
 package dev.agentos.storage.impl;
 
-import dev.agentos.storage.StorageApi;
+import dev.agentos.contract.StorageApi;
 import dev.agentos.storage.StorageFailure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;

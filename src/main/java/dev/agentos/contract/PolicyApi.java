@@ -1,4 +1,4 @@
-package dev.agentos.policy;
+package dev.agentos.contract;
 
 /**
  * The policy verticle's event-bus contract, versioned in the address. Requests carry the action in the
@@ -13,7 +13,7 @@ package dev.agentos.policy;
  *                                              fails verification, or an unknown action, is a deny)
  * ping      {} → {ok: true}
  * </pre>
- * {@code principal} is {@link dev.agentos.authn.Principal#toJson()}.
+ * {@code principal} is {@link dev.agentos.contract.Principal#toJson()}.
  */
 public final class PolicyApi {
   private PolicyApi() {}

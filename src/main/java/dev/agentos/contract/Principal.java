@@ -1,4 +1,4 @@
-package dev.agentos.authn;
+package dev.agentos.contract;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.contract;
 
 /** Node-local lifecycle broadcasts (published with {@code publish}, consumed with {@code localConsumer}). */
 public final class LifecycleApi {

@@ -1,4 +1,4 @@
-package dev.agentos.storage;
+package dev.agentos.contract;
 
 /**
  * The storage verticle's event-bus contract. Requests carry the action in the {@value #ACTION_HEADER}

@@ -1,4 +1,4 @@
-package dev.agentos.runtime;
+package dev.agentos.contract;
 
 /**
  * The runtime verticle's event-bus contract.
