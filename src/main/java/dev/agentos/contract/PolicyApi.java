@@ -19,6 +19,17 @@ public final class PolicyApi {
   private PolicyApi() {}
 
   public static final String ADDRESS = "agentos.policy.v1";
+
+  /**
+   * A policy verticle instance also answers, node-locally, on an address named after its event loop thread. A
+   * caller on that same thread (an HTTP verticle instance sharing the loop) asks there first: no hand-off to
+   * another thread and back, which on a busy machine is most of a local round trip (docs/benchmarks.md). Both
+   * sides derive the name from their own thread; nothing is shared. No handler there: the caller uses
+   * {@link #ADDRESS}.
+   */
+  public static String coLocatedAddress(String eventLoopThread) {
+    return ADDRESS + ".loop." + eventLoopThread;
+  }
   public static final String ACTION_HEADER = "action";
 
   public static final String AUTHORIZE = "authorize";

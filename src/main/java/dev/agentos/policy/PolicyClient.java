@@ -53,11 +53,38 @@ public final class PolicyClient {
     return dev.agentos.contract.RequestBinding.request(vertx.eventBus(), PolicyApi.ADDRESS, new JsonObject(), options).mapEmpty();
   }
 
-  /** A typed reply, or its JSON form from a sender that speaks JSON (the contract allows both). */
+  /** How long a thread without a co-located policy instance goes to {@link PolicyApi#ADDRESS} before looking again. */
+  private static final long CO_LOCATED_RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+  /** Event loop threads of this client's callers that have no policy instance of their own, until when. */
+  private final java.util.concurrent.ConcurrentHashMap<String, Long> noCoLocated = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * On an event loop with a policy instance of its own, asks that one ({@link PolicyApi#coLocatedAddress});
+   * otherwise, or when it has none, the shared address (any instance, on any node).
+   */
   private <R extends ContractMessage> Future<R> send(String action, ContractMessage body, Class<R> replyType,
                                                      Function<JsonObject, R> fromJson) {
+    if (io.vertx.core.Context.isOnEventLoopThread()) {
+      String thread = Thread.currentThread().getName();
+      Long until = noCoLocated.get(thread);
+      if (until == null || System.nanoTime() - until > 0) {
+        return send(PolicyApi.coLocatedAddress(thread), action, body, replyType, fromJson).recover(e -> {
+          if (!(e instanceof io.vertx.core.eventbus.ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS)) {
+            return Future.failedFuture(e);
+          }
+          noCoLocated.put(thread, System.nanoTime() + CO_LOCATED_RETRY_NANOS);
+          return send(PolicyApi.ADDRESS, action, body, replyType, fromJson);
+        });
+      }
+    }
+    return send(PolicyApi.ADDRESS, action, body, replyType, fromJson);
+  }
+
+  /** A typed reply, or its JSON form from a sender that speaks JSON (the contract allows both). */
+  private <R extends ContractMessage> Future<R> send(String address, String action, ContractMessage body, Class<R> replyType,
+                                                     Function<JsonObject, R> fromJson) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(PolicyApi.ACTION_HEADER, action);
-    return dev.agentos.contract.RequestBinding.request(vertx.eventBus(), PolicyApi.ADDRESS, body, options).map(msg -> {
+    return dev.agentos.contract.RequestBinding.request(vertx.eventBus(), address, body, options).map(msg -> {
       Object reply = msg.body();
       if (replyType.isInstance(reply)) return replyType.cast(reply);
       if (reply instanceof JsonObject json) return fromJson.apply(json);

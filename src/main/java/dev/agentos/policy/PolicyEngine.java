@@ -72,8 +72,8 @@ public final class PolicyEngine {
 
   private Decision decide(Principal principal, RoleDirectory.Expansion expansion, String method, String path) {
     String id = newDecisionId();
-    List<Scope> userScopes = parseAll(expansion.scopes());
-    boolean admin = userScopes.stream().anyMatch(s -> s.kind() == Scope.Kind.ADMIN);
+    ScopeIndex userScopes = index(expansion.scopes());
+    boolean admin = userScopes.hasAdmin();
     Optional<String> scopedUser = scopedUserId(principal, admin);
     String lookupMethod = method.equals("HEAD") ? "GET" : method;
     Optional<RouteScopeMap.Entry> entry = routes.lookup(lookupMethod, path);
@@ -108,17 +108,8 @@ public final class PolicyEngine {
     List<String> reasons = new ArrayList<>();
     boolean allOk = true;
     for (String req : required) {
-      Scope r = Scope.parse(req, config.adminScope());
-      if (family != null && resourceId != null && r.kind() == Scope.Kind.GLOBAL && r.resource().equals(family)) {
-        r = Scope.parse(family + ":" + resourceId + ":" + r.action(), config.adminScope());
-      }
-      Optional<Scope> grant = Optional.empty();
-      for (Scope u : userScopes) {
-        if (u.satisfies(r, resourceId)) {
-          grant = Optional.of(u);
-          break;
-        }
-      }
+      Scope r = perResource(parsedRequired(req), family, resourceId);
+      Optional<Scope> grant = userScopes.grant(r, resourceId);
       if (grant.isPresent()) {
         reasons.add(r.raw() + " granted by " + grant.get().raw());
       } else {
@@ -126,16 +117,16 @@ public final class PolicyEngine {
         allOk = false;
       }
     }
-    Scope first = Scope.parse(required.get(0), config.adminScope());
+    Scope first = parsedRequired(required.get(0));
     if (allOk && listing && first.resource().equals(family)) {
-      return allow(required, Optional.of(accessibleIds(userScopes, family, first.action())), scopedUser, false, id, reasons);
+      return allow(required, Optional.of(userScopes.accessibleIds(family, first.action())), scopedUser, false, id, reasons);
     }
     if (allOk) return routeLevel(lookupMethod, path, userScopes, required, scopedUser, id, reasons);
 
     // Listing fallback: GET on a family's collection lists what the caller can see (403 when nothing).
     if (listing) {
       if (first.resource().equals(family)) {
-        Set<String> ids = accessibleIds(userScopes, family, first.action());
+        Set<String> ids = userScopes.accessibleIds(family, first.action());
         if (!ids.isEmpty()) {
           return allow(required, Optional.of(ids), scopedUser, false, id,
               List.of("listing filtered to " + (ids.contains("*") ? "all" : ids.size() + " " + family)));
@@ -146,7 +137,7 @@ public final class PolicyEngine {
         "Insufficient permissions. Required scope(s): " + String.join(", ", required));
   }
 
-  private Decision routeLevel(String method, String path, List<Scope> userScopes, List<String> required,
+  private Decision routeLevel(String method, String path, ScopeIndex userScopes, List<String> required,
                               Optional<String> scopedUser, String id, List<String> reasons) {
     for (RouteCheck check : ROUTE_CHECKS) {
       if (!check.method.equals(method)) continue;
@@ -154,7 +145,7 @@ public final class PolicyEngine {
       if (!m.matches()) continue;
       String family = m.group(1);
       String resourceId = m.group(2);
-      Set<String> ids = accessibleIds(userScopes, family, check.action);
+      Set<String> ids = userScopes.accessibleIds(family, check.action);
       List<String> all = new ArrayList<>(reasons);
       if (ids.contains("*") || ids.contains(resourceId)) {
         all.add(check.action + " access to " + family + ":" + resourceId);
@@ -183,9 +174,9 @@ public final class PolicyEngine {
         && !path.startsWith("/a2a/");
     if (!enforced || !listing) return d;
     String family = ctx.group(1);
-    List<Scope> userScopes = parseAll(expansion.scopes());
-    Set<String> ids = new HashSet<>(accessibleIds(userScopes, family, "read"));
-    ids.addAll(accessibleIds(userScopes, family, "run"));
+    ScopeIndex userScopes = index(expansion.scopes());
+    Set<String> ids = new HashSet<>(userScopes.accessibleIds(family, "read"));
+    ids.addAll(userScopes.accessibleIds(family, "run"));
     if (ids.contains("*")) ids = Set.of("*");
     List<String> reasons = new ArrayList<>(d.reasons());
     if (ids.isEmpty()) {
@@ -202,7 +193,7 @@ public final class PolicyEngine {
     String family = ctx.matches() ? ctx.group(1) : null;
     String resourceId = ctx.matches() ? ctx.group(2) : null;
     List<Scope> checked = new ArrayList<>();
-    for (String req : d.required()) checked.add(perResource(Scope.parse(req, config.adminScope()), family, resourceId));
+    for (String req : d.required()) checked.add(perResource(parsedRequired(req), family, resourceId));
     for (RouteCheck check : ROUTE_CHECKS) {
       Matcher m = check.path.matcher(path);
       if (check.method.equals(method) && m.matches()) {
@@ -222,7 +213,7 @@ public final class PolicyEngine {
     }
     if (d.accessibleIds().isEmpty() || family == null || d.required().isEmpty()) return d;
     // Listing: ids a role denies are left out, even when everything else is visible.
-    String action = Scope.parse(d.required().get(0), config.adminScope()).action();
+    String action = parsedRequired(d.required().get(0)).action();
     Set<String> excluded = new java.util.HashSet<>();
     for (Scope deny : denies) {
       if (deny.kind() == Scope.Kind.PER_RESOURCE && !deny.isWildcard() && deny.resource().equals(family)
@@ -245,7 +236,10 @@ public final class PolicyEngine {
 
   private Scope perResource(Scope r, String family, String resourceId) {
     if (family != null && resourceId != null && r.kind() == Scope.Kind.GLOBAL && r.resource().equals(family)) {
-      return Scope.parse(family + ":" + resourceId + ":" + r.action(), config.adminScope());
+      // what Scope.parse(family + ":" + resourceId + ":" + action) gives, without the parse (resourceId has no ':')
+      return resourceId.indexOf(':') < 0
+          ? new Scope(Scope.Kind.PER_RESOURCE, family + ":" + resourceId + ":" + r.action(), family, Optional.of(resourceId), r.action())
+          : Scope.parse(family + ":" + resourceId + ":" + r.action(), config.adminScope());
     }
     return r;
   }
@@ -256,7 +250,7 @@ public final class PolicyEngine {
     if (action.equals(config.adminScope())) {
       // "may this principal act as admin?": only with the admin scope and no deny anywhere (a deny beats admin)
       RoleDirectory.Expansion e = roles.expand(principal);
-      boolean admin = parseAll(e.scopes()).stream().anyMatch(s -> s.kind() == Scope.Kind.ADMIN) && e.deny().isEmpty();
+      boolean admin = index(e.scopes()).hasAdmin() && e.deny().isEmpty();
       return new Decision(admin, List.of(action), Optional.empty(), Optional.empty(), admin, id,
           List.of(admin ? "admin scope held, no deny" : "not an admin without denies"), admin ? null : "Insufficient permissions");
     }
@@ -266,7 +260,7 @@ public final class PolicyEngine {
           List.of("unknown action " + action), "Unknown action");
     }
     RoleDirectory.Expansion expansion = roles.expand(principal);
-    List<Scope> userScopes = parseAll(expansion.scopes());
+    ScopeIndex userScopes = index(expansion.scopes());
     Scope required = resourceId != null && FAMILIES.contains(wanted.resource())
         ? Scope.parse(wanted.resource() + ":" + resourceId + ":" + wanted.action(), config.adminScope())
         : wanted;
@@ -279,26 +273,13 @@ public final class PolicyEngine {
             List.of(required.raw() + " denied by a role's deny " + deny.raw()), "Insufficient permissions. Required scope(s): " + action);
       }
     }
-    for (Scope u : userScopes) {
-      if (u.satisfies(required, resourceId)) {
-        return new Decision(true, List.of(action), Optional.empty(), Optional.empty(), u.kind() == Scope.Kind.ADMIN,
-            id, List.of(required.raw() + " granted by " + u.raw()), null);
-      }
+    Optional<Scope> grant = userScopes.grant(required, resourceId);
+    if (grant.isPresent()) {
+      return new Decision(true, List.of(action), Optional.empty(), Optional.empty(), grant.get().kind() == Scope.Kind.ADMIN,
+          id, List.of(required.raw() + " granted by " + grant.get().raw()), null);
     }
     return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, id,
         List.of("missing " + required.raw()), "Insufficient permissions. Required scope(s): " + action);
-  }
-
-  /** docs/authorization.md: {"*"} for admin, global or wildcard scopes; otherwise the ids named per resource. */
-  static Set<String> accessibleIds(List<Scope> userScopes, String family, String action) {
-    Set<String> ids = new HashSet<>();
-    for (Scope u : userScopes) {
-      if (u.kind() == Scope.Kind.ADMIN) return Set.of("*");
-      if (!u.resource().equals(family) || !u.action().equals(action)) continue;
-      if (u.kind() == Scope.Kind.GLOBAL || u.isWildcard()) return Set.of("*");
-      if (u.kind() == Scope.Kind.PER_RESOURCE) ids.add(u.id().get());
-    }
-    return ids;
   }
 
   /** docs/isolation.md (a principal without a user id is handled by the storage layer). */
@@ -315,6 +296,33 @@ public final class PolicyEngine {
    */
   private final com.github.benmanes.caffeine.cache.Cache<List<String>, List<Scope>> parsed =
       com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();
+
+  /**
+   * The index of a scope list, by the list's identity: a cached principal's scopes and a cached role expansion
+   * are the same list object request after request, so this is a hash of one reference (weak keys: an entry
+   * goes when its list does). A list seen for the first time is parsed (by content, {@link #parsed}) and indexed.
+   */
+  private final com.github.benmanes.caffeine.cache.Cache<List<String>, ScopeIndex> indexes =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().weakKeys().maximumSize(10_000).build();
+
+  /** The same, by content: a principal decoded from another node is a new list with the same scopes. */
+  private final com.github.benmanes.caffeine.cache.Cache<List<String>, ScopeIndex> indexesByContent =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();
+
+  private ScopeIndex index(List<String> raw) {
+    return indexes.get(raw, list -> indexesByContent.get(list, l -> new ScopeIndex(parseNow(l))));
+  }
+
+  /** The route map's required scopes, parsed once each (a fixed vocabulary). */
+  private final java.util.concurrent.ConcurrentHashMap<String, Scope> requiredScopes = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private Scope parsedRequired(String raw) {
+    Scope s = requiredScopes.get(raw);
+    if (s != null) return s;
+    s = Scope.parse(raw, config.adminScope());
+    if (requiredScopes.size() < 10_000) requiredScopes.put(raw, s);
+    return s;
+  }
 
   private List<Scope> parseAll(List<String> raw) {
     if (raw.size() <= 4) return parseNow(raw);

@@ -40,6 +40,7 @@ public final class PolicyVerticle extends VerticleBase {
   private long reloadTimer = -1;
   private MessageConsumer<JsonObject> rolesChanged;
   private MessageConsumer<Object> consumer;
+  private MessageConsumer<Object> coLocated;
   private boolean stopped;
   private boolean loading;
   private boolean reloadRequested;
@@ -87,7 +88,11 @@ public final class PolicyVerticle extends VerticleBase {
    * decide exist elsewhere.
    */
   private void serveOnceReady() {
-    if (consumer == null && !stopped) consumer = vertx.eventBus().consumer(PolicyApi.ADDRESS, this::handle);
+    if (consumer == null && !stopped) {
+      consumer = vertx.eventBus().consumer(PolicyApi.ADDRESS, this::handle);
+      // and for callers on this event loop, without a thread hand-off (PolicyApi#coLocatedAddress)
+      coLocated = vertx.eventBus().localConsumer(PolicyApi.coLocatedAddress(Thread.currentThread().getName()), this::handle);
+    }
   }
 
   /**
@@ -142,6 +147,8 @@ public final class PolicyVerticle extends VerticleBase {
           java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - lastLoadedAt));
       consumer.unregister();
       consumer = null;
+      coLocated.unregister();
+      coLocated = null;
     }
     reloadRoles();
   }
@@ -152,6 +159,7 @@ public final class PolicyVerticle extends VerticleBase {
     if (reloadTimer >= 0) vertx.cancelTimer(reloadTimer);
     if (retryTimer >= 0) vertx.cancelTimer(retryTimer);
     if (rolesChanged != null) rolesChanged.unregister();
+    if (coLocated != null) coLocated.unregister();
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 
@@ -174,7 +182,7 @@ public final class PolicyVerticle extends VerticleBase {
             msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
             return;
           }
-          reply(msg, authorize(request));
+          reply(msg, inKind(msg, authorize(request)));
         }
         case PolicyApi.CHECK -> {
           CheckRequest request = msg.body() instanceof CheckRequest typed ? typed : CheckRequest.fromJson(json(msg));
@@ -184,7 +192,7 @@ public final class PolicyVerticle extends VerticleBase {
           }
           Decision d = engine.check(request.principal(), request.action(), request.resourceId().orElse(null));
           record(d, 0);
-          reply(msg, new CheckReply(d.allowed(), d.decisionId(), d.reasons()));
+          reply(msg, inKind(msg, new CheckReply(d.allowed(), d.decisionId(), d.reasons())));
         }
         default -> msg.fail(PolicyApi.UNKNOWN_ACTION, "unknown policy action");
       }
@@ -193,6 +201,11 @@ public final class PolicyVerticle extends VerticleBase {
     } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
       msg.fail(PolicyApi.BAD_REQUEST, "malformed policy request");
     }
+  }
+
+  /** A typed request gets a typed reply; a JSON request (a sender that speaks only JSON) the reply's JSON form. */
+  private static Object inKind(Message<Object> msg, dev.agentos.contract.ContractMessage reply) {
+    return msg.body() instanceof JsonObject ? reply.toJson() : reply;
   }
 
   private static JsonObject json(Message<Object> msg) {
