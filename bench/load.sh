@@ -35,7 +35,7 @@ storage: {postgres: {host: 127.0.0.1, port: 5432, database: agentos_load, user: 
 logging: {access_log: "off", level: WARN}
 agents: [{id: assistant, model: {provider: echo, id: echo}}]
 YAML
-JWT_VERIFICATION_KEY=$SECRET AGENTOS_CONFIG=/tmp/agentos-load.yaml java -jar target/agentos.jar > /tmp/agentos-load.log 2>&1 &
+JWT_VERIFICATION_KEY=$SECRET AGENTOS_CONFIG=/tmp/agentos-load.yaml java ${SERVICE_JAVA_OPTS:-} -jar target/agentos.jar > /tmp/agentos-load.log 2>&1 &
 SERVICE=$!
 java -cp bench/target/benchmarks.jar dev.agentos.bench.BareJwtServer 7802 "$SECRET" > /tmp/bare-load.log 2>&1 &
 BARE=$!

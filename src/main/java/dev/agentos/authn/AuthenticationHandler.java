@@ -2,7 +2,7 @@ package dev.agentos.authn;
 
 import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
-import dev.agentos.policy.Fnmatch;
+import dev.agentos.common.Fnmatch;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -34,6 +34,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
   private final VerifiedTokenCache cache;
   private final List<String> excludedPatterns;
   private final List<Pattern> excluded;
+  private final java.util.Set<String> excludedExactly;
   private final byte[] securityKeyDigest;
   private final Mode mode;
   private NodeJwks jwksSource;
@@ -48,7 +49,9 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     this.claims = new ClaimMapper(config);
     this.cache = new VerifiedTokenCache(config.tokenCacheSize());
     this.excludedPatterns = config.excludedRoutePaths();
-    this.excluded = excludedPatterns.stream().map(Fnmatch::compile).toList();
+    // literal patterns are a set look-up; only the others are regular expressions (this runs on every request)
+    this.excludedExactly = excludedPatterns.stream().filter(Fnmatch::isLiteral).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    this.excluded = excludedPatterns.stream().filter(p -> !Fnmatch.isLiteral(p)).map(Fnmatch::compile).toList();
     this.securityKeyDigest = config.securityKey().map(AuthenticationHandler::sha256).orElse(null);
     this.mode = config.hasJwtSource() ? Mode.JWT : config.securityKey().isPresent() ? Mode.SECURITY_KEY : Mode.NONE;
   }
@@ -69,6 +72,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
   }
 
   public boolean isExcluded(String canonicalPath) {
+    if (excludedExactly.contains(canonicalPath)) return true;
     for (Pattern p : excluded) if (p.matcher(canonicalPath).matches()) return true;
     return false;
   }

@@ -69,12 +69,26 @@ final class ComponentRoutes {
   private void list(RoutingContext ctx, String family) {
     Decision d = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
     Set<String> visible = d.accessibleIds().orElse(Set.of("*"));
-    JsonArray out = new JsonArray();
+    StringBuilder key = new StringBuilder(family);
     for (String id : registry.order(family)) {
-      if ((visible.contains("*") || visible.contains(id)) && !d.excludedIds().contains(id)) out.add(describe(family, id));
+      if ((visible.contains("*") || visible.contains(id)) && !d.excludedIds().contains(id)) key.append('\n').append(id);
     }
-    JsonBodies.respondArray(ctx, 200, out);
+    byte[] body = listings.get(key.toString(), k -> {
+      JsonArray out = new JsonArray();
+      String[] ids = k.split("\n");
+      for (int i = 1; i < ids.length; i++) out.add(describe(family, ids[i]));
+      return out.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    });
+    ctx.response().setStatusCode(200).putHeader(io.vertx.core.http.HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(io.vertx.core.buffer.Buffer.buffer(body));
   }
+
+  /**
+   * Encoded listings by the ids they show: the registry is fixed at start-up, so a listing's bytes depend only on
+   * which ids the decision lets through (bounded: at most this many distinct visible sets are kept).
+   */
+  private final com.github.benmanes.caffeine.cache.Cache<String, byte[]> listings =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(1_000).build();
 
   private void get(RoutingContext ctx, String family) {
     String id = ctx.pathParam("id");

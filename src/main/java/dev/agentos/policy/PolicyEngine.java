@@ -65,12 +65,21 @@ public final class PolicyEngine {
    */
   public Decision authorize(Principal principal, String method, String path) {
     RoleDirectory.Expansion expansion = roles.expand(principal);
-    Decision d = listingAlwaysFiltered(decide(principal, expansion, method, path), principal, expansion, method, path);
+    Target target = Target.of(path);
+    Decision d = listingAlwaysFiltered(decide(principal, expansion, method, path, target), principal, expansion, method, path, target);
     if (!d.allowed() || expansion.deny().isEmpty()) return d;
-    return applyDenies(d, parseAll(expansion.deny()), method.equals("HEAD") ? "GET" : method, path);
+    return applyDenies(d, parseAll(expansion.deny()), method.equals("HEAD") ? "GET" : method, path, target);
   }
 
-  private Decision decide(Principal principal, RoleDirectory.Expansion expansion, String method, String path) {
+  /** The family and id a path is about ({@code /agents/a1/runs}: agents, a1), matched once per decision. */
+  private record Target(boolean matches, String family, String resourceId) {
+    static Target of(String path) {
+      Matcher m = RESOURCE_CONTEXT.matcher(path);
+      return m.matches() ? new Target(true, m.group(1), m.group(2)) : new Target(false, null, null);
+    }
+  }
+
+  private Decision decide(Principal principal, RoleDirectory.Expansion expansion, String method, String path, Target target) {
     String id = newDecisionId();
     ScopeIndex userScopes = index(expansion.scopes());
     boolean admin = userScopes.hasAdmin();
@@ -87,9 +96,8 @@ public final class PolicyEngine {
     if (!enforced) {
       return allow(required, Optional.empty(), scopedUser, admin, id, List.of("authorization disabled: authentication only"));
     }
-    Matcher ctx = RESOURCE_CONTEXT.matcher(path);
-    String family = ctx.matches() ? ctx.group(1) : null;
-    String resourceId = ctx.matches() ? ctx.group(2) : null;
+    String family = target.family();
+    String resourceId = target.resourceId();
     // On a family's collection (GET /agents) every allow says which ids the caller may see ("*" = all).
     boolean listing = lookupMethod.equals("GET") && family != null && resourceId == null && !path.startsWith("/a2a/");
     if (admin) {
@@ -165,15 +173,14 @@ public final class PolicyEngine {
    * therefore carries accessible ids; without them the list would show everything.
    */
   private Decision listingAlwaysFiltered(Decision d, Principal principal, RoleDirectory.Expansion expansion, String method,
-                                         String path) {
+                                         String path, Target target) {
     if (!d.allowed() || d.admin() || d.accessibleIds().isPresent()) return d;
     if (principal.kind() == Principal.Kind.SECURITY_KEY || principal.kind() == Principal.Kind.ANONYMOUS) return d;
     boolean enforced = config.enabled() || principal.userId().map(u -> u.startsWith("sa:")).orElse(false);
-    Matcher ctx = RESOURCE_CONTEXT.matcher(path);
-    boolean listing = (method.equals("GET") || method.equals("HEAD")) && ctx.matches() && ctx.group(2) == null
+    boolean listing = (method.equals("GET") || method.equals("HEAD")) && target.matches() && target.resourceId() == null
         && !path.startsWith("/a2a/");
     if (!enforced || !listing) return d;
-    String family = ctx.group(1);
+    String family = target.family();
     ScopeIndex userScopes = index(expansion.scopes());
     Set<String> ids = new HashSet<>(userScopes.accessibleIds(family, "read"));
     ids.addAll(userScopes.accessibleIds(family, "run"));
@@ -188,10 +195,9 @@ public final class PolicyEngine {
     return new Decision(true, d.required(), Optional.of(Set.copyOf(ids)), d.scopedUserId(), false, d.decisionId(), reasons, null);
   }
 
-  private Decision applyDenies(Decision d, List<Scope> denies, String method, String path) {
-    Matcher ctx = RESOURCE_CONTEXT.matcher(path);
-    String family = ctx.matches() ? ctx.group(1) : null;
-    String resourceId = ctx.matches() ? ctx.group(2) : null;
+  private Decision applyDenies(Decision d, List<Scope> denies, String method, String path, Target target) {
+    String family = target.family();
+    String resourceId = target.resourceId();
     List<Scope> checked = new ArrayList<>();
     for (String req : d.required()) checked.add(perResource(parsedRequired(req), family, resourceId));
     for (RouteCheck check : ROUTE_CHECKS) {

@@ -1,5 +1,6 @@
 package dev.agentos.policy;
 
+import dev.agentos.common.Fnmatch;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

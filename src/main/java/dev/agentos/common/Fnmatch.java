@@ -1,4 +1,4 @@
-package dev.agentos.policy;
+package dev.agentos.common;
 
 import java.util.regex.Pattern;
 
@@ -9,6 +9,15 @@ import java.util.regex.Pattern;
  */
 public final class Fnmatch {
   private Fnmatch() {}
+
+  /** A pattern without {@code * ? [} or {@code {param}} matches only itself: a string comparison will do. */
+  public static boolean isLiteral(String pattern) {
+    for (int i = 0; i < pattern.length(); i++) {
+      char c = pattern.charAt(i);
+      if (c == '*' || c == '?' || c == '[' || c == '{') return false;
+    }
+    return true;
+  }
 
   public static Pattern compile(String pattern) {
     String p = pattern.replaceAll("\\{[^/{}]*\\}", "*");
