@@ -1,7 +1,6 @@
 package dev.agentos.http;
 
 import dev.agentos.authn.AuthenticationHandler;
-import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.ThreadLocalRandom;
@@ -14,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * secrets), status, latency, request id, and the user id when known. Also assigns the request id, echoing a
  * well-formed incoming {@code X-Request-Id}.
  */
-public final class AccessLog implements Handler<RoutingContext> {
+public final class AccessLog implements RequestGate {
   public static final String REQUEST_ID_HEADER = "X-Request-Id";
   private static final Logger log = LoggerFactory.getLogger("agentos.access");
   private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -27,10 +26,9 @@ public final class AccessLog implements Handler<RoutingContext> {
   }
 
   @Override
-  public void handle(RoutingContext ctx) {
+  public boolean admit(RoutingContext ctx) {
     if (ctx.get(STARTED) != null) { // a reroute passes here again
-      ctx.next();
-      return;
+      return true;
     }
     long start = System.nanoTime();
     ctx.put(STARTED, start);
@@ -53,6 +51,6 @@ public final class AccessLog implements Handler<RoutingContext> {
         }
       });
     }
-    ctx.next();
+    return true;
   }
 }

@@ -11,7 +11,7 @@ import java.util.Map;
  * connections may be open, and how long a new connection may take to deliver its first request head.
  * Everything here runs on the instance's event loop, so plain fields suffice.
  */
-final class ConnectionLimits {
+final class ConnectionLimits implements RequestGate {
   private final Vertx vertx;
   private final int maxConnections;
   private final long headerTimeoutMs;
@@ -45,7 +45,8 @@ final class ConnectionLimits {
    * First router step: a request head has arrived, so the header timer is done; a connection past the
    * limit is answered 503 and closed.
    */
-  void handle(RoutingContext ctx) {
+  @Override
+  public boolean admit(RoutingContext ctx) {
     HttpConnection connection = ctx.request().connection();
     Long pending = open.get(connection);
     if (pending != null && pending != -1L) {
@@ -57,9 +58,9 @@ final class ConnectionLimits {
     String path = ctx.request().path();
     if (overLimit.containsKey(connection) && !HttpVerticle.HEALTH_PATH.equals(path) && !HttpVerticle.READY_PATH.equals(path)) {
       ErrorResponses.sendAndClose(ctx.request(), 503, "Too many connections");
-      return;
+      return false;
     }
-    ctx.next();
+    return true;
   }
 
   int openConnections() {

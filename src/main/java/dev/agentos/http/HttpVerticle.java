@@ -22,7 +22,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.time.Instant;
@@ -113,16 +112,9 @@ public final class HttpVerticle extends VerticleBase {
     limits = new ConnectionLimits(vertx, config.http().perInstance(config.http().maxConnections()),
         TimeUnit.SECONDS.toMillis(config.http().headerTimeoutSeconds()));
     Router router = Router.router(vertx);
-    router.route().handler(new AccessLog(config.logging().accessLog()));
-    router.route().handler(limits::handle);
-    router.route().handler(new ProtocolGuard());
-    router.route().handler(this::refuseWhileDraining);
-    router.route().handler(new PathGuard());
-    router.route().handler(cors());
-    router.route().handler(authentication);
-    router.route().handler(new PolicyHandler(policy, authentication, metricsRegistry));
-    router.route().handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
-    router.route().handler(InputRules::check);
+    RequestPipeline.install(router, List.of(new AccessLog(config.logging().accessLog()), limits, new ProtocolGuard(),
+            this::admitUnlessDraining, new PathGuard()), cors(), authentication,
+        new PolicyHandler(policy, authentication, metricsRegistry), config.http().maxBodyBytes());
 
     router.get("/").handler(this::root);
     router.get(HEALTH_PATH).handler(this::health);
@@ -149,12 +141,10 @@ public final class HttpVerticle extends VerticleBase {
    * Once shutdown has begun, requests that arrive on connections still open get 503 and the connection is
    * closed, so clients retry on another node; requests already past this step finish. Liveness stays up.
    */
-  private void refuseWhileDraining(RoutingContext ctx) {
-    if (!draining || HEALTH_PATH.equals(ctx.request().path())) {
-      ctx.next();
-      return;
-    }
+  private boolean admitUnlessDraining(RoutingContext ctx) {
+    if (!draining || HEALTH_PATH.equals(ctx.request().path())) return true;
     ErrorResponses.sendAndClose(ctx.request(), 503, "Service is shutting down");
+    return false;
   }
 
   /** Oversized or malformed request heads never reach the router: answer them in agno's shape here. */

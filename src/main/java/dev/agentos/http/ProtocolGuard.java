@@ -1,6 +1,5 @@
 package dev.agentos.http;
 
-import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -20,14 +19,14 @@ import java.util.Set;
  *       {@code chunked}, more than one {@code Content-Length} or {@code Transfer-Encoding}: 400.</li>
  * </ul>
  */
-final class ProtocolGuard implements Handler<RoutingContext> {
+final class ProtocolGuard implements RequestGate {
   /** Every method some route serves (HEAD with GET, OPTIONS for CORS pre-flights). */
   static final Set<String> SERVED = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
   /** Methods of RFC 9110 that no route serves: a 405, not a 501. */
   static final Set<String> STANDARD_UNSERVED = Set.of("TRACE", "CONNECT");
 
   @Override
-  public void handle(RoutingContext ctx) {
+  public boolean admit(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     String method = request.method().name();
     if (!SERVED.contains(method)) {
@@ -37,14 +36,14 @@ final class ProtocolGuard implements Handler<RoutingContext> {
       } else {
         ErrorResponses.sendAndClose(request, 501, "Method not supported");
       }
-      return;
+      return false;
     }
     String framing = framingProblem(request.headers());
     if (framing != null) {
       ErrorResponses.sendAndClose(request, 400, framing);
-      return;
+      return false;
     }
-    ctx.next();
+    return true;
   }
 
   /** Why the message framing is ambiguous, or null when it is not. */
