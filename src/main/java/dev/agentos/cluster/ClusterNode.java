@@ -40,7 +40,13 @@ public final class ClusterNode {
   /** How long the event bus waits to open a connection to another node; a dead pod's IP must fail fast. */
   static final int EVENT_BUS_CONNECT_TIMEOUT_MS = 3_000;
   /** Version of the messages nodes exchange on the event bus; nodes of another version never join. */
-  public static final String CONTRACT_VERSION = "agentos.v1";
+  public static final String CONTRACT_VERSION = dev.agentos.contract.Contract.NAME;
+
+  /**
+   * Settings of the authorization section that say how a node runs, not what it answers: left out of the
+   * fingerprint, or nodes with other core counts (whose default instance counts differ) could not join.
+   */
+  private static final java.util.Set<String> PLACEMENT_ONLY = java.util.Set.of("policyInstances");
 
   private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
   private static final Logger securityLog = LoggerFactory.getLogger("agentos.cluster.security");
@@ -176,6 +182,7 @@ public final class ClusterNode {
     if (value instanceof Record record) {
       out.append('{');
       for (RecordComponent component : record.getClass().getRecordComponents()) {
+        if (PLACEMENT_ONLY.contains(component.getName())) continue;
         try {
           out.append(component.getName()).append('=');
           append(out, component.getAccessor().invoke(record));

@@ -91,11 +91,12 @@ class ClusterNodeTest {
   }
 
   @Test
-  @DisplayName("per-node settings (addresses, ports, placement, credentials) do not change the fingerprints")
+  @DisplayName("per-node settings (addresses, ports, placement, instance counts, credentials) do not change the fingerprints")
   void perNodeSettingsAgree() {
     Map<String, String> same = sections(j -> { }, Map.of());
     Map<String, String> node2 = sections(j -> { }, Map.of("AGENTOS_CLUSTER_HOST", "10.0.0.9", "AGENTOS_CLUSTER_PORT", "7000",
-        "AGENTOS_CLUSTER_VERTICLES", "http", "AGENTOS_HTTP_PORT", "8080", "AGENTOS_HTTP_INSTANCES", "3"));
+        "AGENTOS_CLUSTER_VERTICLES", "http", "AGENTOS_HTTP_PORT", "8080", "AGENTOS_HTTP_INSTANCES", "3",
+        "AGENTOS_AUTHORIZATION_POLICY_INSTANCES", "7"));
     assertThat(SettingsAgreement.differing(same, node2)).isEmpty();
     assertThat(same).containsEntry("contract", ClusterNode.CONTRACT_VERSION);
   }
