@@ -45,10 +45,10 @@ public final class PolicyApi {
   public static final int ROLES_RELOAD_SECONDS = 30;
 
   /** Roles are not loaded yet (or the verticle is starting): no decision is possible. */
-  public static final int UNAVAILABLE = 503;
+  public static final int UNAVAILABLE = Failures.UNAVAILABLE;
 
   /** The request body is malformed (missing or ill-typed principal, method or path). */
-  public static final int BAD_REQUEST = 400;
+  public static final int BAD_REQUEST = Failures.BAD_REQUEST;
   /** The action header names no known action. */
-  public static final int UNKNOWN_ACTION = 404;
+  public static final int UNKNOWN_ACTION = Failures.UNKNOWN_ACTION;
 }

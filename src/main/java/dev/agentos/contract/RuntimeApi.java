@@ -25,7 +25,8 @@ public final class RuntimeApi {
   /** Published to every runtime verticle: stop the named in-flight run. */
   public static final String CANCEL = "agentos.runtime.v1.cancel";
 
-  public static final int NOT_FOUND = 404;
-  public static final int UNAVAILABLE = 503;
-  public static final int BAD_REQUEST = 400;
+  public static final int NOT_FOUND = Failures.NOT_FOUND;
+  public static final int UNAVAILABLE = Failures.UNAVAILABLE;
+  public static final int BAD_REQUEST = Failures.BAD_REQUEST;
+  public static final int UNKNOWN_ACTION = Failures.UNKNOWN_ACTION;
 }

@@ -63,17 +63,17 @@ public final class StorageApi {
   public static final String SERVICE_ACCOUNT_REVOKED = "agentos.service_accounts.v1.revoked";
 
   /** The request is malformed (missing owner, wrong types). */
-  public static final int BAD_REQUEST = 400;
+  public static final int BAD_REQUEST = Failures.BAD_REQUEST;
   /** No such row for this owner (existence is never revealed across owners). */
-  public static final int NOT_FOUND = 404;
+  public static final int NOT_FOUND = Failures.NOT_FOUND;
   /** The id is taken (by anyone; the owner is not revealed). */
-  public static final int CONFLICT = 409;
+  public static final int CONFLICT = Failures.CONFLICT;
   /** A sealed write (roles, service accounts) whose decision seal is missing, not trusted or for another request. */
-  public static final int FORBIDDEN = 403;
+  public static final int FORBIDDEN = Failures.FORBIDDEN;
   /** A well-formed request with an unacceptable value (e.g. a trace filter naming an unknown field). */
-  public static final int INVALID = 422;
+  public static final int INVALID = Failures.INVALID;
   /** The database is unreachable, or the schema is not migrated yet. */
-  public static final int UNAVAILABLE = 503;
+  public static final int UNAVAILABLE = Failures.UNAVAILABLE;
   /** The action is not one this address knows. */
-  public static final int UNKNOWN_ACTION = 400;
+  public static final int UNKNOWN_ACTION = Failures.UNKNOWN_ACTION;
 }

@@ -75,7 +75,11 @@ public final class RuntimeVerticle extends VerticleBase {
     String id = req == null ? null : req.getString("id");
     String message = req == null ? null : req.getString("message");
     String sessionId = req == null ? null : req.getString("session_id");
-    if (!RuntimeApi.RUN.equals(msg.headers().get(RuntimeApi.ACTION_HEADER)) || family == null || id == null
+    if (!RuntimeApi.RUN.equals(msg.headers().get(RuntimeApi.ACTION_HEADER))) {
+      msg.fail(RuntimeApi.UNKNOWN_ACTION, "unknown runtime action");
+      return;
+    }
+    if (family == null || id == null
         || message == null || sessionId == null || !req.containsKey("owner")) {
       msg.fail(RuntimeApi.BAD_REQUEST, "malformed run request");
       return;
