@@ -115,7 +115,7 @@ public final class ClusterNode {
     cluster.credentialsDir().ifPresent(dir -> EventBusTls.configure(options.getEventBusOptions(), dir));
     Vertx vertx;
     try {
-      vertx = Vertx.builder().with(options).withClusterManager(new InfinispanClusterManager(caches)).buildClustered()
+      vertx = Vertx.builder().with(options).withClusterManager(new dev.agentos.cluster.impl.MergeHealingClusterManager(caches)).buildClustered()
           .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
       if (tls != null) EventBusTls.install(vertx, tls).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
