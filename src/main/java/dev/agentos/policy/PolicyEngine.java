@@ -31,6 +31,61 @@ public final class PolicyEngine {
 
   private record RouteCheck(String method, Pattern path, String action) {}
 
+  /** The route-level check a request needs: {@code action} access to {@code family:id}. */
+  record RouteAccess(String family, String id, String action) {}
+
+  /**
+   * Which of {@link #ROUTE_CHECKS} a request meets, found by splitting the path instead of running the expressions
+   * (they are the specification: {@link #routeAccessByPattern}, and a test holds the two equal). A path with a line
+   * terminator, which {@code $} treats specially and no routed request has, goes to the expressions.
+   */
+  static RouteAccess routeAccess(String method, String path) {
+    boolean get = method.equals("GET");
+    if (!get && !method.equals("POST")) return null;
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') return routeAccessByPattern(method, path);
+    }
+    if (path.length() < 2 || path.charAt(0) != '/') return null;
+    int familyEnd = path.indexOf('/', 1);
+    if (familyEnd < 0) return null;
+    String family = path.substring(1, familyEnd);
+    if (!FAMILIES.contains(family)) return null;
+    int idEnd = path.indexOf('/', familyEnd + 1);
+    String id = idEnd < 0 ? path.substring(familyEnd + 1) : path.substring(familyEnd + 1, idEnd);
+    if (id.isEmpty()) return null;
+    String rest = idEnd < 0 ? "" : path.substring(idEnd);
+    if (get) {
+      if (rest.isEmpty()) return new RouteAccess(family, id, "read");
+      return rest.equals("/runs") || rest.startsWith("/runs/") ? new RouteAccess(family, id, "run") : null;
+    }
+    if (rest.equals("/runs")) return new RouteAccess(family, id, "run");
+    if (rest.startsWith("/runs/")) {
+      String tail = rest.substring("/runs/".length());
+      int slash = tail.indexOf('/');
+      if (slash <= 0 || tail.indexOf('/', slash + 1) >= 0) return null;
+      String operation = tail.substring(slash + 1);
+      return operation.equals("cancel") || operation.equals("continue") || operation.equals("resume")
+          ? new RouteAccess(family, id, "run") : null;
+    }
+    if (!family.equals("workflows") && rest.startsWith("/sessions/") && rest.endsWith("/fork")
+        && rest.length() > "/sessions//fork".length()) {
+      String session = rest.substring("/sessions/".length(), rest.length() - "/fork".length());
+      return session.indexOf('/') < 0 ? new RouteAccess(family, id, "run") : null;
+    }
+    return null;
+  }
+
+  /** {@link #ROUTE_CHECKS} as written: the first that matches. */
+  static RouteAccess routeAccessByPattern(String method, String path) {
+    for (RouteCheck check : ROUTE_CHECKS) {
+      if (!check.method.equals(method)) continue;
+      Matcher m = check.path.matcher(path);
+      if (m.matches()) return new RouteAccess(m.group(1), m.group(2), check.action);
+    }
+    return null;
+  }
+
   private final AgentOsConfig.Authorization config;
   private final RouteScopeMap routes;
   private final Set<String> vocabulary;
@@ -147,21 +202,19 @@ public final class PolicyEngine {
 
   private Decision routeLevel(String method, String path, ScopeIndex userScopes, List<String> required,
                               Optional<String> scopedUser, String id, List<String> reasons) {
-    for (RouteCheck check : ROUTE_CHECKS) {
-      if (!check.method.equals(method)) continue;
-      Matcher m = check.path.matcher(path);
-      if (!m.matches()) continue;
-      String family = m.group(1);
-      String resourceId = m.group(2);
-      Set<String> ids = userScopes.accessibleIds(family, check.action);
+    RouteAccess check = routeAccess(method, path);
+    if (check != null) {
+      String family = check.family();
+      String resourceId = check.id();
+      Set<String> ids = userScopes.accessibleIds(family, check.action());
       List<String> all = new ArrayList<>(reasons);
       if (ids.contains("*") || ids.contains(resourceId)) {
-        all.add(check.action + " access to " + family + ":" + resourceId);
+        all.add(check.action() + " access to " + family + ":" + resourceId);
         return allow(required, Optional.empty(), scopedUser, false, id, all);
       }
-      all.add("missing " + check.action + " access to " + family + ":" + resourceId);
+      all.add("missing " + check.action() + " access to " + family + ":" + resourceId);
       return new Decision(false, required, Optional.empty(), scopedUser, false, id, all,
-          "Access denied to " + check.action + " this " + family.substring(0, family.length() - 1));
+          "Access denied to " + check.action() + " this " + family.substring(0, family.length() - 1));
     }
     return allow(required, Optional.empty(), scopedUser, false, id, reasons);
   }
@@ -200,12 +253,8 @@ public final class PolicyEngine {
     String resourceId = target.resourceId();
     List<Scope> checked = new ArrayList<>();
     for (String req : d.required()) checked.add(perResource(parsedRequired(req), family, resourceId));
-    for (RouteCheck check : ROUTE_CHECKS) {
-      Matcher m = check.path.matcher(path);
-      if (check.method.equals(method) && m.matches()) {
-        checked.add(Scope.parse(m.group(1) + ":" + m.group(2) + ":" + check.action, config.adminScope()));
-      }
-    }
+    RouteAccess access = routeAccess(method, path);
+    if (access != null) checked.add(Scope.parse(access.family() + ":" + access.id() + ":" + access.action(), config.adminScope()));
     for (Scope required : checked) {
       for (Scope deny : denies) {
         if (deny.satisfies(required, resourceId)) {
