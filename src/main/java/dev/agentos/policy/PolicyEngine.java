@@ -126,11 +126,33 @@ public final class PolicyEngine {
     return applyDenies(d, parseAll(expansion.deny()), method.equals("HEAD") ? "GET" : method, path, target);
   }
 
-  /** The family and id a path is about ({@code /agents/a1/runs}: agents, a1), matched once per decision. */
-  private record Target(boolean matches, String family, String resourceId) {
+  /**
+   * The family and id a path is about ({@code /agents/a1/runs}: agents, a1), found once per decision by splitting
+   * the path; {@link #RESOURCE_CONTEXT} is the specification ({@link #byPattern}, held equal by a test), and a path
+   * with a line terminator (which {@code .} and {@code $} treat specially; no routed request has one) goes to it.
+   */
+  record Target(boolean matches, String family, String resourceId) {
+    private static final Target NONE = new Target(false, null, null);
+
     static Target of(String path) {
+      for (int i = 0; i < path.length(); i++) {
+        char c = path.charAt(i);
+        if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') return byPattern(path);
+      }
+      int start = path.startsWith("/a2a/") ? 4 : 0;
+      if (path.length() <= start + 1 || path.charAt(start) != '/') return NONE;
+      int familyEnd = path.indexOf('/', start + 1);
+      String family = familyEnd < 0 ? path.substring(start + 1) : path.substring(start + 1, familyEnd);
+      if (!FAMILIES.contains(family)) return NONE;
+      if (familyEnd < 0) return new Target(true, family, null);
+      int idEnd = path.indexOf('/', familyEnd + 1);
+      String id = idEnd < 0 ? path.substring(familyEnd + 1) : path.substring(familyEnd + 1, idEnd);
+      return new Target(true, family, id.isEmpty() ? null : id);
+    }
+
+    static Target byPattern(String path) {
       Matcher m = RESOURCE_CONTEXT.matcher(path);
-      return m.matches() ? new Target(true, m.group(1), m.group(2)) : new Target(false, null, null);
+      return m.matches() ? new Target(true, m.group(1), m.group(2)) : NONE;
     }
   }
 

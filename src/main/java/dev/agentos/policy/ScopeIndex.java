@@ -17,7 +17,8 @@ final class ScopeIndex {
   private final List<Scope> scopes;
   /** The first admin scope's position, or -1. */
   private final int firstAdmin;
-  private final Map<String, ResourceAction> byResourceAction = new HashMap<>();
+  /** resource → action → its scopes (two levels: the parsed strings' own hash codes, no key built per look-up). */
+  private final Map<String, Map<String, ResourceAction>> byResourceAction = new HashMap<>();
 
   /** The scopes of one resource and action: the first global or wildcard one, and the first per id. */
   private static final class ResourceAction {
@@ -57,11 +58,12 @@ final class ScopeIndex {
   }
 
   private ResourceAction entry(Scope s) {
-    return byResourceAction.computeIfAbsent(key(s.resource(), s.action()), k -> new ResourceAction());
+    return byResourceAction.computeIfAbsent(s.resource(), r -> new HashMap<>()).computeIfAbsent(s.action(), a -> new ResourceAction());
   }
 
-  private static String key(String resource, String action) {
-    return resource + ':' + action;
+  private ResourceAction lookup(String resource, String action) {
+    Map<String, ResourceAction> actions = byResourceAction.get(resource);
+    return actions == null ? null : actions.get(action);
   }
 
   List<Scope> scopes() {
@@ -76,7 +78,7 @@ final class ScopeIndex {
   Optional<Scope> grant(Scope required, String resourceId) {
     int best = firstAdmin;
     if (required.kind() == Scope.Kind.GLOBAL || required.kind() == Scope.Kind.PER_RESOURCE) {
-      ResourceAction ra = byResourceAction.get(key(required.resource(), required.action()));
+      ResourceAction ra = lookup(required.resource(), required.action());
       if (ra != null) {
         best = earliest(best, ra.broad);
         if (required.kind() == Scope.Kind.PER_RESOURCE) {
@@ -91,7 +93,7 @@ final class ScopeIndex {
   /** docs/authorization.md: {"*"} for admin, global or wildcard scopes; otherwise the ids named per resource. */
   Set<String> accessibleIds(String family, String action) {
     if (firstAdmin >= 0) return Set.of("*");
-    ResourceAction ra = byResourceAction.get(key(family, action));
+    ResourceAction ra = lookup(family, action);
     if (ra == null) return Set.of();
     if (ra.broad >= 0) return Set.of("*");
     return Set.copyOf(ra.ids);
