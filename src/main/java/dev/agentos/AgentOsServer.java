@@ -154,8 +154,8 @@ public final class AgentOsServer {
     int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
     java.util.function.Supplier<io.vertx.core.Deployable> supplier = switch (verticle) {
       case STORAGE -> () -> new StorageVerticle(config.postgres(), target, identity);
-      case POLICY -> () -> new PolicyVerticle(config.authorization(), metricsRegistry, identity);
-      case RUNTIME -> () -> new RuntimeVerticle(config.registry());
+      case POLICY -> () -> new PolicyVerticle(config.authorization(), metricsRegistry, identity, config.postgres().requestTimeoutMs());
+      case RUNTIME -> () -> new RuntimeVerticle(config.registry(), config.postgres().requestTimeoutMs());
       case HTTP -> () -> new HttpVerticle(config, keys, metricsRegistry);
     };
     int instances = switch (verticle) {

@@ -45,8 +45,8 @@ public final class ServiceAccountVerifier {
   private final MessageConsumer<JsonObject> revocations;
 
   /** @param instances HTTP verticle instances on this node: the per-minute budget is shared between them. */
-  public ServiceAccountVerifier(Vertx vertx, AgentOsConfig.Authorization config, int instances) {
-    this.storage = new StorageClient(vertx, 5_000);
+  public ServiceAccountVerifier(Vertx vertx, AgentOsConfig.Authorization config, int instances, StorageClient storage) {
+    this.storage = storage;
     int ttl = config.serviceAccountCacheTtlSeconds();
     this.cache = ttl == 0 ? null : Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofSeconds(ttl)).build();
     this.failures = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(2)).build();

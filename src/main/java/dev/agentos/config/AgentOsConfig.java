@@ -100,7 +100,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
    */
   public record Postgres(Optional<String> url, Optional<String> host, int port, Optional<String> database,
                          Optional<String> user, Optional<String> password, int poolSize, boolean embedded,
-                         java.nio.file.Path embeddedDataDir, Optional<String> source) {
+                         java.nio.file.Path embeddedDataDir, Optional<String> source, int requestTimeoutMs) {
     @Override
     public String toString() {
       return "Postgres[host=" + host + ", port=" + port + ", database=" + database + ", user=" + user

@@ -39,10 +39,11 @@ final class AuthzRoutes {
 
   private final AuthenticationHandler authentication;
 
-  AuthzRoutes(Vertx vertx, AgentOsConfig.Authorization config, PolicyClient policy, AuthenticationHandler authentication) {
+  AuthzRoutes(Vertx vertx, AgentOsConfig.Authorization config, PolicyClient policy, AuthenticationHandler authentication,
+              StorageClient storage) {
     this.authentication = authentication;
     this.vertx = vertx;
-    this.storage = new StorageClient(vertx, 10_000);
+    this.storage = storage;
     this.config = config;
     this.policy = policy;
   }
@@ -249,7 +250,7 @@ final class AuthzRoutes {
   }
 
   private static Principal caller(RoutingContext ctx) {
-    return AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    return RequestContext.principal(ctx);
   }
 
   private List<String> scopeList(JsonObject body, String field) {
@@ -285,15 +286,7 @@ final class AuthzRoutes {
   }
 
   private static void fail(RoutingContext ctx, Throwable cause) {
-    if (cause instanceof DetailedFailure || cause instanceof ValidationFailure) {
-      ctx.fail(cause);
-    } else if (StorageClient.code(cause) == StorageApi.NOT_FOUND) {
-      ctx.fail(new DetailedFailure(404, "Role not found"));
-    } else if (StorageClient.code(cause) == StorageApi.FORBIDDEN) {
-      ctx.fail(new DetailedFailure(403, cause.getMessage()));
-    } else {
-      ctx.fail(new DetailedFailure(503, "Database unavailable"));
-    }
+    ctx.fail(VerticleFailures.storage(cause, "Role not found"));
   }
 
   private Future<JsonObject> storage(String action, JsonObject body) {

@@ -12,8 +12,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -42,10 +40,10 @@ final class ComponentRoutes {
   private int openStreams;
   private final int maxStreams;
 
-  ComponentRoutes(Vertx vertx, AgentOsConfig config) {
+  ComponentRoutes(Vertx vertx, AgentOsConfig config, StorageClient storage) {
     this.maxStreams = config.http().perInstance(config.http().maxStreams());
     this.vertx = vertx;
-    this.storage = new StorageClient(vertx, 10_000);
+    this.storage = storage;
     this.config = config;
     this.registry = config.registry();
   }
@@ -67,7 +65,7 @@ final class ComponentRoutes {
 
   /** agno: the list holds what the caller may see (the decision's accessible ids, less ids a role denies). */
   private void list(RoutingContext ctx, String family) {
-    Decision d = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    Decision d = RequestContext.decision(ctx);
     Set<String> visible = d.accessibleIds().orElse(Set.of("*"));
     StringBuilder key = new StringBuilder(family);
     for (String id : registry.order(family)) {
@@ -190,8 +188,8 @@ final class ComponentRoutes {
     String message = form.get("message");
     if (message == null || message.isEmpty()) throw new ValidationFailure("body", "message", "Field required", "missing");
     boolean stream = bool(form.get("stream"), true);
-    Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
-    Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    Principal principal = RequestContext.principal(ctx);
+    Decision decision = RequestContext.decision(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
     String userId = decision.scopedUserId().or(principal::userId).orElse(emptyToNull(form.get("user_id")));
     String sessionId = principal.sessionId().map(claim -> InputRules.id("token", "session_id", claim))
@@ -209,7 +207,7 @@ final class ComponentRoutes {
     if (!stream) {
       vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request, options).onComplete(ar -> {
         if (ar.failed()) {
-          ctx.fail(runFailure(ar.cause()));
+          ctx.fail(VerticleFailures.runtime(ar.cause()));
           return;
         }
         JsonObject run = ar.result().body().getJsonObject("run");
@@ -255,24 +253,18 @@ final class ComponentRoutes {
           }
           events.unregister();
           if (!response.headWritten()) {
-            ctx.fail(runFailure(ar.cause()));
+            ctx.fail(VerticleFailures.runtime(ar.cause()));
             return;
           }
           // the stream has started but the runtime failed without its terminal event (its node died, or the
           // run timed out): end the stream with an error event instead of leaving it open
-          DetailedFailure failure = runFailure(ar.cause());
+          DetailedFailure failure = VerticleFailures.runtime(ar.cause());
           JsonObject error = new JsonObject().put("event", "RunError").put("content", failure.getMessage());
           response.end("event: RunError\ndata: " + error.encode() + "\n\n");
         });
   }
 
-  private static DetailedFailure runFailure(Throwable cause) {
-    if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-      int code = re.failureCode();
-      if (code == RuntimeApi.NOT_FOUND || code == 502 || code == 504) return new DetailedFailure(code, re.getMessage());
-    }
-    return new DetailedFailure(503, "Runtime unavailable");
-  }
+
 
   /**
    * agno: 200 {} (the intent is recorded); the run stops if it is in flight. Under isolation a non-admin must name
@@ -282,8 +274,8 @@ final class ComponentRoutes {
     String id = ctx.pathParam("id");
     String runId = ctx.pathParam("run_id");
     if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
-    Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
-    Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    Decision decision = RequestContext.decision(ctx);
+    Principal principal = RequestContext.principal(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
     String sessionId = ctx.queryParams().get("session_id");
     JsonObject notice = new JsonObject().put("run_id", runId).put("family", family).put("id", id)
@@ -298,8 +290,7 @@ final class ComponentRoutes {
     storage.request(StorageApi.SESSIONS_GET, new JsonObject().put("owner", decision.scopedUserId().get())
         .put("session_id", sessionId).put("type", type)).onComplete(ar -> {
           if (ar.failed()) {
-            ctx.fail(StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND ? new DetailedFailure(404, "Run not found")
-                : new DetailedFailure(503, "Database unavailable"));
+            ctx.fail(VerticleFailures.storage(ar.cause(), "Run not found"));
             return;
           }
           if (!id.equals(ar.result().getString(type + "_id"))) {
@@ -312,7 +303,7 @@ final class ComponentRoutes {
           storage.request(StorageApi.RUNS_LOCATE, new JsonObject().put("owner", decision.scopedUserId().get()).put("run_id", runId))
               .onComplete(located -> {
                 if (located.failed()) {
-                  ctx.fail(new DetailedFailure(503, "Database unavailable"));
+                  ctx.fail(VerticleFailures.storage(located.cause()));
                 } else if (located.result().containsKey("session_id") && !sessionId.equals(located.result().getString("session_id"))) {
                   ctx.fail(new DetailedFailure(404, "Run not found"));
                 } else {
@@ -355,8 +346,8 @@ final class ComponentRoutes {
   private void storageRuns(RoutingContext ctx, String family, String id, JsonObject request,
                            java.util.function.Consumer<JsonArray> onRuns) {
     if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
-    Decision decision = PolicyHandler.decision(ctx).orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
-    Principal principal = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    Decision decision = RequestContext.decision(ctx);
+    Principal principal = RequestContext.principal(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
     request.put("owner", decision.scopedUserId().orElse(null));
     // agno (assert_session_matches_component): the session must be this component's, or it is "Session not found"
@@ -369,10 +360,8 @@ final class ComponentRoutes {
         .onComplete(ar -> {
           if (ar.succeeded()) {
             onRuns.accept(ar.result().getJsonArray("runs"));
-          } else if (StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND) {
-            ctx.fail(new DetailedFailure(404, "Session not found"));
           } else {
-            ctx.fail(new DetailedFailure(503, "Database unavailable"));
+            ctx.fail(VerticleFailures.storage(ar.cause(), "Session not found"));
           }
         });
   }

@@ -31,15 +31,14 @@ import java.util.function.Function;
  * storage verticle does the rest over the event bus.
  */
 final class DataRoutes {
-  private static final long STORAGE_TIMEOUT_MS = 10_000;
   private static final Set<String> SESSION_TYPES = Set.of("agent", "team", "workflow");
   private static final int MAX_LIMIT = 1_000;
 
   private final StorageClient storage;
   private final AgentOsConfig.Authorization config;
 
-  DataRoutes(Vertx vertx, AgentOsConfig.Authorization config) {
-    this.storage = new StorageClient(vertx, STORAGE_TIMEOUT_MS);
+  DataRoutes(Vertx vertx, AgentOsConfig.Authorization config, StorageClient storage) {
+    this.storage = storage;
     this.config = config;
   }
 
@@ -298,8 +297,7 @@ final class DataRoutes {
    * With isolation on, a non-admin JWT without a user id is refused rather than shown everything.
    */
   private Owner readOwner(RoutingContext ctx, String requestedUserId) {
-    Decision decision = PolicyHandler.decision(ctx)
-        .orElseThrow(() -> new DetailedFailure(503, "Authorization service unavailable"));
+    Decision decision = RequestContext.decision(ctx);
     Principal principal = principal(ctx);
     if (decision.scopedUserId().isPresent()) return Owner.user(decision.scopedUserId().get());
     IsolationRule.requireUserId(config, decision, principal);
@@ -307,7 +305,7 @@ final class DataRoutes {
   }
 
   private static Principal principal(RoutingContext ctx) {
-    return AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    return RequestContext.principal(ctx);
   }
 
   // ---- storage over the event bus ---------------------------------------------------------------------
@@ -324,14 +322,7 @@ final class DataRoutes {
         }
         return;
       }
-      int code = StorageClient.code(ar.cause());
-      if (code == StorageApi.INVALID) {
-        ctx.fail(new ValidationFailure("body", null, ar.cause().getMessage(), "value_error"));
-      } else if (code == StorageApi.NOT_FOUND || code == StorageApi.CONFLICT || code == StorageApi.BAD_REQUEST) {
-        ctx.fail(new DetailedFailure(code, ar.cause().getMessage()));
-      } else {
-        ctx.fail(new DetailedFailure(503, "Database unavailable"));
-      }
+      ctx.fail(VerticleFailures.storage(ar.cause()));
     });
   }
 

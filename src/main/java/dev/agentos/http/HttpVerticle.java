@@ -1,5 +1,7 @@
 package dev.agentos.http;
 
+import dev.agentos.storage.StorageClient;
+
 import dev.agentos.contract.LifecycleApi;
 import dev.agentos.authn.AuthenticationHandler;
 import dev.agentos.authn.JwtVerifier;
@@ -67,8 +69,10 @@ public final class HttpVerticle extends VerticleBase {
     JwtVerifier verifier = new JwtVerifier(authz, authz.expectedAudience(config.os().id()), keys);
     AuthenticationHandler authentication = new AuthenticationHandler(vertx, authz, verifier);
     PolicyClient policy = new PolicyClient(vertx, authz.policyTimeoutMs());
+    // one storage client for the verticle, with the one configured timeout, shared by every route group
+    storage = new StorageClient(vertx, config.postgres().requestTimeoutMs());
     serviceAccounts = new ServiceAccountVerifier(vertx, authz,
-        config.http().instances().orElse(io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE));
+        config.http().instances().orElse(io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE), storage);
     authentication.useServiceAccounts(serviceAccounts);
     authentication.useClientAddresses(dev.agentos.authn.ClientAddresses.of(config.http().trustedProxies()));
     if (authz.jwksUrl().isPresent() && authz.validate()) {
@@ -108,6 +112,14 @@ public final class HttpVerticle extends VerticleBase {
    * The router, handlers in their security order, then the served routes. Package-visible so the fail-closed
    * test can enumerate exactly the routes this code serves.
    */
+  /** The verticle's storage client (made at start; the router enumeration in tests makes its own). */
+  private StorageClient storageClient() {
+    if (storage == null) storage = new StorageClient(vertx, config.postgres().requestTimeoutMs());
+    return storage;
+  }
+
+  private StorageClient storage;
+
   Router buildRouter(AuthenticationHandler authentication, PolicyClient policy) {
     limits = new ConnectionLimits(vertx, config.http().perInstance(config.http().maxConnections()),
         TimeUnit.SECONDS.toMillis(config.http().headerTimeoutSeconds()));
@@ -121,10 +133,11 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/info").handler(this::info);
     router.get(READY_PATH).handler(ctx -> ready(ctx, policy));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
-    new DataRoutes(vertx, config.authorization()).mount(router);
-    new ServiceAccountRoutes(vertx, config.authorization(), policy).mount(router);
-    new AuthzRoutes(vertx, config.authorization(), policy, authentication).mount(router);
-    new ComponentRoutes(vertx, config).mount(router);
+    StorageClient storage = storageClient();
+    new DataRoutes(vertx, config.authorization(), storage).mount(router);
+    new ServiceAccountRoutes(vertx, config.authorization(), policy, storage).mount(router);
+    new AuthzRoutes(vertx, config.authorization(), policy, authentication, storage).mount(router);
+    new ComponentRoutes(vertx, config, storage).mount(router);
     JsonObject[] openApi = new JsonObject[1];
     router.get("/openapi.json").handler(ctx -> json(ctx, 200, openApi[0]));
     // generated from the routes just registered, this one included, so the description cannot drift

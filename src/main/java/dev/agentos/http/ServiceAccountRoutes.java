@@ -35,10 +35,11 @@ final class ServiceAccountRoutes {
 
   private final dev.agentos.policy.PolicyClient policy;
 
-  ServiceAccountRoutes(Vertx vertx, AgentOsConfig.Authorization config, dev.agentos.policy.PolicyClient policy) {
+  ServiceAccountRoutes(Vertx vertx, AgentOsConfig.Authorization config, dev.agentos.policy.PolicyClient policy,
+                       StorageClient storage) {
     this.vertx = vertx;
     this.policy = policy;
-    this.storage = new StorageClient(vertx, 10_000);
+    this.storage = storage;
     this.config = config;
   }
 
@@ -50,7 +51,7 @@ final class ServiceAccountRoutes {
 
   private void mint(RoutingContext ctx) {
     JsonObject body = JsonBodies.object(ctx);
-    Principal caller = AuthenticationHandler.principal(ctx).orElseThrow(() -> new DetailedFailure(401, "Not authenticated"));
+    Principal caller = RequestContext.principal(ctx);
     String name = body.getValue("name") instanceof String s ? s : null;
     if (name == null || !NAME.matcher(name).matches()) {
       throw new ValidationFailure("body", "name", "String should match pattern '^[a-z0-9][a-z0-9_-]{0,62}$'", "string_pattern_mismatch");
@@ -206,14 +207,8 @@ final class ServiceAccountRoutes {
 
   private void storage(RoutingContext ctx, String action, JsonObject request, java.util.function.Consumer<JsonObject> onSuccess) {
     storage.request(action, request).onComplete(ar -> {
-      int code = ar.failed() ? StorageClient.code(ar.cause()) : 0;
-      if (ar.succeeded()) {
-        onSuccess.accept(ar.result());
-      } else if (code == StorageApi.NOT_FOUND || code == StorageApi.CONFLICT || code == StorageApi.FORBIDDEN) {
-        ctx.fail(new DetailedFailure(code, ar.cause().getMessage()));
-      } else {
-        ctx.fail(new DetailedFailure(503, "Database unavailable"));
-      }
+      if (ar.succeeded()) onSuccess.accept(ar.result());
+      else ctx.fail(VerticleFailures.storage(ar.cause()));
     });
   }
 }

@@ -39,6 +39,8 @@ public final class PolicyVerticle extends VerticleBase {
   private boolean rolesLoaded;
   private long reloadTimer = -1;
   private MessageConsumer<JsonObject> rolesChanged;
+  private final int storageTimeoutMs;
+  private StorageClient storage;
   private MessageConsumer<Object> consumer;
   private MessageConsumer<Object> coLocated;
   private boolean stopped;
@@ -55,8 +57,11 @@ public final class PolicyVerticle extends VerticleBase {
   /**
    * @param metricsRegistry the Micrometer registry of this Vert.x instance
    * @param identity        signs the decisions of sealed writes
+   * @param storageTimeoutMs {@code storage.request_timeout_ms}, for the role snapshots
    */
-  public PolicyVerticle(AgentOsConfig.Authorization config, String metricsRegistry, dev.agentos.contract.NodeIdentity identity) {
+  public PolicyVerticle(AgentOsConfig.Authorization config, String metricsRegistry, dev.agentos.contract.NodeIdentity identity,
+                        int storageTimeoutMs) {
+    this.storageTimeoutMs = storageTimeoutMs;
     this.identity = identity;
     this.config = config;
     this.metricsRegistry = metricsRegistry;
@@ -65,6 +70,7 @@ public final class PolicyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     engine = new PolicyEngine(config);
+    storage = new StorageClient(vertx, storageTimeoutMs);
     dev.agentos.contract.Contract.registerCodecs(vertx);
     MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
     if (registry != null) {
@@ -108,7 +114,7 @@ public final class PolicyVerticle extends VerticleBase {
       return;
     }
     loading = true;
-    new StorageClient(vertx, 5_000).request(StorageApi.ROLES_SNAPSHOT, new JsonObject()).onComplete(ar -> {
+    storage.request(StorageApi.ROLES_SNAPSHOT, new JsonObject()).onComplete(ar -> {
       loading = false;
       if (stopped) return;
       if (ar.succeeded()) {

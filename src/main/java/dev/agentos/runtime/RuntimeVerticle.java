@@ -33,6 +33,7 @@ import java.util.UUID;
  */
 public final class RuntimeVerticle extends VerticleBase {
   private final Registry registry;
+  private final int storageTimeoutMs;
   private final Map<String, InFlight> inFlight = new HashMap<>();
   private MessageConsumer<JsonObject> consumer;
   private MessageConsumer<JsonObject> cancels;
@@ -44,14 +45,15 @@ public final class RuntimeVerticle extends VerticleBase {
   /** One model call, recorded as a span. */
   private record Call(String spanName, String kind, String input, String output) {}
 
-  public RuntimeVerticle(Registry registry) {
+  public RuntimeVerticle(Registry registry, int storageTimeoutMs) {
+    this.storageTimeoutMs = storageTimeoutMs;
     this.registry = registry;
   }
 
   @Override
   public Future<?> start() {
     http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
-    storage = new StorageClient(vertx, 10_000);
+    storage = new StorageClient(vertx, storageTimeoutMs);
     consumer = vertx.eventBus().consumer(RuntimeApi.ADDRESS, this::handle);
     cancels = vertx.eventBus().consumer(RuntimeApi.CANCEL, this::cancel);
     return consumer.completion().compose(v -> cancels.completion());

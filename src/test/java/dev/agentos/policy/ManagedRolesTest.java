@@ -213,7 +213,7 @@ class ManagedRolesTest {
   void twoInstances() throws Exception {
     String second = s.vertx().deployVerticle(new PolicyVerticle(dev.agentos.config.ConfigLoader.fromJson(
             TestServer.baseConfig(db).mergeIn(config(), true), Map.of()).authorization(),
-            "agentos-second-policy", dev.agentos.cluster.NodeIdentities.local()))
+            "agentos-second-policy", dev.agentos.cluster.NodeIdentities.local(), 5_000))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(second).isNotNull();
     PolicyClient policy = new PolicyClient(s.vertx(), 2_000);
