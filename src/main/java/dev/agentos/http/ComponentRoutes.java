@@ -181,13 +181,26 @@ final class ComponentRoutes {
   // ---- runs -----------------------------------------------------------------------------------------------
 
   /** agno's form fields (multipart or urlencoded). User and session per docs/authorization.md. */
+  /** agno's run route: validate the form, build the runtime request, then answer at once or as a stream. */
   private void run(RoutingContext ctx, String family) {
     String id = ctx.pathParam("id");
     if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
     MultiMap form = ctx.request().formAttributes();
     String message = form.get("message");
     if (message == null || message.isEmpty()) throw new ValidationFailure("body", "message", "Field required", "missing");
-    boolean stream = bool(form.get("stream"), true);
+    boolean stream = bool(form.get("stream"), true); // validated before the owner, as agno's form model does
+    JsonObject request = runRequest(ctx, family, id, form, message);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(RUN_TIMEOUT_MS).addHeader(RuntimeApi.ACTION_HEADER, RuntimeApi.RUN);
+    if (stream) stream(ctx, request, options);
+    else respondWhenDone(ctx, request, options);
+  }
+
+  /**
+   * The runtime request: the owner from the decision (or, with isolation off, the token's or the form's user),
+   * the session from the token's claim or the form (or a new one), and the claims the config copies into runs,
+   * which win over the form's fields of the same name.
+   */
+  private JsonObject runRequest(RoutingContext ctx, String family, String id, MultiMap form, String message) {
     Principal principal = RequestContext.principal(ctx);
     Decision decision = RequestContext.decision(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
@@ -203,48 +216,39 @@ final class ComponentRoutes {
       if (parsed != null) request.put(field, parsed);
       if (claimed != null) request.put(field, claimed);
     }
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(RUN_TIMEOUT_MS).addHeader(RuntimeApi.ACTION_HEADER, RuntimeApi.RUN);
-    if (!stream) {
-      vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request, options).onComplete(ar -> {
-        if (ar.failed()) {
-          ctx.fail(VerticleFailures.runtime(ar.cause()));
-          return;
-        }
-        JsonObject run = ar.result().body().getJsonObject("run");
-        run.remove("events");
-        JsonBodies.respond(ctx, 200, run);
-      });
-      return;
-    }
-    // Streaming: the runtime sends each event to an address of ours as it happens; we only write frames.
+    return request;
+  }
+
+  /** {@code stream=false}: one JSON answer once the run and its trace are stored. */
+  private void respondWhenDone(RoutingContext ctx, JsonObject request, DeliveryOptions options) {
+    vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request, options).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(VerticleFailures.runtime(ar.cause()));
+        return;
+      }
+      JsonObject run = ar.result().body().getJsonObject("run");
+      run.remove("events");
+      JsonBodies.respond(ctx, 200, run);
+    });
+  }
+
+  /** Streaming: the runtime sends each event to an address of ours as it happens; we only write frames. */
+  private void stream(RoutingContext ctx, JsonObject request, DeliveryOptions options) {
     if (openStreams >= maxStreams) throw new DetailedFailure(429, "Too many concurrent streams");
     openStreams++;
     boolean[] released = {false};
-    Runnable release = () -> {
+    // addEndHandler (not response.endHandler): it also runs when the client goes away, and does not replace
+    // the access log's own end handler
+    ctx.addEndHandler(ar -> {
       if (!released[0]) {
         released[0] = true;
         openStreams--;
       }
-    };
+    });
     String address = RuntimeApi.ADDRESS + ".events." + UUID.randomUUID();
     HttpServerResponse response = ctx.response();
-    // addEndHandler (not response.endHandler): it also runs when the client goes away, and does not replace
-    // the access log's own end handler
-    ctx.addEndHandler(ar -> release.run());
     var events = vertx.eventBus().<JsonObject>consumer(address);
-    events.handler(m -> {
-      JsonObject event = m.body();
-      boolean last = Boolean.TRUE.equals(event.remove("final"));
-      if (!response.headWritten()) {
-        response.setStatusCode(200).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
-            .setChunked(true);
-      }
-      if (!response.ended()) response.write("event: " + event.getString("event") + "\ndata: " + event.encode() + "\n\n");
-      if (last) {
-        events.unregister();
-        if (!response.ended()) response.end();
-      }
-    });
+    events.handler(m -> writeEvent(response, m.body(), events));
     events.completion().compose(v -> vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request.put("events_address", address), options))
         .onComplete(ar -> {
           if (ar.succeeded() || response.ended()) {
@@ -262,6 +266,20 @@ final class ComponentRoutes {
           JsonObject error = new JsonObject().put("event", "RunError").put("content", failure.getMessage());
           response.end("event: RunError\ndata: " + error.encode() + "\n\n");
         });
+  }
+
+  /** One SSE frame; the event marked final ends the stream. */
+  private static void writeEvent(HttpServerResponse response, JsonObject event, io.vertx.core.eventbus.MessageConsumer<JsonObject> events) {
+    boolean last = Boolean.TRUE.equals(event.remove("final"));
+    if (!response.headWritten()) {
+      response.setStatusCode(200).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
+          .setChunked(true);
+    }
+    if (!response.ended()) response.write("event: " + event.getString("event") + "\ndata: " + event.encode() + "\n\n");
+    if (last) {
+      events.unregister();
+      if (!response.ended()) response.end();
+    }
   }
 
 

@@ -191,6 +191,25 @@ public final class PolicyEngine {
     }
 
     List<String> reasons = new ArrayList<>();
+    boolean allOk = grantsAll(required, userScopes, family, resourceId, reasons);
+    Scope first = parsedRequired(required.get(0));
+    if (allOk && listing && first.resource().equals(family)) {
+      return allow(required, Optional.of(userScopes.accessibleIds(family, first.action())), scopedUser, false, id, reasons);
+    }
+    if (allOk) return routeLevel(lookupMethod, path, userScopes, required, scopedUser, id, reasons);
+    if (listing && first.resource().equals(family)) {
+      Optional<Decision> filtered = listingFallback(required, userScopes, family, first.action(), scopedUser, id);
+      if (filtered.isPresent()) return filtered.get();
+    }
+    return new Decision(false, required, Optional.empty(), scopedUser, false, id, reasons,
+        "Insufficient permissions. Required scope(s): " + String.join(", ", required));
+  }
+
+  /**
+   * Whether every required scope is granted, each rewritten per resource on a family's path; one reason per
+   * requirement ("X granted by Y" or "missing X") is added either way.
+   */
+  private boolean grantsAll(List<String> required, ScopeIndex userScopes, String family, String resourceId, List<String> reasons) {
     boolean allOk = true;
     for (String req : required) {
       Scope r = perResource(parsedRequired(req), family, resourceId);
@@ -202,24 +221,16 @@ public final class PolicyEngine {
         allOk = false;
       }
     }
-    Scope first = parsedRequired(required.get(0));
-    if (allOk && listing && first.resource().equals(family)) {
-      return allow(required, Optional.of(userScopes.accessibleIds(family, first.action())), scopedUser, false, id, reasons);
-    }
-    if (allOk) return routeLevel(lookupMethod, path, userScopes, required, scopedUser, id, reasons);
+    return allOk;
+  }
 
-    // Listing fallback: GET on a family's collection lists what the caller can see (403 when nothing).
-    if (listing) {
-      if (first.resource().equals(family)) {
-        Set<String> ids = userScopes.accessibleIds(family, first.action());
-        if (!ids.isEmpty()) {
-          return allow(required, Optional.of(ids), scopedUser, false, id,
-              List.of("listing filtered to " + (ids.contains("*") ? "all" : ids.size() + " " + family)));
-        }
-      }
-    }
-    return new Decision(false, required, Optional.empty(), scopedUser, false, id, reasons,
-        "Insufficient permissions. Required scope(s): " + String.join(", ", required));
+  /** GET on a family's collection lists what the caller can see, even without the family-wide scope (403 when nothing). */
+  private static Optional<Decision> listingFallback(List<String> required, ScopeIndex userScopes, String family, String action,
+                                                    Optional<String> scopedUser, String id) {
+    Set<String> ids = userScopes.accessibleIds(family, action);
+    if (ids.isEmpty()) return Optional.empty();
+    return Optional.of(allow(required, Optional.of(ids), scopedUser, false, id,
+        List.of("listing filtered to " + (ids.contains("*") ? "all" : ids.size() + " " + family))));
   }
 
   private Decision routeLevel(String method, String path, ScopeIndex userScopes, List<String> required,

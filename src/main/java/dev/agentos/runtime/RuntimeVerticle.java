@@ -86,73 +86,91 @@ public final class RuntimeVerticle extends VerticleBase {
       msg.fail(RuntimeApi.BAD_REQUEST, "malformed run request");
       return;
     }
-    String type = switch (family) {
-      case "agents" -> registry.agents().containsKey(id) ? "agent" : null;
-      case "teams" -> registry.teams().containsKey(id) ? "team" : null;
-      case "workflows" -> registry.workflows().containsKey(id) ? "workflow" : null;
-      default -> null;
-    };
+    String type = componentType(family, id);
     if (type == null) {
       msg.fail(RuntimeApi.NOT_FOUND, family.equals("teams") ? "Team not found" : family.equals("workflows") ? "Workflow not found"
           : "Agent not found");
       return;
     }
     String owner = req.getString("owner");
-    String runId = UUID.randomUUID().toString();
-    String events = req.getString("events_address");
-    Instant start = Instant.now();
-    ModelCall.Cancellation cancellation = new ModelCall.Cancellation();
-    JsonArray eventLog = new JsonArray();
-    StringBuilder streamed = new StringBuilder();
-    List<Call> calls = new ArrayList<>();
-
+    Run run = new Run(req, family, type, id, owner, sessionId, message, UUID.randomUUID().toString(),
+        req.getString("events_address"), Instant.now(), new ModelCall.Cancellation(), new JsonArray(), new StringBuilder(),
+        new ArrayList<>());
     storage.request(StorageApi.SESSIONS_ENSURE, new JsonObject().put("owner", owner).put("session_id", sessionId)
             .put("session_type", type).put("component_id", id))
         .compose(v -> storage.request(StorageApi.SESSION_RUNS, new JsonObject().put("owner", owner).put("session_id", sessionId)))
         .onComplete(history -> {
           if (history.failed()) {
-            msg.fail(StorageClient.code(history.cause()) == StorageApi.NOT_FOUND ? RuntimeApi.NOT_FOUND : RuntimeApi.UNAVAILABLE,
-                StorageClient.code(history.cause()) == StorageApi.NOT_FOUND ? "Session not found" : "Database unavailable");
+            boolean notFound = StorageClient.code(history.cause()) == StorageApi.NOT_FOUND;
+            msg.fail(notFound ? RuntimeApi.NOT_FOUND : RuntimeApi.UNAVAILABLE, notFound ? "Session not found" : "Database unavailable");
             return;
           }
-          inFlight.put(runId, new InFlight(owner, sessionId, family, id, cancellation));
-          emit(events, eventLog, new JsonObject().put("event", "RunStarted").put("run_id", runId).put("session_id", sessionId)
-              .put(type + "_id", id).put("created_at", start.getEpochSecond()));
-          JsonArray messages = conversation(history.result().getJsonArray("runs"), message);
-          java.util.function.Consumer<String> onDelta = piece -> {
-            streamed.append(piece);
-            emit(events, eventLog, new JsonObject().put("event", "RunContent").put("run_id", runId).put("content", piece));
-          };
-          execute(family, id, messages, message, calls, onDelta, cancellation).onComplete(done -> {
-            inFlight.remove(runId);
-            String status;
-            String content;
-            JsonObject terminal;
-            if (done.succeeded()) {
-              status = "COMPLETED";
-              content = done.result();
-              terminal = new JsonObject().put("event", "RunCompleted").put("run_id", runId).put("content", content);
-            } else if (cancellation.cancelled()) {
-              status = "CANCELLED";
-              content = streamed.toString();
-              terminal = new JsonObject().put("event", "RunCancelled").put("run_id", runId);
-            } else {
-              status = "ERROR";
-              content = streamed.toString();
-              terminal = new JsonObject().put("event", "RunError").put("run_id", runId).put("content", done.cause().getMessage());
-            }
-            eventLog.add(terminal);
-            record(req, type, id, runId, sessionId, message, content, status, eventLog, calls, start).onComplete(stored -> {
-              if (events != null) vertx.eventBus().send(events, terminal.copy().put("final", true));
-              if (stored.failed()) {
-                msg.fail(RuntimeApi.UNAVAILABLE, "Database unavailable");
-              } else if (done.failed() && done.cause() instanceof ModelFailure mf && !cancellation.cancelled()) {
-                msg.fail(mf.status(), mf.getMessage());
-              } else {
-                msg.reply(new JsonObject().put("run", stored.result()));
-              }
-            });
-          });
+          start(msg, run, history.result().getJsonArray("runs"));
+        });
+  }
+
+  /** One run in progress: what its request said, and what it has produced so far. */
+  private record Run(JsonObject request, String family, String type, String id, String owner, String sessionId, String message,
+                     String runId, String events, Instant start, ModelCall.Cancellation cancellation, JsonArray eventLog,
+                     StringBuilder streamed, List<Call> calls) {}
+
+  /** {@code agent}, {@code team} or {@code workflow} when the registry has the component, else null. */
+  private String componentType(String family, String id) {
+    return switch (family) {
+      case "agents" -> registry.agents().containsKey(id) ? "agent" : null;
+      case "teams" -> registry.teams().containsKey(id) ? "team" : null;
+      case "workflows" -> registry.workflows().containsKey(id) ? "workflow" : null;
+      default -> null;
+    };
+  }
+
+  /** The session is the caller's: announce the run, call the model(s), streaming each delta, then finish. */
+  private void start(Message<JsonObject> msg, Run run, JsonArray history) {
+    inFlight.put(run.runId(), new InFlight(run.owner(), run.sessionId(), run.family(), run.id(), run.cancellation()));
+    emit(run.events(), run.eventLog(), new JsonObject().put("event", "RunStarted").put("run_id", run.runId())
+        .put("session_id", run.sessionId()).put(run.type() + "_id", run.id()).put("created_at", run.start().getEpochSecond()));
+    JsonArray messages = conversation(history, run.message());
+    java.util.function.Consumer<String> onDelta = piece -> {
+      run.streamed().append(piece);
+      emit(run.events(), run.eventLog(), new JsonObject().put("event", "RunContent").put("run_id", run.runId()).put("content", piece));
+    };
+    execute(run.family(), run.id(), messages, run.message(), run.calls(), onDelta, run.cancellation())
+        .onComplete(done -> finish(msg, run, done));
+  }
+
+  /**
+   * The run is over (completed, cancelled or failed): store it with its trace, send the terminal event, then answer;
+   * nothing is acknowledged before it is stored.
+   */
+  private void finish(Message<JsonObject> msg, Run run, io.vertx.core.AsyncResult<String> done) {
+    inFlight.remove(run.runId());
+    String status;
+    String content;
+    JsonObject terminal;
+    if (done.succeeded()) {
+      status = "COMPLETED";
+      content = done.result();
+      terminal = new JsonObject().put("event", "RunCompleted").put("run_id", run.runId()).put("content", content);
+    } else if (run.cancellation().cancelled()) {
+      status = "CANCELLED";
+      content = run.streamed().toString();
+      terminal = new JsonObject().put("event", "RunCancelled").put("run_id", run.runId());
+    } else {
+      status = "ERROR";
+      content = run.streamed().toString();
+      terminal = new JsonObject().put("event", "RunError").put("run_id", run.runId()).put("content", done.cause().getMessage());
+    }
+    run.eventLog().add(terminal);
+    record(run.request(), run.type(), run.id(), run.runId(), run.sessionId(), run.message(), content, status, run.eventLog(),
+        run.calls(), run.start()).onComplete(stored -> {
+          if (run.events() != null) vertx.eventBus().send(run.events(), terminal.copy().put("final", true));
+          if (stored.failed()) {
+            msg.fail(RuntimeApi.UNAVAILABLE, "Database unavailable");
+          } else if (done.failed() && done.cause() instanceof ModelFailure mf && !run.cancellation().cancelled()) {
+            msg.fail(mf.status(), mf.getMessage());
+          } else {
+            msg.reply(new JsonObject().put("run", stored.result()));
+          }
         });
   }
 
