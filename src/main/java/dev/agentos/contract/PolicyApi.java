@@ -37,6 +37,14 @@ public final class PolicyApi {
   public static final String PING = "ping";
 
   /**
+   * Role writes go through the verticle that owns roles: it performs them in storage (with the request's seal),
+   * then announces {@link #ROLES_CHANGED}. Bodies and replies are those of the storage actions of the same name.
+   */
+  public static final String ROLES_PUT = "roles.put";
+  public static final String ROLES_DELETE = "roles.delete";
+  public static final String ROLES_ASSIGN = "roles.assign";
+
+  /**
    * Published (to every node) after a managed role or a subject's roles change; body empty. Every policy
    * verticle reloads its role directory at once (and every {@link #ROLES_RELOAD_SECONDS} anyway).
    */

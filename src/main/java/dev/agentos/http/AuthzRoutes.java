@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
 
 /**
  * The managed-roles API (docs/authorization.md): roles, subjects' roles, a what-if check and the audit trail.
- * Every change is one transaction with its audit row, then a {@link PolicyApi#ROLES_CHANGED} notice makes
- * every policy verticle reload. Nobody but an admin can create or assign a role holding a scope they lack.
+ * Every change goes through the policy verticle, which owns roles: it writes the change and its audit row in one
+ * storage transaction, then its {@link PolicyApi#ROLES_CHANGED} notice makes every policy verticle reload. Nobody but an admin can create or assign a role holding a scope they lack.
  */
 final class AuthzRoutes {
   private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
@@ -109,7 +109,7 @@ final class AuthzRoutes {
       // its holders, rewriting a small one to more would promote them
       List<String> before = dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of());
       return requireAdminIf(ctx, lifts).compose(v -> requireHolds(ctx, union(before, scopes)));
-    }).compose(v -> storage(StorageApi.ROLES_PUT, new JsonObject().put("name", name)
+    }).compose(v -> writeRoles(PolicyApi.ROLES_PUT, new JsonObject().put("name", name)
             .put("scopes", new JsonArray(scopes)).put("deny", new JsonArray(deny)).put("description", description)
             .put("seal", seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
@@ -120,7 +120,7 @@ final class AuthzRoutes {
     immutable(name);
     directory().compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false))
             .compose(v -> requireHolds(ctx, dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of()))))
-        .compose(v -> storage(StorageApi.ROLES_DELETE, new JsonObject().put("name", name).put("seal", seal(ctx))))
+        .compose(v -> writeRoles(PolicyApi.ROLES_DELETE, new JsonObject().put("name", name).put("seal", seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 204));
   }
 
@@ -158,7 +158,7 @@ final class AuthzRoutes {
         for (String r : removed) dir.role(r).ifPresent(role -> taken.addAll(role.scopes()));
         return requireAdminIf(ctx, lifts).compose(v -> requireHolds(ctx, union(granted, taken)));
       });
-    }).compose(v -> storage(StorageApi.SUBJECT_ROLES_PUT, new JsonObject().put("subject", subject)
+    }).compose(v -> writeRoles(PolicyApi.ROLES_ASSIGN, new JsonObject().put("subject", subject)
             .put("roles", new JsonArray(unique)).put("seal", seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
   }
@@ -275,12 +275,17 @@ final class AuthzRoutes {
 
   // ---- plumbing ---------------------------------------------------------------------------------------
 
+  /** Through the policy verticle, which owns roles (it writes, then announces the change to every node). */
+  private Future<JsonObject> writeRoles(String action, JsonObject body) {
+    return policy.writeRoles(action, body, config.policyTimeoutMs() + storage.timeoutMs());
+  }
+
   private void respondAndNotify(RoutingContext ctx, io.vertx.core.AsyncResult<JsonObject> ar, int status) {
     if (ar.failed()) {
       fail(ctx, ar.cause());
       return;
     }
-    vertx.eventBus().publish(PolicyApi.ROLES_CHANGED, new JsonObject());
+    // the policy verticle announced the change after the write committed
     if (status == 204) ctx.response().setStatusCode(204).end();
     else JsonBodies.respond(ctx, status, ar.result());
   }

@@ -29,7 +29,9 @@ final class VerticleFailures {
   static RuntimeException storage(Throwable cause, String notFound) {
     if (cause instanceof DetailedFailure d) return d;
     if (cause instanceof ValidationFailure v) return v;
-    int code = StorageClient.code(cause);
+    // a StorageFailure from StorageClient, or the failure a verticle passed on (the policy verticle's role writes)
+    int code = cause instanceof io.vertx.core.eventbus.ReplyException re
+        && re.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE ? re.failureCode() : StorageClient.code(cause);
     return switch (code) {
       case Failures.INVALID -> new ValidationFailure("body", null, cause.getMessage(), "value_error");
       case Failures.NOT_FOUND -> new DetailedFailure(404, notFound != null ? notFound : cause.getMessage());

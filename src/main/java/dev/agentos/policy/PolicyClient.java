@@ -48,6 +48,16 @@ public final class PolicyClient {
         CheckReply::fromJson).map(CheckReply::allowed);
   }
 
+  /**
+   * A role write ({@link PolicyApi#ROLES_PUT}, {@link PolicyApi#ROLES_DELETE}, {@link PolicyApi#ROLES_ASSIGN}) through
+   * the policy verticle; {@code timeoutMs} covers its storage write too. Fails with the storage failure's code.
+   */
+  public Future<JsonObject> writeRoles(String action, JsonObject body, long timeoutMs) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(PolicyApi.ACTION_HEADER, action);
+    return dev.agentos.contract.RequestBinding.<JsonObject>request(vertx.eventBus(), PolicyApi.ADDRESS, body, options)
+        .map(io.vertx.core.eventbus.Message::body);
+  }
+
   public Future<Void> ping() {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(PolicyApi.ACTION_HEADER, PolicyApi.PING);
     return dev.agentos.contract.RequestBinding.request(vertx.eventBus(), PolicyApi.ADDRESS, new JsonObject(), options).mapEmpty();

@@ -200,6 +200,7 @@ public final class PolicyVerticle extends VerticleBase {
           record(d, 0);
           reply(msg, inKind(msg, new CheckReply(d.allowed(), d.decisionId(), d.reasons())));
         }
+        case PolicyApi.ROLES_PUT, PolicyApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN -> writeRoles(msg, action, json(msg));
         default -> msg.fail(PolicyApi.UNKNOWN_ACTION, "unknown policy action");
       }
     } catch (dev.agentos.contract.ContractCodec.ContractMismatch e) {
@@ -207,6 +208,25 @@ public final class PolicyVerticle extends VerticleBase {
     } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
       msg.fail(PolicyApi.BAD_REQUEST, "malformed policy request");
     }
+  }
+
+  /** The storage action each role write is. */
+  private static final java.util.Map<String, String> ROLE_WRITES = java.util.Map.of(PolicyApi.ROLES_PUT, StorageApi.ROLES_PUT,
+      PolicyApi.ROLES_DELETE, StorageApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN, StorageApi.SUBJECT_ROLES_PUT);
+
+  /**
+   * A role write: performed in storage (which verifies the seal and writes the audit row in the same transaction),
+   * then announced to every policy verticle, this one included, and only then answered.
+   */
+  private void writeRoles(Message<Object> msg, String action, JsonObject body) {
+    storage.request(ROLE_WRITES.get(action), body).onComplete(ar -> {
+      if (ar.failed()) {
+        msg.fail(StorageClient.code(ar.cause()), ar.cause().getMessage());
+        return;
+      }
+      vertx.eventBus().publish(PolicyApi.ROLES_CHANGED, new JsonObject());
+      reply(msg, ar.result());
+    });
   }
 
   /** A typed request gets a typed reply; a JSON request (a sender that speaks only JSON) the reply's JSON form. */

@@ -22,6 +22,11 @@ public final class StorageClient {
     this.timeoutMs = timeoutMs;
   }
 
+  /** How long a request waits for the storage verticle ({@code storage.request_timeout_ms}). */
+  public long timeoutMs() {
+    return timeoutMs;
+  }
+
   public Future<JsonObject> request(String action, JsonObject body) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(StorageApi.ACTION_HEADER, action);
     return dev.agentos.contract.RequestBinding.<JsonObject>request(vertx.eventBus(), StorageApi.ADDRESS, body, options).transform(ar -> {
