@@ -78,22 +78,25 @@ public final class PolicyClient {
       String thread = Thread.currentThread().getName();
       Long until = noCoLocated.get(thread);
       if (until == null || System.nanoTime() - until > 0) {
-        return send(PolicyApi.coLocatedAddress(thread), action, body, replyType, fromJson).recover(e -> {
+        return send(PolicyApi.coLocatedAddress(thread), true, action, body, replyType, fromJson).recover(e -> {
           if (!(e instanceof io.vertx.core.eventbus.ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS)) {
             return Future.failedFuture(e);
           }
           noCoLocated.put(thread, System.nanoTime() + CO_LOCATED_RETRY_NANOS);
-          return send(PolicyApi.ADDRESS, action, body, replyType, fromJson);
+          return send(PolicyApi.ADDRESS, false, action, body, replyType, fromJson);
         });
       }
     }
-    return send(PolicyApi.ADDRESS, action, body, replyType, fromJson);
+    return send(PolicyApi.ADDRESS, false, action, body, replyType, fromJson);
   }
 
   /** A typed reply, or its JSON form from a sender that speaks JSON (the contract allows both). */
-  private <R extends ContractMessage> Future<R> send(String address, String action, ContractMessage body, Class<R> replyType,
-                                                     Function<JsonObject, R> fromJson) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(PolicyApi.ACTION_HEADER, action);
+  private <R extends ContractMessage> Future<R> send(String address, boolean localOnly, String action, ContractMessage body,
+                                                     Class<R> replyType, Function<JsonObject, R> fromJson) {
+    // the co-located instance's address is node-local on both sides: the request never leaves this JVM, so no other
+    // cluster member can answer it, and in a cluster the fast path holds too
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(PolicyApi.ACTION_HEADER, action)
+        .setLocalOnly(localOnly);
     return dev.agentos.contract.RequestBinding.request(vertx.eventBus(), address, body, options).map(msg -> {
       Object reply = msg.body();
       if (replyType.isInstance(reply)) return replyType.cast(reply);
