@@ -39,6 +39,9 @@ import org.jgroups.stack.Protocol;
 public final class MembershipStack {
   private MembershipStack() {}
 
+  /** How long a joining node looks for the cluster before it forms one of its own. */
+  static final long JOIN_TIMEOUT_MS = 5_000;
+
   public static JChannel channel(AgentOsConfig.Cluster cluster, ClusterTls tls /* nullable: insecure */,
                                  SettingsAgreement agreement) throws Exception {
     TCP tcp = new TCP();
@@ -58,7 +61,11 @@ public final class MembershipStack {
     NAKACK2 nakack = new NAKACK2();
     nakack.setValue("use_mcast_xmit", false);
     GMS gms = new GMS();
-    gms.setJoinTimeout(2000).printLocalAddress(false);
+    // Long enough for the others to answer while they are busy (ClusterIT saw a node that joined a loaded cluster give
+    // up after 2 s and form a partition of its own); a cluster's very first node waits this long once, alone.
+    // Discovery asks three times within it: a request lost to a connection still being set up is asked again.
+    gms.setJoinTimeout(JOIN_TIMEOUT_MS).printLocalAddress(false);
+    discovery.setValue("num_discovery_runs", 3);
     AgreementAuth auth = new AgreementAuth();
     auth.setAuthToken(agreement);
     agreement.setAuth(auth);
