@@ -111,8 +111,10 @@ public final class ConfigLoader {
   private static void applyEnv(Map<String, String> env, Map<String, Object> values) {
     for (ConfigKey key : ConfigSchema.KEYS) {
       String raw = env.get(key.envVar());
-      // an empty variable unsets the key (its default applies): the one way to take back a key of the file
-      if (raw != null && raw.isEmpty()) values.remove(key.path());
+      // an empty variable unsets a database key (its default applies): the way to take back the file's server. For
+      // every other key an empty variable keeps its meaning (an empty string or list; a number or boolean is an error):
+      // unsetting, say, user_isolation, issuer or roles would quietly fall back to something weaker than the file
+      if (raw != null && raw.isEmpty() && UNSET_BY_EMPTY_VARIABLE.contains(key.path())) values.remove(key.path());
       else if (raw != null) values.put(key.path(), fromEnv(key, key.envVar(), raw));
     }
     // agno's variables keep agno's meaning (docs/configuration.md).
@@ -128,6 +130,18 @@ public final class ConfigLoader {
     String securityKey = env.get("OS_SECURITY_KEY");
     if (securityKey != null && !securityKey.isBlank()) values.put("authorization.security_key", securityKey);
   }
+
+  /** An issuer, when set, is a real one: an empty issuer would pass a token whose {@code iss} is empty. */
+  private static Optional<String> issuer(Values r) {
+    Optional<String> issuer = r.opt("authorization.issuer");
+    if (issuer.isPresent() && issuer.get().isBlank()) throw new ConfigException("authorization.issuer", "must not be empty");
+    return issuer;
+  }
+
+  /** The keys an empty environment variable unsets: where the database is, nothing that weakens a check. */
+  static final java.util.Set<String> UNSET_BY_EMPTY_VARIABLE = java.util.Set.of("storage.postgres.url", "storage.postgres.host",
+      "storage.postgres.port", "storage.postgres.database", "storage.postgres.user", "storage.postgres.password",
+      "storage.postgres.embedded", "storage.postgres.embedded_data_dir");
 
   /** The libpq variables that name a server (PGPASSWORD alone does not: it only goes with them). */
   static final List<String> LIBPQ_VARIABLES = List.of("PGHOST", "PGPORT", "PGDATABASE", "PGUSER");
@@ -334,7 +348,7 @@ public final class ConfigLoader {
     AgentOsConfig.Authorization authz = new AgentOsConfig.Authorization(
         r.bool("authorization.enabled"), r.bool("authorization.validate"), List.copyOf(algorithms),
         r.list("authorization.verification_keys"), r.opt("authorization.jwks_file"), r.opt("authorization.jwks_url"),
-        refreshMin, refreshMax, r.opt("authorization.issuer"), r.bool("authorization.verify_audience"),
+        refreshMin, refreshMax, issuer(r), r.bool("authorization.verify_audience"),
         r.list("authorization.audience"), r.integer("authorization.leeway_seconds"), r.bool("authorization.require_exp"),
         AgentOsConfig.TokenSource.valueOf(r.str("authorization.token_source").toUpperCase(Locale.ROOT)),
         r.str("authorization.token_header_key"), r.str("authorization.cookie_name"),

@@ -183,13 +183,44 @@ class ConfigLoaderTest {
   }
 
   @Test
-  @DisplayName("an empty environment variable unsets the file's key, whatever its type: the default applies")
-  void emptyVariableUnsets() {
-    AgentOsConfig c = ConfigLoader.fromJson(yaml("{\"http\": {\"port\": 8080, \"host\": \"10.1.2.3\"}, \"authorization\": {\"algorithms\": [\"HS256\"]}}"),
-        Map.of("AGENTOS_HTTP_PORT", "", "AGENTOS_HTTP_HOST", "", "AGENTOS_AUTHORIZATION_ALGORITHMS", ""));
-    assertThat(c.http().port()).isEqualTo(7777);
-    assertThat(c.http().host()).isEqualTo("0.0.0.0");
-    assertThat(c.authorization().algorithms()).containsExactly("RS256");
+  @DisplayName("an empty environment variable unsets a database key of the file: its default applies")
+  void emptyVariableUnsetsDatabaseKeys() {
+    AgentOsConfig c = ConfigLoader.fromJson(yaml("{\"storage\": {\"postgres\": {\"host\": \"db.file\", \"port\": 6000, \"database\": \"d\", \"user\": \"u\"}}}"),
+        Map.of("AGENTOS_STORAGE_POSTGRES_HOST", "", "AGENTOS_STORAGE_POSTGRES_PORT", "", "AGENTOS_STORAGE_POSTGRES_DATABASE", "",
+            "AGENTOS_STORAGE_POSTGRES_USER", ""));
+    assertThat(c.postgres().host()).isEmpty();
+    assertThat(c.postgres().port()).isEqualTo(5432);
+    assertThat(c.postgres().database()).isEmpty();
+    assertThat(c.postgres().user()).isEmpty();
+  }
+
+  static Stream<Arguments> emptySecurityVariables() {
+    String file = "{\"authorization\": {\"user_isolation\": true, \"verify_audience\": true, \"issuer\": \"https://idp\","
+        + " \"max_token_lifetime_seconds\": 600, \"excluded_route_paths\": [\"/health\"],"
+        + " \"roles\": {\"contractor\": {\"scopes\": [\"agents:run\"], \"deny\": [\"agents:payroll:run\"]}}}}";
+    return Stream.of(
+        Arguments.of("AGENTOS_AUTHORIZATION_USER_ISOLATION", file, "expected true or false"),
+        Arguments.of("AGENTOS_AUTHORIZATION_VERIFY_AUDIENCE", file, "expected true or false"),
+        Arguments.of("AGENTOS_AUTHORIZATION_MAX_TOKEN_LIFETIME_SECONDS", file, "expected an integer"),
+        Arguments.of("AGENTOS_AUTHORIZATION_ROLES", file, "expected a JSON object"));
+  }
+
+  @ParameterizedTest(name = "{0}=")
+  @MethodSource("emptySecurityVariables")
+  @DisplayName("an empty variable never unsets a security setting of the file: a boolean, number or map is a start-up error")
+  void emptySecurityVariableRefused(String variable, String file, String message) {
+    assertThatThrownBy(() -> ConfigLoader.fromJson(yaml(file), Map.of(variable, ""))).isInstanceOf(ConfigException.class)
+        .hasMessageContaining(message);
+  }
+
+  @Test
+  @DisplayName("an empty issuer is a start-up error, an empty excluded-route list excludes nothing")
+  void emptyStringsStayStrict() {
+    JsonObject file = yaml("{\"authorization\": {\"issuer\": \"https://idp\", \"excluded_route_paths\": [\"/health\"]}}");
+    assertThatThrownBy(() -> ConfigLoader.fromJson(file, Map.of("AGENTOS_AUTHORIZATION_ISSUER", "")))
+        .isInstanceOf(ConfigException.class).hasMessage("authorization.issuer: must not be empty");
+    AgentOsConfig c = ConfigLoader.fromJson(file, Map.of("AGENTOS_AUTHORIZATION_EXCLUDED_ROUTE_PATHS", ""));
+    assertThat(c.authorization().excludedRoutePaths()).isEmpty();
   }
 
   @Test
