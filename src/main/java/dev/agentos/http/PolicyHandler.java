@@ -6,7 +6,6 @@ import dev.agentos.contract.Decision;
 import dev.agentos.policy.PolicyClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.ext.web.RoutingContext;
@@ -52,10 +51,7 @@ public final class PolicyHandler implements Handler<RoutingContext> {
     }
     long start = System.nanoTime();
     String method = ctx.request().method().name();
-    Future<dev.agentos.contract.AuthorizeReply> asked = dev.agentos.contract.SealedWrites.needsSeal(method, path)
-        ? policy.authorizeSealed(principal.get(), method, path)
-        : policy.authorize(principal.get(), method, path).map(dev.agentos.contract.AuthorizeReply::of);
-    asked.onComplete(ar -> {
+    policy.authorizeRequest(principal.get(), method, path).onComplete(ar -> {
       if (roundTrip != null) roundTrip.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (ar.failed()) {
         log.warn("policy decision unavailable for {} {}: {}", ctx.request().method(), path, why(ar.cause()));

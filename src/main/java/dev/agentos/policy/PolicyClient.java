@@ -36,9 +36,13 @@ public final class PolicyClient {
         AuthorizeReply::fromJson).map(AuthorizeReply::decision);
   }
 
-  /** As {@link #authorize}, asking for the decision's seal (only sealed writes get one, and only when allowed). */
-  public Future<AuthorizeReply> authorizeSealed(Principal principal, String method, String path) {
-    return send(PolicyApi.AUTHORIZE, new AuthorizeRequest(principal, method, path, true), AuthorizeReply.class,
+  /**
+   * The whole reply for a request of the HTTP path: the decision and, for an allowed sealed write
+   * ({@link dev.agentos.contract.SealedWrites}), its seal, which is asked for only then.
+   */
+  public Future<AuthorizeReply> authorizeRequest(Principal principal, String method, String path) {
+    boolean seal = dev.agentos.contract.SealedWrites.needsSeal(method, path);
+    return send(PolicyApi.AUTHORIZE, new AuthorizeRequest(principal, method, path, seal), AuthorizeReply.class,
         AuthorizeReply::fromJson);
   }
 
@@ -63,6 +67,10 @@ public final class PolicyClient {
     return dev.agentos.contract.RequestBinding.request(vertx.eventBus(), PolicyApi.ADDRESS, new JsonObject(), options).mapEmpty();
   }
 
+  /** This event loop's co-located address, derived once per thread (its name never changes). */
+  private static final ThreadLocal<String> CO_LOCATED_ADDRESS =
+      ThreadLocal.withInitial(() -> PolicyApi.coLocatedAddress(Thread.currentThread().getName()));
+
   /** How long a thread without a co-located policy instance goes to {@link PolicyApi#ADDRESS} before looking again. */
   private static final long CO_LOCATED_RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
   /** Event loop threads of this client's callers that have no policy instance of their own, until when. */
@@ -78,7 +86,7 @@ public final class PolicyClient {
       String thread = Thread.currentThread().getName();
       Long until = noCoLocated.get(thread);
       if (until == null || System.nanoTime() - until > 0) {
-        return send(PolicyApi.coLocatedAddress(thread), true, action, body, replyType, fromJson).recover(e -> {
+        return send(CO_LOCATED_ADDRESS.get(), true, action, body, replyType, fromJson).recover(e -> {
           if (!(e instanceof io.vertx.core.eventbus.ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS)) {
             return Future.failedFuture(e);
           }

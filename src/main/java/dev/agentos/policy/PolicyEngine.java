@@ -42,10 +42,7 @@ public final class PolicyEngine {
   static RouteAccess routeAccess(String method, String path) {
     boolean get = method.equals("GET");
     if (!get && !method.equals("POST")) return null;
-    for (int i = 0; i < path.length(); i++) {
-      char c = path.charAt(i);
-      if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') return routeAccessByPattern(method, path);
-    }
+    if (hasLineTerminator(path)) return routeAccessByPattern(method, path);
     if (path.length() < 2 || path.charAt(0) != '/') return null;
     int familyEnd = path.indexOf('/', 1);
     if (familyEnd < 0) return null;
@@ -74,6 +71,15 @@ public final class PolicyEngine {
       return session.indexOf('/') < 0 ? new RouteAccess(family, id, "run") : null;
     }
     return null;
+  }
+
+  /** A character {@code $} and {@code .} treat as a line end: such a path goes to the expressions, which define it. */
+  private static boolean hasLineTerminator(String path) {
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') return true;
+    }
+    return false;
   }
 
   /** {@link #ROUTE_CHECKS} as written: the first that matches. */
@@ -135,10 +141,7 @@ public final class PolicyEngine {
     private static final Target NONE = new Target(false, null, null);
 
     static Target of(String path) {
-      for (int i = 0; i < path.length(); i++) {
-        char c = path.charAt(i);
-        if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') return byPattern(path);
-      }
+      if (hasLineTerminator(path)) return byPattern(path);
       int start = path.startsWith("/a2a/") ? 4 : 0;
       if (path.length() <= start + 1 || path.charAt(start) != '/') return NONE;
       int familyEnd = path.indexOf('/', start + 1);
