@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.contract.StorageApi;
+import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -72,7 +73,7 @@ public final class ServiceAccountVerifier {
       if (hit != null && (hit.expiresAt == null || hit.expiresAt.isAfter(Instant.now()))) return Future.succeededFuture(hit.principal);
     }
     if (knownBad.getIfPresent(hash) != null) return failed(clientAddress);
-    return storage.request(StorageApi.SERVICE_ACCOUNTS_VERIFY, new JsonObject().put("token_hash", hash))
+    return storage.request(new StorageRequest.ServiceAccountsVerify(hash))
         .transform(ar -> {
           if (ar.succeeded()) {
             JsonObject account = ar.result();

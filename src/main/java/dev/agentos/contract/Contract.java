@@ -18,11 +18,26 @@ public final class Contract {
   private Contract() {}
 
   /** Every typed message, with its codec. */
-  public static final List<ContractCodec<?>> MESSAGES = List.of(
-      codec(AuthorizeRequest.class, "authorize-request", AuthorizeRequest::fromJson),
-      codec(AuthorizeReply.class, "authorize-reply", AuthorizeReply::fromJson),
-      codec(CheckRequest.class, "check-request", CheckRequest::fromJson),
-      codec(CheckReply.class, "check-reply", CheckReply::fromJson));
+  public static final List<ContractCodec<?>> MESSAGES = messages();
+
+  private static List<ContractCodec<?>> messages() {
+    List<ContractCodec<?>> all = new java.util.ArrayList<>(List.of(
+        codec(AuthorizeRequest.class, "authorize-request", AuthorizeRequest::fromJson),
+        codec(AuthorizeReply.class, "authorize-reply", AuthorizeReply::fromJson),
+        codec(CheckRequest.class, "check-request", CheckRequest::fromJson),
+        codec(CheckReply.class, "check-reply", CheckReply::fromJson),
+        codec(Document.class, "document", Document::fromJson),
+        codec(RunRequest.class, "run-request", RunRequest::fromJson),
+        codec(RunEvent.class, "run-event", RunEvent::fromJson),
+        codec(RunCancel.class, "run-cancel", RunCancel::fromJson)));
+    // one codec per storage request type, named by its action
+    for (StorageRequest.Type<?> type : StorageRequest.TYPES) all.add(storageCodec(type));
+    return List.copyOf(all);
+  }
+
+  private static <T extends StorageRequest> ContractCodec<T> storageCodec(StorageRequest.Type<T> type) {
+    return codec(type.type(), "storage." + type.action(), type.fromJson());
+  }
 
   private static <T extends ContractMessage> ContractCodec<T> codec(Class<T> type, String name,
       Function<io.vertx.core.json.JsonObject, T> fromJson) {

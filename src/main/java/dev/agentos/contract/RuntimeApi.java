@@ -1,20 +1,14 @@
 package dev.agentos.contract;
 
 /**
- * The runtime verticle's event-bus contract.
- *
- * <pre>
- * run {family: agents|teams|workflows, id, owner (user id or null), session_id, message, events_address?,
- *      session_state?, dependencies?, metadata?}
- *   → {run: {run_id, session_id, user_id, agent_id|team_id|workflow_id, status, content, events[], ...}}
- * cancel (published on {@link #CANCEL}) {run_id, family, id, owner (null = unscoped), session_id}
- * </pre>
- * With {@code events_address}, each event ({@code RunStarted}, {@code RunContent}..., then one of
- * {@code RunCompleted}, {@code RunError}, {@code RunCancelled} carrying {@code final: true}) is sent there
- * as it happens. The run, its session (checked and created before the model is called) and its trace are
- * written through the storage verticle before the reply. Failures: 404 unknown component, or a session of
- * another owner or component; 502/504 model provider error/timeout (the run is stored as errored); 503
- * storage.
+ * The runtime verticle's event-bus contract. {@link #RUN} takes a {@link RunRequest} and answers a {@link Document}
+ * {@code {run: {run_id, session_id, user_id, agent_id|team_id|workflow_id, status, content, events[], ...}}}; a
+ * {@link RunCancel} published on {@link #CANCEL} stops a matching in-flight run. With an events address, each
+ * {@link RunEvent} ({@code RunStarted}, {@code RunContent}..., then one of {@code RunCompleted}, {@code RunError},
+ * {@code RunCancelled}, the last) is sent there as it happens. The run, its session (checked and created before the
+ * model is called) and its trace are written through the storage verticle before the reply. Failures: 404 unknown
+ * component, or a session of another owner or component; 502/504 model provider error/timeout (the run is stored as
+ * errored); 503 storage; 400 malformed; 501 unknown action.
  */
 public final class RuntimeApi {
   private RuntimeApi() {}

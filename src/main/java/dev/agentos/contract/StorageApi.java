@@ -1,9 +1,10 @@
 package dev.agentos.contract;
 
 /**
- * The storage verticle's event-bus contract. Requests carry the action in the {@value #ACTION_HEADER}
- * header and a JSON body; replies are JSON. Failures are {@link io.vertx.core.eventbus.ReplyException}s whose
- * failure code is one of the constants below.
+ * The storage verticle's event-bus contract. Each action's request is a {@link StorageRequest} record (its action also
+ * travels in the {@value #ACTION_HEADER} header); replies are {@link Document}s. A sender that speaks only JSON sends
+ * the record's JSON form with the action header and gets JSON back. Failures are
+ * {@link io.vertx.core.eventbus.ReplyException}s whose failure code is one of the constants below.
  *
  * <p>Every action on user data names its {@link Owner} in the {@code owner} field: a user id, or
  * {@code null} for "every owner", which callers may send only for a principal the policy decided is

@@ -8,7 +8,7 @@ import dev.agentos.contract.PolicyApi;
 import dev.agentos.policy.PolicyClient;
 import dev.agentos.policy.RoleDirectory;
 import dev.agentos.policy.Scope;
-import dev.agentos.contract.StorageApi;
+import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -60,7 +60,7 @@ final class AuthzRoutes {
   }
 
   private Future<RoleDirectory> directory() {
-    return storage(StorageApi.ROLES_SNAPSHOT, new JsonObject()).map(snapshot ->
+    return storage.request(new StorageRequest.RolesSnapshot()).map(snapshot ->
         RoleDirectory.fromConfig(config).withManaged(config, snapshot.getJsonArray("roles"), snapshot.getJsonObject("subjects")));
   }
 
@@ -109,9 +109,8 @@ final class AuthzRoutes {
       // its holders, rewriting a small one to more would promote them
       List<String> before = dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of());
       return requireAdminIf(ctx, lifts).compose(v -> requireHolds(ctx, union(before, scopes)));
-    }).compose(v -> writeRoles(PolicyApi.ROLES_PUT, new JsonObject().put("name", name)
-            .put("scopes", new JsonArray(scopes)).put("deny", new JsonArray(deny)).put("description", description)
-            .put("seal", seal(ctx))))
+    }).compose(v -> writeRoles(PolicyApi.ROLES_PUT,
+            new StorageRequest.RolesPut(name, scopes, deny, (String) description, seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
   }
 
@@ -120,12 +119,12 @@ final class AuthzRoutes {
     immutable(name);
     directory().compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false))
             .compose(v -> requireHolds(ctx, dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of()))))
-        .compose(v -> writeRoles(PolicyApi.ROLES_DELETE, new JsonObject().put("name", name).put("seal", seal(ctx))))
+        .compose(v -> writeRoles(PolicyApi.ROLES_DELETE, new StorageRequest.RolesDelete(name, seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 204));
   }
 
   private void getSubject(RoutingContext ctx) {
-    storage(StorageApi.SUBJECT_ROLES_GET, new JsonObject().put("subject", ctx.pathParam("sub"))).onComplete(ar -> {
+    storage.request(new StorageRequest.SubjectRolesGet(ctx.pathParam("sub"))).onComplete(ar -> {
       if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result());
       else fail(ctx, ar.cause());
     });
@@ -149,7 +148,7 @@ final class AuthzRoutes {
       }
       List<String> granted = new ArrayList<>();
       for (String r : unique) granted.addAll(dir.role(r).get().scopes());
-      return storage(StorageApi.SUBJECT_ROLES_GET, new JsonObject().put("subject", subject)).compose(current -> {
+      return storage.request(new StorageRequest.SubjectRolesGet(subject)).compose(current -> {
         List<String> removed = current.getJsonArray("roles").stream().map(String.class::cast).filter(r -> !unique.contains(r)).toList();
         // unassigning a role that carries a deny is lifting that deny
         boolean lifts = removed.stream().anyMatch(r -> dir.role(r).map(role -> !role.deny().isEmpty()).orElse(false));
@@ -158,8 +157,8 @@ final class AuthzRoutes {
         for (String r : removed) dir.role(r).ifPresent(role -> taken.addAll(role.scopes()));
         return requireAdminIf(ctx, lifts).compose(v -> requireHolds(ctx, union(granted, taken)));
       });
-    }).compose(v -> writeRoles(PolicyApi.ROLES_ASSIGN, new JsonObject().put("subject", subject)
-            .put("roles", new JsonArray(unique)).put("seal", seal(ctx))))
+    }).compose(v -> writeRoles(PolicyApi.ROLES_ASSIGN, new StorageRequest.SubjectRolesPut(subject, List.copyOf(unique),
+            seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
   }
 
@@ -218,7 +217,7 @@ final class AuthzRoutes {
   private void audit(RoutingContext ctx) {
     int page = intParam(ctx, "page", 1, Integer.MAX_VALUE);
     int limit = intParam(ctx, "limit", 50, 500);
-    storage(StorageApi.AUTHZ_AUDIT, new JsonObject().put("page", page).put("limit", limit)).onComplete(ar -> {
+    storage.request(new StorageRequest.AuthzAudit(page, limit)).onComplete(ar -> {
       if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result());
       else fail(ctx, ar.cause());
     });
@@ -276,8 +275,8 @@ final class AuthzRoutes {
   // ---- plumbing ---------------------------------------------------------------------------------------
 
   /** Through the policy verticle, which owns roles (it writes, then announces the change to every node). */
-  private Future<JsonObject> writeRoles(String action, JsonObject body) {
-    return policy.writeRoles(action, body, config.policyTimeoutMs() + storage.timeoutMs());
+  private Future<JsonObject> writeRoles(String action, StorageRequest write) {
+    return policy.writeRoles(action, write, config.policyTimeoutMs() + storage.timeoutMs());
   }
 
   private void respondAndNotify(RoutingContext ctx, io.vertx.core.AsyncResult<JsonObject> ar, int status) {
@@ -294,9 +293,6 @@ final class AuthzRoutes {
     ctx.fail(VerticleFailures.storage(cause, "Role not found"));
   }
 
-  private Future<JsonObject> storage(String action, JsonObject body) {
-    return storage.request(action, body);
-  }
 
   private static int intParam(RoutingContext ctx, String name, int def, int max) {
     String raw = ctx.queryParams().get(name);

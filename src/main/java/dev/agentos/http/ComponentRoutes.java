@@ -6,7 +6,13 @@ import dev.agentos.config.AgentOsConfig;
 import dev.agentos.config.Registry;
 import dev.agentos.contract.Decision;
 import dev.agentos.contract.RuntimeApi;
+import dev.agentos.contract.Document;
+import dev.agentos.contract.Owner;
+import dev.agentos.contract.RunCancel;
+import dev.agentos.contract.RunEvent;
+import dev.agentos.contract.RunRequest;
 import dev.agentos.contract.StorageApi;
+import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Future;
@@ -189,7 +195,7 @@ final class ComponentRoutes {
     String message = form.get("message");
     if (message == null || message.isEmpty()) throw new ValidationFailure("body", "message", "Field required", "missing");
     boolean stream = bool(form.get("stream"), true); // validated before the owner, as agno's form model does
-    JsonObject request = runRequest(ctx, family, id, form, message);
+    RunRequest request = runRequest(ctx, family, id, form, message);
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(RUN_TIMEOUT_MS).addHeader(RuntimeApi.ACTION_HEADER, RuntimeApi.RUN);
     if (stream) stream(ctx, request, options);
     else respondWhenDone(ctx, request, options);
@@ -200,7 +206,7 @@ final class ComponentRoutes {
    * the session from the token's claim or the form (or a new one), and the claims the config copies into runs,
    * which win over the form's fields of the same name.
    */
-  private JsonObject runRequest(RoutingContext ctx, String family, String id, MultiMap form, String message) {
+  private RunRequest runRequest(RoutingContext ctx, String family, String id, MultiMap form, String message) {
     Principal principal = RequestContext.principal(ctx);
     Decision decision = RequestContext.decision(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
@@ -208,32 +214,33 @@ final class ComponentRoutes {
     String sessionId = principal.sessionId().map(claim -> InputRules.id("token", "session_id", claim))
         .orElse(emptyToNull(form.get("session_id")));
     if (sessionId == null) sessionId = UUID.randomUUID().toString();
-    JsonObject request = new JsonObject().put("family", family).put("id", id).put("owner", userId).put("session_id", sessionId)
-        .put("message", message);
-    for (String field : List.of("session_state", "dependencies", "metadata")) {
-      Object claimed = principal.claims().getValue(field);
-      JsonObject parsed = jsonField(form, field);
-      if (parsed != null) request.put(field, parsed);
-      if (claimed != null) request.put(field, claimed);
+    // the form's field is validated even when a claim of the same name wins over it
+    Object[] extras = new Object[3];
+    List<String> fields = List.of("session_state", "dependencies", "metadata");
+    for (int i = 0; i < extras.length; i++) {
+      JsonObject parsed = jsonField(form, fields.get(i));
+      Object claimed = principal.claims().getValue(fields.get(i));
+      extras[i] = claimed != null ? claimed : parsed;
     }
-    return request;
+    return new RunRequest(family, id, userId == null ? Owner.everyone() : Owner.user(userId), sessionId, message, null,
+        extras[0], extras[1], extras[2]);
   }
 
   /** {@code stream=false}: one JSON answer once the run and its trace are stored. */
-  private void respondWhenDone(RoutingContext ctx, JsonObject request, DeliveryOptions options) {
-    vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request, options).onComplete(ar -> {
+  private void respondWhenDone(RoutingContext ctx, RunRequest request, DeliveryOptions options) {
+    vertx.eventBus().<Document>request(RuntimeApi.ADDRESS, request, options).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(VerticleFailures.runtime(ar.cause()));
         return;
       }
-      JsonObject run = ar.result().body().getJsonObject("run");
+      JsonObject run = ar.result().body().json().getJsonObject("run");
       run.remove("events");
       JsonBodies.respond(ctx, 200, run);
     });
   }
 
   /** Streaming: the runtime sends each event to an address of ours as it happens; we only write frames. */
-  private void stream(RoutingContext ctx, JsonObject request, DeliveryOptions options) {
+  private void stream(RoutingContext ctx, RunRequest request, DeliveryOptions options) {
     if (openStreams >= maxStreams) throw new DetailedFailure(429, "Too many concurrent streams");
     openStreams++;
     boolean[] released = {false};
@@ -247,9 +254,11 @@ final class ComponentRoutes {
     });
     String address = RuntimeApi.ADDRESS + ".events." + UUID.randomUUID();
     HttpServerResponse response = ctx.response();
-    var events = vertx.eventBus().<JsonObject>consumer(address);
+    var events = vertx.eventBus().<RunEvent>consumer(address);
     events.handler(m -> writeEvent(response, m.body(), events));
-    events.completion().compose(v -> vertx.eventBus().<JsonObject>request(RuntimeApi.ADDRESS, request.put("events_address", address), options))
+    RunRequest streamed = new RunRequest(request.family(), request.id(), request.owner(), request.sessionId(), request.message(),
+        address, request.sessionState(), request.dependencies(), request.metadata());
+    events.completion().compose(v -> vertx.eventBus().<Document>request(RuntimeApi.ADDRESS, streamed, options))
         .onComplete(ar -> {
           if (ar.succeeded() || response.ended()) {
             // the terminal event ends the stream; a failure after it changes nothing
@@ -269,8 +278,10 @@ final class ComponentRoutes {
   }
 
   /** One SSE frame; the event marked final ends the stream. */
-  private static void writeEvent(HttpServerResponse response, JsonObject event, io.vertx.core.eventbus.MessageConsumer<JsonObject> events) {
-    boolean last = Boolean.TRUE.equals(event.remove("final"));
+  private static void writeEvent(HttpServerResponse response, RunEvent runEvent,
+                                 io.vertx.core.eventbus.MessageConsumer<RunEvent> events) {
+    JsonObject event = runEvent.event();
+    boolean last = runEvent.last();
     if (!response.headWritten()) {
       response.setStatusCode(200).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
           .setChunked(true);
@@ -296,8 +307,8 @@ final class ComponentRoutes {
     Principal principal = RequestContext.principal(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
     String sessionId = ctx.queryParams().get("session_id");
-    JsonObject notice = new JsonObject().put("run_id", runId).put("family", family).put("id", id)
-        .put("owner", decision.scopedUserId().orElse(null)).put("session_id", sessionId);
+    RunCancel notice = new RunCancel(runId, family, id, decision.scopedUserId().map(Owner::user).orElse(Owner.everyone()),
+        sessionId);
     if (decision.scopedUserId().isEmpty()) {
       vertx.eventBus().publish(RuntimeApi.CANCEL, notice);
       JsonBodies.respond(ctx, 200, new JsonObject());
@@ -305,8 +316,8 @@ final class ComponentRoutes {
     }
     if (sessionId == null || sessionId.isEmpty()) throw new DetailedFailure(400, "session_id is required for this action");
     String type = family.substring(0, family.length() - 1);
-    storage.request(StorageApi.SESSIONS_GET, new JsonObject().put("owner", decision.scopedUserId().get())
-        .put("session_id", sessionId).put("type", type)).onComplete(ar -> {
+    Owner owner = Owner.user(decision.scopedUserId().get());
+    storage.request(new StorageRequest.SessionsGet(owner, sessionId, type)).onComplete(ar -> {
           if (ar.failed()) {
             ctx.fail(VerticleFailures.storage(ar.cause(), "Run not found"));
             return;
@@ -318,7 +329,7 @@ final class ComponentRoutes {
           // agno (verify_run_in_session): the run must be this session's. A stored run of another of the caller's
           // sessions is 404; a run stored nowhere yet is in flight (or unknown), and the runtime cancels an in-flight
           // run only when its owner, session and component match
-          storage.request(StorageApi.RUNS_LOCATE, new JsonObject().put("owner", decision.scopedUserId().get()).put("run_id", runId))
+          storage.request(new StorageRequest.RunsLocate(owner, runId))
               .onComplete(located -> {
                 if (located.failed()) {
                   ctx.fail(VerticleFailures.storage(located.cause()));
@@ -337,7 +348,7 @@ final class ComponentRoutes {
     String id = ctx.pathParam("id");
     String sessionId = ctx.queryParams().get("session_id");
     if (sessionId == null || sessionId.isEmpty()) throw new ValidationFailure("query", "session_id", "Field required", "missing");
-    storageRuns(ctx, family, id, new JsonObject().put("session_id", sessionId), runs -> {
+    storageRuns(ctx, family, id, sessionId, runs -> {
       JsonArray mine = new JsonArray();
       for (Object r : runs) if (id.equals(((JsonObject) r).getString(family.substring(0, family.length() - 1) + "_id"))) mine.add(r);
       JsonBodies.respondArray(ctx, 200, mine);
@@ -349,7 +360,7 @@ final class ComponentRoutes {
     String runId = ctx.pathParam("run_id");
     String sessionId = ctx.queryParams().get("session_id");
     if (sessionId == null || sessionId.isEmpty()) throw new ValidationFailure("query", "session_id", "Field required", "missing");
-    storageRuns(ctx, family, id, new JsonObject().put("session_id", sessionId), runs -> {
+    storageRuns(ctx, family, id, sessionId, runs -> {
       for (Object r : runs) {
         JsonObject run = (JsonObject) r;
         if (runId.equals(run.getString("run_id")) && id.equals(run.getString(family.substring(0, family.length() - 1) + "_id"))) {
@@ -361,19 +372,18 @@ final class ComponentRoutes {
     });
   }
 
-  private void storageRuns(RoutingContext ctx, String family, String id, JsonObject request,
+  private void storageRuns(RoutingContext ctx, String family, String id, String sessionId,
                            java.util.function.Consumer<JsonArray> onRuns) {
     if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
     Decision decision = RequestContext.decision(ctx);
     Principal principal = RequestContext.principal(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
-    request.put("owner", decision.scopedUserId().orElse(null));
+    Owner owner = decision.scopedUserId().map(Owner::user).orElse(Owner.everyone());
     // agno (assert_session_matches_component): the session must be this component's, or it is "Session not found"
     String type = family.substring(0, family.length() - 1);
-    storage.request(StorageApi.SESSIONS_GET, new JsonObject().put("owner", request.getValue("owner"))
-            .put("session_id", request.getString("session_id")).put("type", type))
+    storage.request(new StorageRequest.SessionsGet(owner, sessionId, type))
         .compose(session -> id.equals(session.getString(type + "_id"))
-            ? storage.request(StorageApi.SESSION_RUNS, request)
+            ? storage.request(new StorageRequest.SessionRuns(owner, sessionId, null, null))
             : Future.failedFuture(new dev.agentos.storage.StorageFailure(StorageApi.NOT_FOUND, "Session not found")))
         .onComplete(ar -> {
           if (ar.succeeded()) {

@@ -4,8 +4,8 @@ import dev.agentos.authn.AuthenticationHandler;
 import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.contract.Decision;
-import dev.agentos.storage.Owner;
-import dev.agentos.contract.StorageApi;
+import dev.agentos.contract.Owner;
+import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
 import dev.agentos.storage.TraceFilter;
 import io.vertx.core.Vertx;
@@ -73,18 +73,16 @@ final class DataRoutes {
 
   private void listSessions(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    JsonObject req = owner.into(new JsonObject()).put("type", sessionType(ctx, false))
-        .put("component_id", query(ctx, "component_id")).put("session_name", query(ctx, "session_name"))
-        .put("page", intParam(ctx, "page", 1, 1, Integer.MAX_VALUE)).put("limit", intParam(ctx, "limit", 20, 1, MAX_LIMIT))
-        .put("sort_by", oneOf(ctx, "sort_by", "created_at", Set.of("created_at", "updated_at", "session_name")))
-        .put("sort_order", oneOf(ctx, "sort_order", "desc", Set.of("asc", "desc")));
-    storage(ctx, StorageApi.SESSIONS_LIST, req, 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.SessionsList(owner, sessionType(ctx, false), query(ctx, "component_id"),
+        query(ctx, "session_name"), intParam(ctx, "page", 1, 1, Integer.MAX_VALUE), intParam(ctx, "limit", 20, 1, MAX_LIMIT),
+        oneOf(ctx, "sort_by", "created_at", Set.of("created_at", "updated_at", "session_name")),
+        oneOf(ctx, "sort_order", "desc", Set.of("asc", "desc"))), 200, DataRoutes::asIs);
   }
 
   private void getSession(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.SESSIONS_GET, owner.into(new JsonObject()).put("session_id", ctx.pathParam("session_id"))
-        .put("type", sessionType(ctx, false)), 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.SessionsGet(owner, ctx.pathParam("session_id"), sessionType(ctx, false)), 200,
+        DataRoutes::asIs);
   }
 
   /** agno §2.2: the new session belongs to the caller's sub whenever there is one, for everyone. */
@@ -100,21 +98,17 @@ final class DataRoutes {
     String sessionId = optionalString(body, "session_id");
     if (sessionId != null && sessionId.isEmpty()) throw new ValidationFailure("body", "session_id", "must not be empty", "string_too_short");
     if (sessionId != null) InputRules.id("body", "session_id", sessionId);
-    JsonObject req = owner.into(new JsonObject()).put("session_id", sessionId == null ? UUID.randomUUID().toString() : sessionId)
-        .put("session_type", type).put("component_id", optionalString(body, type + "_id"))
-        .put("session_name", optionalString(body, "session_name"))
-        .put("session_state", optionalObject(body, "session_state")).put("metadata", optionalObject(body, "metadata"));
-    storage(ctx, StorageApi.SESSIONS_CREATE, req, 201, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.SessionsCreate(owner, sessionId == null ? UUID.randomUUID().toString() : sessionId, type,
+        optionalString(body, type + "_id"), optionalString(body, "session_name"), optionalObject(body, "session_state"),
+        optionalObject(body, "metadata")), 201, DataRoutes::asIs);
   }
 
   private void updateSession(RoutingContext ctx) {
     JsonObject body = JsonBodies.object(ctx);
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    JsonObject req = owner.into(new JsonObject()).put("session_id", ctx.pathParam("session_id"))
-        .put("type", sessionType(ctx, false)).put("session_name", optionalString(body, "session_name"))
-        .put("session_state", optionalObject(body, "session_state")).put("metadata", optionalObject(body, "metadata"))
-        .put("summary", optionalObject(body, "summary"));
-    storage(ctx, StorageApi.SESSIONS_UPDATE, req, 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.SessionsUpdate(owner, ctx.pathParam("session_id"), sessionType(ctx, false),
+        optionalString(body, "session_name"), optionalObject(body, "session_state"), optionalObject(body, "metadata"),
+        optionalObject(body, "summary")), 200, DataRoutes::asIs);
   }
 
   private void renameSession(RoutingContext ctx) {
@@ -122,14 +116,14 @@ final class DataRoutes {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
     String name = optionalString(body, "session_name");
     if (name == null || name.isBlank()) throw new ValidationFailure("body", "session_name", "Field required", "missing");
-    storage(ctx, StorageApi.SESSIONS_UPDATE, owner.into(new JsonObject()).put("session_id", ctx.pathParam("session_id"))
-        .put("type", sessionType(ctx, false)).put("session_name", name), 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.SessionsUpdate(owner, ctx.pathParam("session_id"), sessionType(ctx, false), name, null,
+        null, null), 200, DataRoutes::asIs);
   }
 
   private void deleteSession(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.SESSIONS_DELETE, owner.into(new JsonObject())
-        .put("session_ids", new JsonArray().add(ctx.pathParam("session_id"))), 204, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.SessionsDelete(owner, List.of(ctx.pathParam("session_id")), null), 204,
+        DataRoutes::asIs);
   }
 
   private void deleteSessions(RoutingContext ctx) {
@@ -143,22 +137,20 @@ final class DataRoutes {
     for (String t : types) {
       if (!SESSION_TYPES.contains(t)) throw new ValidationFailure("body", "session_types", "Input should be 'agent', 'team' or 'workflow'", "enum");
     }
-    storage(ctx, StorageApi.SESSIONS_DELETE, owner.into(new JsonObject()).put("session_ids", new JsonArray(ids))
-        .put("session_types", new JsonArray(types)), 204, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.SessionsDelete(owner, ids, types), 204, DataRoutes::asIs);
   }
 
   private void sessionRuns(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
     sessionType(ctx, false);
-    JsonObject req = owner.into(new JsonObject()).put("session_id", ctx.pathParam("session_id"))
-        .put("created_after", timeParam(ctx, "created_after")).put("created_before", timeParam(ctx, "created_before"));
-    storage(ctx, StorageApi.SESSION_RUNS, req, 200, reply -> reply.getJsonArray("runs"));
+    storage(ctx, new StorageRequest.SessionRuns(owner, ctx.pathParam("session_id"), timeParam(ctx, "created_after"),
+        timeParam(ctx, "created_before")), 200, reply -> reply.getJsonArray("runs"));
   }
 
   private void sessionRun(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.SESSION_RUN, owner.into(new JsonObject()).put("session_id", ctx.pathParam("session_id"))
-        .put("run_id", ctx.pathParam("run_id")), 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.SessionRun(owner, ctx.pathParam("session_id"), ctx.pathParam("run_id")), 200,
+        DataRoutes::asIs);
   }
 
   // ---- memories ---------------------------------------------------------------------------------------
@@ -167,19 +159,15 @@ final class DataRoutes {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
     List<String> topics = new ArrayList<>();
     for (String t : ctx.queryParam("topics")) for (String part : t.split(",")) if (!part.isBlank()) topics.add(part.strip());
-    JsonObject req = owner.into(new JsonObject()).put("agent_id", query(ctx, "agent_id")).put("team_id", query(ctx, "team_id"))
-        .put("search_content", query(ctx, "search_content"))
-        .put("page", intParam(ctx, "page", 1, 1, Integer.MAX_VALUE)).put("limit", intParam(ctx, "limit", 20, 1, MAX_LIMIT))
-        .put("sort_by", oneOf(ctx, "sort_by", "updated_at", Set.of("updated_at", "created_at", "memory")))
-        .put("sort_order", oneOf(ctx, "sort_order", "desc", Set.of("asc", "desc")));
-    if (!topics.isEmpty()) req.put("topics", new JsonArray(topics));
-    storage(ctx, StorageApi.MEMORIES_LIST, req, 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.MemoriesList(owner, query(ctx, "agent_id"), query(ctx, "team_id"),
+        topics.isEmpty() ? null : topics, query(ctx, "search_content"), intParam(ctx, "page", 1, 1, Integer.MAX_VALUE),
+        intParam(ctx, "limit", 20, 1, MAX_LIMIT), oneOf(ctx, "sort_by", "updated_at", Set.of("updated_at", "created_at", "memory")),
+        oneOf(ctx, "sort_order", "desc", Set.of("asc", "desc"))), 200, DataRoutes::asIs);
   }
 
   private void getMemory(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.MEMORIES_GET, owner.into(new JsonObject()).put("memory_id", ctx.pathParam("memory_id")),
-        200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.MemoriesGet(owner, ctx.pathParam("memory_id")), 200, DataRoutes::asIs);
   }
 
   /** agno: the owner is the scoped user; otherwise the body's user_id, which is then required. */
@@ -189,10 +177,8 @@ final class DataRoutes {
     List<String> topics = body.containsKey("topics") && body.getValue("topics") != null ? stringList(body, "topics", false) : null;
     Owner owner = readOwner(ctx, optionalString(body, "user_id"));
     if (owner.isEveryone()) throw new DetailedFailure(400, "User ID is required");
-    JsonObject req = owner.into(new JsonObject()).put("memory", memory)
-        .put("agent_id", optionalString(body, "agent_id")).put("team_id", optionalString(body, "team_id"));
-    if (topics != null) req.put("topics", new JsonArray(topics));
-    storage(ctx, StorageApi.MEMORIES_CREATE, req, 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.MemoriesCreate(owner, memory, topics, optionalString(body, "agent_id"),
+        optionalString(body, "team_id")), 200, DataRoutes::asIs);
   }
 
   private void updateMemory(RoutingContext ctx) {
@@ -200,73 +186,81 @@ final class DataRoutes {
     String memory = memoryText(body);
     List<String> topics = body.containsKey("topics") && body.getValue("topics") != null ? stringList(body, "topics", false) : null;
     Owner owner = readOwner(ctx, optionalString(body, "user_id") != null ? optionalString(body, "user_id") : query(ctx, "user_id"));
-    JsonObject req = owner.into(new JsonObject()).put("memory_id", ctx.pathParam("memory_id")).put("memory", memory);
-    if (topics != null) req.put("topics", new JsonArray(topics));
-    storage(ctx, StorageApi.MEMORIES_UPDATE, req, 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.MemoriesUpdate(owner, ctx.pathParam("memory_id"), memory, topics), 200, DataRoutes::asIs);
   }
 
   private void deleteMemory(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.MEMORIES_DELETE, owner.into(new JsonObject())
-        .put("memory_ids", new JsonArray().add(ctx.pathParam("memory_id"))), 204, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.MemoriesDelete(owner, List.of(ctx.pathParam("memory_id"))), 204, DataRoutes::asIs);
   }
 
   private void deleteMemories(RoutingContext ctx) {
     JsonObject body = JsonBodies.object(ctx);
     List<String> ids = stringList(body, "memory_ids", true);
     Owner owner = readOwner(ctx, optionalString(body, "user_id"));
-    storage(ctx, StorageApi.MEMORIES_DELETE, owner.into(new JsonObject()).put("memory_ids", new JsonArray(ids)),
-        204, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.MemoriesDelete(owner, ids), 204, DataRoutes::asIs);
   }
 
   private void memoryTopics(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.MEMORY_TOPICS, owner.into(new JsonObject()), 200, reply -> reply.getJsonArray("topics"));
+    storage(ctx, new StorageRequest.MemoryTopics(owner), 200, reply -> reply.getJsonArray("topics"));
   }
 
   private void memoryStats(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.MEMORY_STATS, owner.into(new JsonObject()).put("page", intParam(ctx, "page", 1, 1, Integer.MAX_VALUE))
-        .put("limit", intParam(ctx, "limit", 20, 1, MAX_LIMIT)), 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.MemoryStats(owner, intParam(ctx, "page", 1, 1, Integer.MAX_VALUE),
+        intParam(ctx, "limit", 20, 1, MAX_LIMIT)), 200, DataRoutes::asIs);
   }
 
   // ---- traces -----------------------------------------------------------------------------------------
 
-  private JsonObject traceFilters(RoutingContext ctx, Owner owner) {
-    JsonObject req = owner.into(new JsonObject()).put("run_id", query(ctx, "run_id")).put("session_id", query(ctx, "session_id"))
-        .put("start_time", timeParam(ctx, "start_time")).put("end_time", timeParam(ctx, "end_time"))
-        .put("page", intParam(ctx, "page", 1, 1, Integer.MAX_VALUE)).put("limit", intParam(ctx, "limit", 20, 1, MAX_LIMIT));
+  /** The trace listings' query: filters, then the page. */
+  private record TraceQuery(String runId, String sessionId, String componentType, String componentId, String status,
+                            OffsetDateTime startTime, OffsetDateTime endTime, int page, int limit) {}
+
+  private TraceQuery traceQuery(RoutingContext ctx) {
+    String runId = query(ctx, "run_id");
+    String sessionId = query(ctx, "session_id");
+    OffsetDateTime start = timeParam(ctx, "start_time");
+    OffsetDateTime end = timeParam(ctx, "end_time");
+    int page = intParam(ctx, "page", 1, 1, Integer.MAX_VALUE);
+    int limit = intParam(ctx, "limit", 20, 1, MAX_LIMIT);
     String status = query(ctx, "status");
     if (status != null && !status.equals("OK") && !status.equals("ERROR")) {
       throw new ValidationFailure("query", "status", "Input should be 'OK' or 'ERROR'", "enum");
     }
-    req.put("status", status);
+    String componentType = null;
+    String componentId = null;
     int components = 0;
     for (String family : List.of("agent", "team", "workflow")) {
       String id = query(ctx, family + "_id");
       if (id != null) {
         components++;
-        req.put("component_type", family).put("component_id", id);
+        componentType = family;
+        componentId = id;
       }
     }
     if (components > 1) throw new ValidationFailure("query", "agent_id", "Give at most one of agent_id, team_id, workflow_id", "value_error");
-    return req;
+    return new TraceQuery(runId, sessionId, componentType, componentId, status, start, end, page, limit);
   }
 
   private void listTraces(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.TRACES_LIST, traceFilters(ctx, owner), 200, DataRoutes::asIs);
+    TraceQuery q = traceQuery(ctx);
+    storage(ctx, new StorageRequest.TracesList(owner, q.runId(), q.sessionId(), q.componentType(), q.componentId(), q.status(),
+        q.startTime(), q.endTime(), q.page(), q.limit()), 200, DataRoutes::asIs);
   }
 
   private void traceSessionStats(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.TRACES_SESSION_STATS, traceFilters(ctx, owner), 200, DataRoutes::asIs);
+    TraceQuery q = traceQuery(ctx);
+    storage(ctx, new StorageRequest.TracesSessionStats(owner, q.runId(), q.sessionId(), q.componentType(), q.componentId(),
+        q.status(), q.startTime(), q.endTime(), q.page(), q.limit()), 200, DataRoutes::asIs);
   }
 
   private void getTrace(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, StorageApi.TRACES_GET, owner.into(new JsonObject()).put("trace_id", ctx.pathParam("trace_id"))
-        .put("span_id", query(ctx, "span_id")), 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.TracesGet(owner, ctx.pathParam("trace_id"), query(ctx, "span_id")), 200, DataRoutes::asIs);
   }
 
   private void searchTraces(RoutingContext ctx) {
@@ -285,8 +279,7 @@ final class DataRoutes {
     } catch (dev.agentos.storage.StorageFailure invalid) {
       throw new ValidationFailure("body", "filter", invalid.getMessage(), "value_error");
     }
-    storage(ctx, StorageApi.TRACES_SEARCH, owner.into(new JsonObject()).put("filter", filter).put("group_by", groupBy)
-        .put("page", page).put("limit", limit), 200, DataRoutes::asIs);
+    storage(ctx, new StorageRequest.TracesSearch(owner, filter, (String) groupBy, page, limit), 200, DataRoutes::asIs);
   }
 
   // ---- ownership --------------------------------------------------------------------------------------
@@ -310,8 +303,8 @@ final class DataRoutes {
 
   // ---- storage over the event bus ---------------------------------------------------------------------
 
-  private void storage(RoutingContext ctx, String action, JsonObject request, int status, Function<JsonObject, Object> shape) {
-    storage.request(action, request).onComplete(ar -> {
+  private void storage(RoutingContext ctx, StorageRequest request, int status, Function<JsonObject, Object> shape) {
+    storage.request(request).onComplete(ar -> {
       if (ar.succeeded()) {
         if (status == 204) {
           ctx.response().setStatusCode(204).end();
@@ -376,15 +369,15 @@ final class DataRoutes {
   }
 
   /** ISO 8601 (with or without offset: UTC assumed) or epoch seconds, normalised to ISO with offset. */
-  private static String timeParam(RoutingContext ctx, String name) {
+  private static OffsetDateTime timeParam(RoutingContext ctx, String name) {
     String raw = query(ctx, name);
     if (raw == null) return null;
     try {
-      if (raw.matches("-?\\d{1,12}")) return Instant.ofEpochSecond(Long.parseLong(raw)).atOffset(ZoneOffset.UTC).toString();
+      if (raw.matches("-?\\d{1,12}")) return Instant.ofEpochSecond(Long.parseLong(raw)).atOffset(ZoneOffset.UTC);
       try {
-        return OffsetDateTime.parse(raw).toString();
+        return OffsetDateTime.parse(raw);
       } catch (DateTimeParseException e) {
-        return java.time.LocalDateTime.parse(raw).atOffset(ZoneOffset.UTC).toString();
+        return java.time.LocalDateTime.parse(raw).atOffset(ZoneOffset.UTC);
       }
     } catch (java.time.DateTimeException e) {
       throw new ValidationFailure("query", name, "Input should be an ISO 8601 date-time or epoch seconds", "datetime_parsing");

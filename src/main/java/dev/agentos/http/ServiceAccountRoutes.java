@@ -6,6 +6,7 @@ import dev.agentos.authn.ServiceAccountTokens;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.policy.Scope;
 import dev.agentos.contract.StorageApi;
+import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -86,11 +87,6 @@ final class ServiceAccountRoutes {
     OffsetDateTime requestedExpiry = neverExpires ? null : OffsetDateTime.now(ZoneOffset.UTC).plusDays(days);
     String parentId = caller.kind() == Principal.Kind.SERVICE_ACCOUNT
         ? caller.claims().getString(dev.agentos.authn.ServiceAccountVerifier.ACCOUNT_ID_CLAIM) : null;
-    JsonObject request = new JsonObject().put("name", name).put("token_hash", ServiceAccountTokens.hash(token))
-        .put("token_prefix", ServiceAccountTokens.displayPrefix(token)).put("scopes", new JsonArray(requested))
-        // the creator is recorded from the decision's seal, not from this request
-        .put("seal", PolicyHandler.seal(ctx).orElse(null))
-        .put("parent_id", parentId);
     // The subset rule, with the caller's roles and denies applied: nobody hands out what they could not use.
     // An account never outlives what minted it (a JWT's exp, a service account's expiry), and never_expires is
     // for admins only. Admins are exempt from the bound: minting a 90-day CI token from a one-hour SSO session is
@@ -104,14 +100,17 @@ final class ServiceAccountRoutes {
         OffsetDateTime ceiling = OffsetDateTime.ofInstant(java.time.Instant.ofEpochSecond(caller.expiresAt()), ZoneOffset.UTC);
         if (ceiling.isBefore(expires)) expires = ceiling;
       }
-      request.put("expires_at", expires == null ? null : expires.toString());
-      return GrantRules.requireHolds(policy, config, caller, requested);
+      OffsetDateTime granted = expires;
+      return GrantRules.requireHolds(policy, config, caller, requested).map(v -> granted);
     }).onComplete(allowed -> {
       if (allowed.failed()) {
         ctx.fail(allowed.cause());
         return;
       }
-      storage(ctx, StorageApi.SERVICE_ACCOUNTS_CREATE, request, account -> {
+      // the creator is recorded from the decision's seal, not from this request
+      StorageRequest request = new StorageRequest.ServiceAccountsCreate(name, ServiceAccountTokens.hash(token),
+          ServiceAccountTokens.displayPrefix(token), requested, allowed.result(), parentId, PolicyHandler.seal(ctx).orElse(null));
+      storage(ctx, request, account -> {
         JsonObject shown = present(account).put("token", token);
         JsonBodies.respond(ctx, 201, shown);
       });
@@ -128,8 +127,7 @@ final class ServiceAccountRoutes {
     if (order != null && !order.equals("asc") && !order.equals("desc")) {
       throw new ValidationFailure("query", "sort_order", "Input should be 'asc' or 'desc'", "enum");
     }
-    storage(ctx, StorageApi.SERVICE_ACCOUNTS_LIST, new JsonObject().put("include_revoked", includeRevoked).put("limit", limit)
-        .put("page", page).put("sort_order", order == null ? "desc" : order), reply -> {
+    storage(ctx, new StorageRequest.ServiceAccountsList(includeRevoked, page, limit, order == null ? "desc" : order), reply -> {
           JsonArray shown = new JsonArray();
           reply.getJsonArray("data").forEach(a -> shown.add(present((JsonObject) a)));
           JsonBodies.respond(ctx, 200, reply.put("data", shown));
@@ -138,7 +136,7 @@ final class ServiceAccountRoutes {
 
   private void revoke(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    storage(ctx, StorageApi.SERVICE_ACCOUNTS_REVOKE, new JsonObject().put("id", id).put("seal", PolicyHandler.seal(ctx).orElse(null)), account -> {
+    storage(ctx, new StorageRequest.ServiceAccountsRevoke(id, PolicyHandler.seal(ctx).orElse(null)), account -> {
       // every node's HTTP verticles drop the account, and every account it minted, from their caches
       io.vertx.core.json.JsonArray revoked = account.getJsonArray("revoked_ids", new io.vertx.core.json.JsonArray().add(account.getString("id")));
       for (Object revokedId : revoked) {
@@ -205,8 +203,8 @@ final class ServiceAccountRoutes {
 
 
 
-  private void storage(RoutingContext ctx, String action, JsonObject request, java.util.function.Consumer<JsonObject> onSuccess) {
-    storage.request(action, request).onComplete(ar -> {
+  private void storage(RoutingContext ctx, StorageRequest request, java.util.function.Consumer<JsonObject> onSuccess) {
+    storage.request(request).onComplete(ar -> {
       if (ar.succeeded()) onSuccess.accept(ar.result());
       else ctx.fail(VerticleFailures.storage(ar.cause()));
     });

@@ -7,7 +7,9 @@ import dev.agentos.contract.CheckRequest;
 import dev.agentos.contract.Contract;
 import dev.agentos.contract.ContractMessage;
 import dev.agentos.contract.Decision;
+import dev.agentos.contract.Document;
 import dev.agentos.contract.PolicyApi;
+import dev.agentos.contract.StorageRequest;
 import dev.agentos.contract.Principal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -56,10 +58,13 @@ public final class PolicyClient {
    * A role write ({@link PolicyApi#ROLES_PUT}, {@link PolicyApi#ROLES_DELETE}, {@link PolicyApi#ROLES_ASSIGN}) through
    * the policy verticle; {@code timeoutMs} covers its storage write too. Fails with the storage failure's code.
    */
-  public Future<JsonObject> writeRoles(String action, JsonObject body, long timeoutMs) {
+  public Future<JsonObject> writeRoles(String action, StorageRequest write, long timeoutMs) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(PolicyApi.ACTION_HEADER, action);
-    return dev.agentos.contract.RequestBinding.<JsonObject>request(vertx.eventBus(), PolicyApi.ADDRESS, body, options)
-        .map(io.vertx.core.eventbus.Message::body);
+    return dev.agentos.contract.RequestBinding.request(vertx.eventBus(), PolicyApi.ADDRESS, write, options).map(reply -> {
+      if (reply.body() instanceof Document document) return document.json();
+      if (reply.body() instanceof JsonObject json) return json;
+      throw new IllegalStateException("unexpected policy reply");
+    });
   }
 
   public Future<Void> ping() {

@@ -8,7 +8,8 @@ import dev.agentos.contract.CheckRequest;
 import dev.agentos.contract.Decision;
 import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
-import dev.agentos.contract.StorageApi;
+import dev.agentos.contract.Document;
+import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -114,7 +115,7 @@ public final class PolicyVerticle extends VerticleBase {
       return;
     }
     loading = true;
-    storage.request(StorageApi.ROLES_SNAPSHOT, new JsonObject()).onComplete(ar -> {
+    storage.request(new StorageRequest.RolesSnapshot()).onComplete(ar -> {
       loading = false;
       if (stopped) return;
       if (ar.succeeded()) {
@@ -200,7 +201,7 @@ public final class PolicyVerticle extends VerticleBase {
           record(d, 0);
           reply(msg, inKind(msg, new CheckReply(d.allowed(), d.decisionId(), d.reasons())));
         }
-        case PolicyApi.ROLES_PUT, PolicyApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN -> writeRoles(msg, action, json(msg));
+        case PolicyApi.ROLES_PUT, PolicyApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN -> writeRoles(msg, roleWrite(msg, action));
         default -> msg.fail(PolicyApi.UNKNOWN_ACTION, "unknown policy action");
       }
     } catch (dev.agentos.contract.ContractCodec.ContractMismatch e) {
@@ -210,22 +211,36 @@ public final class PolicyVerticle extends VerticleBase {
     }
   }
 
-  /** The storage action each role write is. */
-  private static final java.util.Map<String, String> ROLE_WRITES = java.util.Map.of(PolicyApi.ROLES_PUT, StorageApi.ROLES_PUT,
-      PolicyApi.ROLES_DELETE, StorageApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN, StorageApi.SUBJECT_ROLES_PUT);
+  /** The storage request each role write is. */
+  private static final java.util.Map<String, Class<? extends StorageRequest>> ROLE_WRITES = java.util.Map.of(
+      PolicyApi.ROLES_PUT, StorageRequest.RolesPut.class, PolicyApi.ROLES_DELETE, StorageRequest.RolesDelete.class,
+      PolicyApi.ROLES_ASSIGN, StorageRequest.SubjectRolesPut.class);
+
+  /** The role write a message carries: the typed storage request, or its JSON form; of the type its action names. */
+  private static StorageRequest roleWrite(Message<Object> msg, String action) {
+    Class<? extends StorageRequest> type = ROLE_WRITES.get(action);
+    StorageRequest write = msg.body() instanceof StorageRequest typed ? typed
+        : StorageRequest.fromJson(storageAction(type), json(msg)).orElseThrow();
+    if (!type.isInstance(write)) throw new IllegalArgumentException("a role write of another kind");
+    return write;
+  }
+
+  private static String storageAction(Class<? extends StorageRequest> type) {
+    return StorageRequest.TYPES.stream().filter(t -> t.type() == type).findFirst().orElseThrow().action();
+  }
 
   /**
    * A role write: performed in storage (which verifies the seal and writes the audit row in the same transaction),
    * then announced to every policy verticle, this one included, and only then answered.
    */
-  private void writeRoles(Message<Object> msg, String action, JsonObject body) {
-    storage.request(ROLE_WRITES.get(action), body).onComplete(ar -> {
+  private void writeRoles(Message<Object> msg, StorageRequest write) {
+    storage.request(write).onComplete(ar -> {
       if (ar.failed()) {
         msg.fail(StorageClient.code(ar.cause()), ar.cause().getMessage());
         return;
       }
       vertx.eventBus().publish(PolicyApi.ROLES_CHANGED, new JsonObject());
-      reply(msg, ar.result());
+      reply(msg, msg.body() instanceof JsonObject ? ar.result() : new Document(ar.result()));
     });
   }
 

@@ -5,7 +5,13 @@ import dev.agentos.config.Registry;
 import dev.agentos.runtime.impl.EchoModel;
 import dev.agentos.runtime.impl.ModelCall;
 import dev.agentos.runtime.impl.OpenAiModel;
+import dev.agentos.contract.ContractCodec;
+import dev.agentos.contract.Document;
+import dev.agentos.contract.RunCancel;
+import dev.agentos.contract.RunEvent;
+import dev.agentos.contract.RunRequest;
 import dev.agentos.contract.StorageApi;
+import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -35,8 +41,8 @@ public final class RuntimeVerticle extends VerticleBase {
   private final Registry registry;
   private final int storageTimeoutMs;
   private final Map<String, InFlight> inFlight = new HashMap<>();
-  private MessageConsumer<JsonObject> consumer;
-  private MessageConsumer<JsonObject> cancels;
+  private MessageConsumer<Object> consumer;
+  private MessageConsumer<Object> cancels;
   private HttpClient http;
   private StorageClient storage;
 
@@ -52,6 +58,7 @@ public final class RuntimeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    dev.agentos.contract.Contract.registerCodecs(vertx);
     http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
     storage = new StorageClient(vertx, storageTimeoutMs);
     consumer = vertx.eventBus().consumer(RuntimeApi.ADDRESS, this::handle);
@@ -59,46 +66,57 @@ public final class RuntimeVerticle extends VerticleBase {
     return consumer.completion().compose(v -> cancels.completion());
   }
 
-  private void cancel(Message<JsonObject> msg) {
-    JsonObject c = msg.body();
-    if (c == null) return;
-    InFlight run = inFlight.get(c.getString("run_id"));
+  private void cancel(Message<Object> msg) {
+    RunCancel c;
+    try {
+      c = msg.body() instanceof RunCancel typed ? typed : RunCancel.fromJson((JsonObject) msg.body());
+    } catch (IllegalArgumentException | ClassCastException malformed) {
+      return; // a notice that says nothing stops nothing
+    }
+    InFlight run = c.runId() == null || c.owner() == null ? null : inFlight.get(c.runId());
     if (run == null) return;
     // A scoped caller may only cancel its own run, in the session and component it names.
-    boolean matches = run.family.equals(c.getString("family")) && run.id.equals(c.getString("id"))
-        && (c.getString("owner") == null || (Objects.equals(run.owner, c.getString("owner"))
-            && run.sessionId.equals(c.getString("session_id"))));
+    boolean matches = run.family.equals(c.family()) && run.id.equals(c.id())
+        && (c.owner().isEveryone() || (Objects.equals(run.owner, c.owner().sqlValue())
+            && run.sessionId.equals(c.sessionId())));
     if (matches) run.cancellation.cancel();
   }
 
-  private void handle(Message<JsonObject> msg) {
-    JsonObject req = msg.body();
-    String family = req == null ? null : req.getString("family");
-    String id = req == null ? null : req.getString("id");
-    String message = req == null ? null : req.getString("message");
-    String sessionId = req == null ? null : req.getString("session_id");
+  private void handle(Message<Object> msg) {
     if (!RuntimeApi.RUN.equals(msg.headers().get(RuntimeApi.ACTION_HEADER))) {
       msg.fail(RuntimeApi.UNKNOWN_ACTION, "unknown runtime action");
       return;
     }
-    if (family == null || id == null
-        || message == null || sessionId == null || !req.containsKey("owner")) {
+    RunRequest req;
+    try {
+      req = msg.body() instanceof RunRequest typed ? typed : RunRequest.fromJson((JsonObject) msg.body());
+    } catch (ContractCodec.ContractMismatch e) {
+      msg.fail(RuntimeApi.BAD_REQUEST, e.getMessage());
+      return;
+    } catch (IllegalArgumentException | ClassCastException e) {
       msg.fail(RuntimeApi.BAD_REQUEST, "malformed run request");
       return;
     }
+    if (!req.complete()) {
+      msg.fail(RuntimeApi.BAD_REQUEST, "malformed run request");
+      return;
+    }
+    String family = req.family();
+    String id = req.id();
+    String message = req.message();
+    String sessionId = req.sessionId();
     String type = componentType(family, id);
     if (type == null) {
       msg.fail(RuntimeApi.NOT_FOUND, family.equals("teams") ? "Team not found" : family.equals("workflows") ? "Workflow not found"
           : "Agent not found");
       return;
     }
-    String owner = req.getString("owner");
+    String owner = req.owner().sqlValue();
     Run run = new Run(req, family, type, id, owner, sessionId, message, UUID.randomUUID().toString(),
-        req.getString("events_address"), Instant.now(), new ModelCall.Cancellation(), new JsonArray(), new StringBuilder(),
+        req.eventsAddress(), Instant.now(), new ModelCall.Cancellation(), new JsonArray(), new StringBuilder(),
         new ArrayList<>());
-    storage.request(StorageApi.SESSIONS_ENSURE, new JsonObject().put("owner", owner).put("session_id", sessionId)
-            .put("session_type", type).put("component_id", id))
-        .compose(v -> storage.request(StorageApi.SESSION_RUNS, new JsonObject().put("owner", owner).put("session_id", sessionId)))
+    storage.request(new StorageRequest.SessionsEnsure(req.owner(), sessionId, type, id))
+        .compose(v -> storage.request(new StorageRequest.SessionRuns(req.owner(), sessionId, null, null)))
         .onComplete(history -> {
           if (history.failed()) {
             boolean notFound = StorageClient.code(history.cause()) == StorageApi.NOT_FOUND;
@@ -110,7 +128,7 @@ public final class RuntimeVerticle extends VerticleBase {
   }
 
   /** One run in progress: what its request said, and what it has produced so far. */
-  private record Run(JsonObject request, String family, String type, String id, String owner, String sessionId, String message,
+  private record Run(RunRequest request, String family, String type, String id, String owner, String sessionId, String message,
                      String runId, String events, Instant start, ModelCall.Cancellation cancellation, JsonArray eventLog,
                      StringBuilder streamed, List<Call> calls) {}
 
@@ -125,7 +143,7 @@ public final class RuntimeVerticle extends VerticleBase {
   }
 
   /** The session is the caller's: announce the run, call the model(s), streaming each delta, then finish. */
-  private void start(Message<JsonObject> msg, Run run, JsonArray history) {
+  private void start(Message<Object> msg, Run run, JsonArray history) {
     inFlight.put(run.runId(), new InFlight(run.owner(), run.sessionId(), run.family(), run.id(), run.cancellation()));
     emit(run.events(), run.eventLog(), new JsonObject().put("event", "RunStarted").put("run_id", run.runId())
         .put("session_id", run.sessionId()).put(run.type() + "_id", run.id()).put("created_at", run.start().getEpochSecond()));
@@ -142,7 +160,7 @@ public final class RuntimeVerticle extends VerticleBase {
    * The run is over (completed, cancelled or failed): store it with its trace, send the terminal event, then answer;
    * nothing is acknowledged before it is stored.
    */
-  private void finish(Message<JsonObject> msg, Run run, io.vertx.core.AsyncResult<String> done) {
+  private void finish(Message<Object> msg, Run run, io.vertx.core.AsyncResult<String> done) {
     inFlight.remove(run.runId());
     String status;
     String content;
@@ -163,13 +181,14 @@ public final class RuntimeVerticle extends VerticleBase {
     run.eventLog().add(terminal);
     record(run.request(), run.type(), run.id(), run.runId(), run.sessionId(), run.message(), content, status, run.eventLog(),
         run.calls(), run.start()).onComplete(stored -> {
-          if (run.events() != null) vertx.eventBus().send(run.events(), terminal.copy().put("final", true));
+          if (run.events() != null) vertx.eventBus().send(run.events(), new RunEvent(terminal, true));
           if (stored.failed()) {
             msg.fail(RuntimeApi.UNAVAILABLE, "Database unavailable");
           } else if (done.failed() && done.cause() instanceof ModelFailure mf && !run.cancellation().cancelled()) {
             msg.fail(mf.status(), mf.getMessage());
           } else {
-            msg.reply(new JsonObject().put("run", stored.result()));
+            JsonObject reply = new JsonObject().put("run", stored.result());
+            msg.reply(msg.body() instanceof JsonObject ? reply : new Document(reply));
           }
         });
   }
@@ -268,20 +287,18 @@ public final class RuntimeVerticle extends VerticleBase {
 
   private void emit(String address, JsonArray log, JsonObject event) {
     log.add(event);
-    if (address != null) vertx.eventBus().send(address, event);
+    if (address != null) vertx.eventBus().send(address, new RunEvent(event, false));
   }
 
-  private Future<JsonObject> record(JsonObject req, String type, String componentId, String runId, String sessionId, String message,
+  private Future<JsonObject> record(RunRequest req, String type, String componentId, String runId, String sessionId, String message,
                                     String content, String status, JsonArray events, List<Call> calls, Instant start) {
     JsonObject input = new JsonObject().put("message", message);
-    for (String extra : List.of("session_state", "dependencies", "metadata")) {
-      if (req.getValue(extra) != null) input.put(extra, req.getValue(extra));
-    }
+    if (req.sessionState() != null) input.put("session_state", req.sessionState());
+    if (req.dependencies() != null) input.put("dependencies", req.dependencies());
+    if (req.metadata() != null) input.put("metadata", req.metadata());
     JsonObject run = new JsonObject().put("run_id", runId).put("status", status).put("input", input).put("content", content)
         .put("metrics", new JsonObject().put("model_calls", calls.size())).put("events", events);
-    Object owner = req.getValue("owner");
-    return storage.request(StorageApi.RUNS_RECORD, new JsonObject().put("owner", owner).put("session_id", sessionId)
-            .put("session_type", type).put("component_id", componentId).put("run", run))
+    return storage.request(new StorageRequest.RunsRecord(req.owner(), sessionId, type, componentId, run))
         .compose(stored -> {
           Instant end = Instant.now();
           String traceId = UUID.randomUUID().toString();
@@ -298,7 +315,7 @@ public final class RuntimeVerticle extends VerticleBase {
           JsonObject trace = new JsonObject().put("trace_id", traceId).put("run_id", runId).put("session_id", sessionId)
               .put("component_type", type).put("component_id", componentId).put("name", type + ".run").put("status", traceStatus)
               .put("start_time", start.toString()).put("end_time", end.toString()).put("input", message);
-          return storage.request(StorageApi.TRACES_RECORD, new JsonObject().put("owner", owner).put("trace", trace).put("spans", spans))
+          return storage.request(new StorageRequest.TracesRecord(req.owner(), trace, spans))
               .map(v -> stored.put("events", events));
         });
   }

@@ -1,6 +1,9 @@
 package dev.agentos.storage;
 
+import dev.agentos.contract.Document;
+import dev.agentos.contract.RequestBinding;
 import dev.agentos.contract.StorageApi;
+import dev.agentos.contract.StorageRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -20,6 +23,7 @@ public final class StorageClient {
   public StorageClient(Vertx vertx, long timeoutMs) {
     this.vertx = vertx;
     this.timeoutMs = timeoutMs;
+    dev.agentos.contract.Contract.registerCodecs(vertx);
   }
 
   /** How long a request waits for the storage verticle ({@code storage.request_timeout_ms}). */
@@ -27,10 +31,16 @@ public final class StorageClient {
     return timeoutMs;
   }
 
-  public Future<JsonObject> request(String action, JsonObject body) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(StorageApi.ACTION_HEADER, action);
-    return dev.agentos.contract.RequestBinding.<JsonObject>request(vertx.eventBus(), StorageApi.ADDRESS, body, options).transform(ar -> {
-      if (ar.succeeded()) return Future.succeededFuture(ar.result().body());
+  /** Sends a typed request (by reference in this JVM) and answers with the reply document. */
+  public Future<JsonObject> request(StorageRequest request) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs)
+        .addHeader(StorageApi.ACTION_HEADER, request.action());
+    return RequestBinding.request(vertx.eventBus(), StorageApi.ADDRESS, request, options).transform(ar -> {
+      if (ar.succeeded()) {
+        Object reply = ar.result().body();
+        if (reply instanceof Document document) return Future.succeededFuture(document.json());
+        return Future.failedFuture(new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable"));
+      }
       if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
         return Future.failedFuture(new StorageFailure(re.failureCode(), re.getMessage()));
       }

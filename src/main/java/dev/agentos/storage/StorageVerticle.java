@@ -1,6 +1,13 @@
 package dev.agentos.storage;
 
+import dev.agentos.contract.ContractCodec;
+import dev.agentos.contract.ContractMessage;
+import dev.agentos.contract.DecisionSeal;
+import dev.agentos.contract.Document;
+import dev.agentos.contract.Owner;
+import dev.agentos.contract.RequestBinding;
 import dev.agentos.contract.StorageApi;
+import dev.agentos.contract.StorageRequest;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.storage.impl.MemoryStore;
 import dev.agentos.storage.impl.Migrations;
@@ -37,7 +44,7 @@ public final class StorageVerticle extends VerticleBase {
   private long retryTimer = -1;
   private Future<?> migrating = Future.succeededFuture();
   private boolean stopping;
-  private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<Object> consumer;
   private SessionStore sessions;
   private MemoryStore memories;
   private TraceStore traces;
@@ -55,6 +62,7 @@ public final class StorageVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    dev.agentos.contract.Contract.registerCodecs(vertx);
     pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(pgConfig.poolSize()).setMaxWaitQueueSize(1_000)
             .setConnectionTimeout(5).setName("agentos-" + deploymentID()))
@@ -92,175 +100,238 @@ public final class StorageVerticle extends VerticleBase {
     });
   }
 
-  private void handle(Message<JsonObject> msg) {
-    String action = msg.headers().get(StorageApi.ACTION_HEADER);
-    if (action != null && !StorageApi.PING.equals(action)) {
-      Future<?> result;
-      try {
-        if (!migrated) throw new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable");
-        result = dispatch(action, msg.body() == null ? new JsonObject() : msg.body());
-      } catch (StorageFailure f) {
-        result = Future.failedFuture(f);
-      } catch (ClassCastException | IllegalArgumentException | java.time.DateTimeException e) {
-        result = Future.failedFuture(new StorageFailure(StorageApi.BAD_REQUEST, "malformed storage request"));
-      }
-      result.onComplete(ar -> {
-        if (ar.succeeded()) {
-          dev.agentos.contract.RequestBinding.reply(msg, ar.result());
-        } else if (ar.cause() instanceof StorageFailure f) {
-          msg.fail(f.code(), f.getMessage());
-        } else if (ar.cause() instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
-          // a unique id taken (by anyone): a conflict, never an overwrite, and the owner is not revealed
-          msg.fail(StorageApi.CONFLICT, "Resource with this id already exists");
-        } else {
-          logFailure(action, ar.cause());
-          msg.fail(StorageApi.UNAVAILABLE, "Database unavailable");
-        }
-      });
+  private void handle(Message<Object> msg) {
+    StorageRequest request;
+    try {
+      request = read(msg);
+    } catch (ContractCodec.ContractMismatch | ContractMessage.Malformed e) {
+      msg.fail(StorageApi.BAD_REQUEST, e.getMessage());
+      return;
+    } catch (IllegalArgumentException | ClassCastException e) {
+      msg.fail(StorageApi.BAD_REQUEST, "malformed storage request");
       return;
     }
-    if (StorageApi.PING.equals(action)) {
-      if (!migrated) {
-        msg.fail(StorageApi.UNAVAILABLE, "database schema not migrated yet");
-        return;
-      }
-      pool.query("SELECT 1").execute().onComplete(ar -> {
-        if (ar.succeeded()) {
-          dev.agentos.contract.RequestBinding.reply(msg, new JsonObject().put("ok", true).put("schema_version", schemaVersion));
-        } else {
-          msg.fail(StorageApi.UNAVAILABLE, "database unreachable");
-        }
-      });
+    if (request == null) {
+      msg.fail(StorageApi.UNKNOWN_ACTION, "unknown storage action");
       return;
     }
-    msg.fail(StorageApi.UNKNOWN_ACTION, "unknown storage action");
+    boolean json = msg.body() instanceof JsonObject;
+    if (request instanceof StorageRequest.Ping) {
+      ping(msg, json);
+      return;
+    }
+    Future<?> result;
+    try {
+      if (!migrated) throw new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable");
+      result = dispatch(request);
+    } catch (StorageFailure f) {
+      result = Future.failedFuture(f);
+    } catch (IllegalArgumentException | java.time.DateTimeException e) {
+      result = Future.failedFuture(new StorageFailure(StorageApi.BAD_REQUEST, "malformed storage request"));
+    }
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        RequestBinding.reply(msg, inKind(json, (JsonObject) ar.result()));
+      } else if (ar.cause() instanceof StorageFailure f) {
+        msg.fail(f.code(), f.getMessage());
+      } else if (ar.cause() instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
+        // a unique id taken (by anyone): a conflict, never an overwrite, and the owner is not revealed
+        msg.fail(StorageApi.CONFLICT, "Resource with this id already exists");
+      } else {
+        logFailure(request.action(), ar.cause());
+        msg.fail(StorageApi.UNAVAILABLE, "Database unavailable");
+      }
+    });
   }
 
+  /**
+   * The typed request, or the one a JSON sender meant by its action header; {@code null} for an action this API does
+   * not know. Decoding a clustered message happens here (a frame of another contract version is refused).
+   */
+  private static StorageRequest read(Message<Object> msg) {
+    Object body = msg.body();
+    if (body instanceof StorageRequest typed) return typed;
+    String action = msg.headers().get(StorageApi.ACTION_HEADER);
+    if (body != null && !(body instanceof JsonObject)) throw new IllegalArgumentException("not a storage request");
+    return StorageRequest.fromJson(action, (JsonObject) body).orElse(null);
+  }
 
-  private Future<?> dispatch(String action, JsonObject b) {
-    if (action.startsWith("service_accounts.")) return dispatchServiceAccounts(action, b);
-    if (action.startsWith("roles.")) return dispatchRoles(action, b);
-    Owner owner = Owner.fromMessage(b);
-    return switch (action) {
-      case StorageApi.SESSIONS_LIST -> sessions.list(owner, b.getString("type"), b.getString("component_id"),
-          b.getString("session_name"), b.getInteger("page", 1), b.getInteger("limit", 20),
-          b.getString("sort_by", "created_at"), "asc".equals(b.getString("sort_order")));
-      case StorageApi.SESSIONS_GET -> sessions.get(owner, required(b, "session_id"), b.getString("type"));
-      case StorageApi.SESSIONS_CREATE -> sessions.create(owner, required(b, "session_id"), required(b, "session_type"),
-          b.getString("component_id"), b.getString("session_name"), b.getJsonObject("session_state"), b.getJsonObject("metadata"));
-      case StorageApi.SESSIONS_UPDATE -> sessions.update(owner, required(b, "session_id"), b.getString("type"),
-          b.getString("session_name"), b.getJsonObject("session_state"), b.getJsonObject("metadata"), b.getJsonObject("summary"));
-      case StorageApi.SESSIONS_DELETE -> sessions.delete(owner, strings(b, "session_ids"),
-          b.containsKey("session_types") ? strings(b, "session_types") : null);
-      case StorageApi.SESSION_RUNS -> sessions.runs(owner, required(b, "session_id"), time(b, "created_after"),
-          time(b, "created_before")).map(runs -> new JsonObject().put("runs", runs));
-      case StorageApi.SESSION_RUN -> sessions.run(owner, required(b, "session_id"), required(b, "run_id"));
-      case StorageApi.RUNS_LOCATE -> sessions.locateRun(owner, required(b, "run_id"));
-      case StorageApi.SESSIONS_ENSURE -> sessions.ensure(owner, required(b, "session_id"), required(b, "session_type"),
-          required(b, "component_id"));
-      case StorageApi.RUNS_RECORD -> sessions.recordRun(owner, required(b, "session_id"), required(b, "session_type"),
-          required(b, "component_id"), b.getJsonObject("run"));
-      case StorageApi.MEMORIES_LIST -> memories.list(owner, b.getString("agent_id"), b.getString("team_id"),
-          b.containsKey("topics") ? strings(b, "topics") : null, b.getString("search_content"), b.getInteger("page", 1),
-          b.getInteger("limit", 20), b.getString("sort_by", "updated_at"), "asc".equals(b.getString("sort_order")));
-      case StorageApi.MEMORIES_GET -> memories.get(owner, required(b, "memory_id"));
-      case StorageApi.MEMORIES_CREATE -> memories.create(owner, required(b, "memory"),
-          b.containsKey("topics") ? strings(b, "topics") : null, b.getString("agent_id"), b.getString("team_id"));
-      case StorageApi.MEMORIES_UPDATE -> memories.update(owner, required(b, "memory_id"), required(b, "memory"),
-          b.containsKey("topics") ? strings(b, "topics") : null);
-      case StorageApi.MEMORIES_DELETE -> memories.delete(owner, strings(b, "memory_ids"));
-      case StorageApi.MEMORY_TOPICS -> memories.topics(owner).map(t -> new JsonObject().put("topics", t));
-      case StorageApi.MEMORY_STATS -> memories.stats(owner, b.getInteger("page", 1), b.getInteger("limit", 20));
-      case StorageApi.TRACES_LIST -> traces.list(owner, traceFilters(b), b.getInteger("page", 1), b.getInteger("limit", 20));
-      case StorageApi.TRACES_SESSION_STATS -> traces.sessionStats(owner, traceFilters(b), b.getInteger("page", 1),
-          b.getInteger("limit", 20));
-      case StorageApi.TRACES_SEARCH -> traces.search(owner, b.getValue("filter"), b.getString("group_by", "run"),
-          b.getInteger("page", 1), b.getInteger("limit", 20));
-      case StorageApi.TRACES_GET -> traces.get(owner, required(b, "trace_id"), b.getString("span_id"));
-      case StorageApi.TRACES_RECORD -> traces.record(owner, b.getJsonObject("trace"), b.getJsonArray("spans", new io.vertx.core.json.JsonArray()));
-      default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
-    };
+  /** A typed request gets a {@link Document}; a JSON request (a sender that speaks only JSON) the JSON itself. */
+  private static Object inKind(boolean json, JsonObject reply) {
+    return json ? reply : new Document(reply);
+  }
+
+  private void ping(Message<Object> msg, boolean json) {
+    if (!migrated) {
+      msg.fail(StorageApi.UNAVAILABLE, "database schema not migrated yet");
+      return;
+    }
+    pool.query("SELECT 1").execute().onComplete(ar -> {
+      if (ar.succeeded()) {
+        RequestBinding.reply(msg, inKind(json, new JsonObject().put("ok", true).put("schema_version", schemaVersion)));
+      } else {
+        msg.fail(StorageApi.UNAVAILABLE, "database unreachable");
+      }
+    });
+  }
+
+  private Future<JsonObject> dispatch(StorageRequest request) {
+    if (request instanceof StorageRequest.SessionsList r) {
+      return sessions.list(owner(r.owner()), r.type(), r.componentId(), r.sessionName(), r.page(), r.limit(),
+          orDefault(r.sortBy(), "created_at"), "asc".equals(r.sortOrder()));
+    }
+    if (request instanceof StorageRequest.SessionsGet r) {
+      return sessions.get(owner(r.owner()), required(r.sessionId(), "session_id"), r.type());
+    }
+    if (request instanceof StorageRequest.SessionsCreate r) {
+      return sessions.create(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.sessionType(), "session_type"),
+          r.componentId(), r.sessionName(), r.sessionState(), r.metadata());
+    }
+    if (request instanceof StorageRequest.SessionsUpdate r) {
+      return sessions.update(owner(r.owner()), required(r.sessionId(), "session_id"), r.type(), r.sessionName(),
+          r.sessionState(), r.metadata(), r.summary());
+    }
+    if (request instanceof StorageRequest.SessionsDelete r) {
+      return sessions.delete(owner(r.owner()), required(r.sessionIds(), "session_ids"), r.sessionTypes());
+    }
+    if (request instanceof StorageRequest.SessionRuns r) {
+      return sessions.runs(owner(r.owner()), required(r.sessionId(), "session_id"), r.createdAfter(), r.createdBefore())
+          .map(runs -> new JsonObject().put("runs", runs));
+    }
+    if (request instanceof StorageRequest.SessionRun r) {
+      return sessions.run(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.runId(), "run_id"));
+    }
+    if (request instanceof StorageRequest.RunsLocate r) {
+      return sessions.locateRun(owner(r.owner()), required(r.runId(), "run_id"));
+    }
+    if (request instanceof StorageRequest.SessionsEnsure r) {
+      return sessions.ensure(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.sessionType(), "session_type"),
+          required(r.componentId(), "component_id"));
+    }
+    if (request instanceof StorageRequest.RunsRecord r) {
+      return sessions.recordRun(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.sessionType(), "session_type"),
+          required(r.componentId(), "component_id"), r.run());
+    }
+    if (request instanceof StorageRequest.MemoriesList r) {
+      return memories.list(owner(r.owner()), r.agentId(), r.teamId(), r.topics(), r.searchContent(), r.page(), r.limit(),
+          orDefault(r.sortBy(), "updated_at"), "asc".equals(r.sortOrder()));
+    }
+    if (request instanceof StorageRequest.MemoriesGet r) {
+      return memories.get(owner(r.owner()), required(r.memoryId(), "memory_id"));
+    }
+    if (request instanceof StorageRequest.MemoriesCreate r) {
+      return memories.create(owner(r.owner()), required(r.memory(), "memory"), r.topics(), r.agentId(), r.teamId());
+    }
+    if (request instanceof StorageRequest.MemoriesUpdate r) {
+      return memories.update(owner(r.owner()), required(r.memoryId(), "memory_id"), required(r.memory(), "memory"), r.topics());
+    }
+    if (request instanceof StorageRequest.MemoriesDelete r) {
+      return memories.delete(owner(r.owner()), required(r.memoryIds(), "memory_ids"));
+    }
+    if (request instanceof StorageRequest.MemoryTopics r) {
+      return memories.topics(owner(r.owner())).map(t -> new JsonObject().put("topics", t));
+    }
+    if (request instanceof StorageRequest.MemoryStats r) {
+      return memories.stats(owner(r.owner()), r.page(), r.limit());
+    }
+    if (request instanceof StorageRequest.TracesList r) {
+      return traces.list(owner(r.owner()), new TraceStore.Filters(r.runId(), r.sessionId(), r.componentType(), r.componentId(),
+          r.status(), r.startTime(), r.endTime()), r.page(), r.limit());
+    }
+    if (request instanceof StorageRequest.TracesSessionStats r) {
+      return traces.sessionStats(owner(r.owner()), new TraceStore.Filters(r.runId(), r.sessionId(), r.componentType(),
+          r.componentId(), r.status(), r.startTime(), r.endTime()), r.page(), r.limit());
+    }
+    if (request instanceof StorageRequest.TracesSearch r) {
+      return traces.search(owner(r.owner()), r.filter(), orDefault(r.groupBy(), "run"), r.page(), r.limit());
+    }
+    if (request instanceof StorageRequest.TracesGet r) {
+      return traces.get(owner(r.owner()), required(r.traceId(), "trace_id"), r.spanId());
+    }
+    if (request instanceof StorageRequest.TracesRecord r) {
+      return traces.record(owner(r.owner()), r.trace(), r.spans() == null ? new io.vertx.core.json.JsonArray() : r.spans());
+    }
+    return dispatchPolicyData(request);
+  }
+
+  /** Service accounts and managed roles are not user data: no owner; their routes need service_accounts:* and authz:*. */
+  private Future<JsonObject> dispatchPolicyData(StorageRequest request) {
+    if (request instanceof StorageRequest.ServiceAccountsCreate r) {
+      return serviceAccounts.create(required(r.name(), "name"), required(r.tokenHash(), "token_hash"),
+          required(r.tokenPrefix(), "token_prefix"), required(r.scopes(), "scopes"),
+          creator(sealed(r.seal(), "POST", "/service-accounts")), r.expiresAt(), r.parentId());
+    }
+    if (request instanceof StorageRequest.ServiceAccountsList r) {
+      return serviceAccounts.list(r.includeRevoked(), r.page(), r.limit(), "asc".equals(r.sortOrder()));
+    }
+    if (request instanceof StorageRequest.ServiceAccountsRevoke r) {
+      sealed(r.seal(), "DELETE", "/service-accounts/" + required(r.id(), "id"));
+      return serviceAccounts.revoke(r.id());
+    }
+    if (request instanceof StorageRequest.ServiceAccountsVerify r) {
+      return serviceAccounts.verify(required(r.tokenHash(), "token_hash"));
+    }
+    if (request instanceof StorageRequest.RolesSnapshot) {
+      return roles.snapshot();
+    }
+    if (request instanceof StorageRequest.RolesPut r) {
+      String name = required(r.name(), "name");
+      return roles.put(name, required(r.scopes(), "scopes"), required(r.deny(), "deny"), r.description(),
+          sealed(r.seal(), "PUT", "/authz/roles/" + name).actor().orElse(null));
+    }
+    if (request instanceof StorageRequest.RolesDelete r) {
+      String name = required(r.name(), "name");
+      return roles.delete(name, sealed(r.seal(), "DELETE", "/authz/roles/" + name).actor().orElse(null));
+    }
+    if (request instanceof StorageRequest.SubjectRolesGet r) {
+      return roles.subject(required(r.subject(), "subject"));
+    }
+    if (request instanceof StorageRequest.SubjectRolesPut r) {
+      String subject = required(r.subject(), "subject");
+      return roles.assign(subject, required(r.roles(), "roles"),
+          sealed(r.seal(), "PUT", "/authz/subjects/" + subject + "/roles").actor().orElse(null));
+    }
+    if (request instanceof StorageRequest.AuthzAudit r) {
+      return roles.audit(r.page(), r.limit());
+    }
+    throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
   }
 
   /**
    * The verified seal of the decision that allowed this write: the actor recorded is the seal's (the principal the
    * policy verticle decided on), never a field of the request.
    */
-  private dev.agentos.contract.DecisionSeal sealed(JsonObject b, String method, String path) {
+  private DecisionSeal sealed(Object sealJson, String method, String path) {
     try {
-      dev.agentos.contract.DecisionSeal seal = dev.agentos.contract.DecisionSeal.fromJson(b.getValue("seal"));
+      DecisionSeal seal = DecisionSeal.fromJson(sealJson);
       seal.verify(identity, method, path, System.currentTimeMillis());
       return seal;
-    } catch (dev.agentos.contract.DecisionSeal.Refused e) {
+    } catch (DecisionSeal.Refused e) {
       log.warn("refused {} {}: {}", method, dev.agentos.contract.LogSafe.clean(path), e.getMessage());
       throw new StorageFailure(StorageApi.FORBIDDEN, "The decision for this change could not be verified");
     }
   }
 
   /** A service account's creator as agno records it: the minting user, or {@code security_key}. */
-  private static String creator(dev.agentos.contract.DecisionSeal seal) {
+  private static String creator(DecisionSeal seal) {
     return seal.actor().orElse("security_key".equals(seal.actorKind()) ? "security_key" : null);
   }
 
-  /** Managed roles are policy data, not user data: no owner; their routes need authz:* scopes. */
-  private Future<?> dispatchRoles(String action, JsonObject b) {
-    return switch (action) {
-      case StorageApi.ROLES_SNAPSHOT -> roles.snapshot();
-      case StorageApi.ROLES_PUT -> roles.put(required(b, "name"), strings(b, "scopes"), strings(b, "deny"),
-          b.getString("description"), sealed(b, "PUT", "/authz/roles/" + required(b, "name")).actor().orElse(null));
-      case StorageApi.ROLES_DELETE -> roles.delete(required(b, "name"),
-          sealed(b, "DELETE", "/authz/roles/" + required(b, "name")).actor().orElse(null));
-      case StorageApi.SUBJECT_ROLES_GET -> roles.subject(required(b, "subject"));
-      case StorageApi.SUBJECT_ROLES_PUT -> roles.assign(required(b, "subject"), strings(b, "roles"),
-          sealed(b, "PUT", "/authz/subjects/" + required(b, "subject") + "/roles").actor().orElse(null));
-      case StorageApi.AUTHZ_AUDIT -> roles.audit(b.getInteger("page", 1), b.getInteger("limit", 50));
-      default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
-    };
+  /** The owner a request on user data names; a request that names none is malformed (never read as "everyone"). */
+  private static Owner owner(Owner owner) {
+    if (owner == null) throw new StorageFailure(StorageApi.BAD_REQUEST, "storage request without an owner");
+    return owner;
   }
 
-  /** Service accounts are not user data: no owner; their routes need service_accounts:* scopes. */
-  private Future<?> dispatchServiceAccounts(String action, JsonObject b) {
-    return switch (action) {
-      case StorageApi.SERVICE_ACCOUNTS_CREATE -> serviceAccounts.create(required(b, "name"), required(b, "token_hash"),
-          required(b, "token_prefix"), strings(b, "scopes"), creator(sealed(b, "POST", "/service-accounts")), time(b, "expires_at"),
-          b.getString("parent_id"));
-      case StorageApi.SERVICE_ACCOUNTS_LIST -> serviceAccounts.list(b.getBoolean("include_revoked", true),
-          b.getInteger("page", 1), b.getInteger("limit", 20), "asc".equals(b.getString("sort_order")));
-      case StorageApi.SERVICE_ACCOUNTS_REVOKE -> {
-        sealed(b, "DELETE", "/service-accounts/" + required(b, "id"));
-        yield serviceAccounts.revoke(required(b, "id"));
-      }
-      case StorageApi.SERVICE_ACCOUNTS_VERIFY -> serviceAccounts.verify(required(b, "token_hash"));
-      default -> throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
-    };
-  }
-
-  private static dev.agentos.storage.impl.TraceStore.Filters traceFilters(JsonObject b) {
-    return new dev.agentos.storage.impl.TraceStore.Filters(b.getString("run_id"), b.getString("session_id"),
-        b.getString("component_type"), b.getString("component_id"), b.getString("status"), time(b, "start_time"),
-        time(b, "end_time"));
-  }
-
-  private static String required(JsonObject b, String field) {
-    Object v = b.getValue(field);
-    if (!(v instanceof String s) || s.isEmpty()) throw new StorageFailure(StorageApi.BAD_REQUEST, field + " is required");
-    return s;
-  }
-
-  private static java.util.List<String> strings(JsonObject b, String field) {
-    Object v = b.getValue(field);
-    if (!(v instanceof io.vertx.core.json.JsonArray arr)) throw new StorageFailure(StorageApi.BAD_REQUEST, field + " must be a list");
-    java.util.List<String> out = new java.util.ArrayList<>();
-    for (Object o : arr) {
-      if (!(o instanceof String s)) throw new StorageFailure(StorageApi.BAD_REQUEST, field + " must hold strings");
-      out.add(s);
+  private static <T> T required(T value, String field) {
+    if (value == null || (value instanceof String s && s.isEmpty())) {
+      throw new StorageFailure(StorageApi.BAD_REQUEST, field + " is required");
     }
-    return out;
+    return value;
   }
 
-  private static java.time.OffsetDateTime time(JsonObject b, String field) {
-    String v = b.getString(field);
-    return v == null ? null : java.time.OffsetDateTime.parse(v);
+  private static String orDefault(String value, String absent) {
+    return value == null ? absent : value;
   }
 
   @Override

@@ -129,6 +129,12 @@ class ContractClusterIT {
 
   /** What a node of contract version 0 would write under the same codec name. */
   static final class OlderCodec implements MessageCodec<JsonObject, JsonObject> {
+    private final String name;
+
+    OlderCodec(String typeName) {
+      this.name = Contract.NAME + "." + typeName;
+    }
+
     @Override
     public void encodeToWire(Buffer buffer, JsonObject body) {
       byte[] json = new JsonObject().put("v", 0).put("type", name()).put("body", body).encode().getBytes(StandardCharsets.UTF_8);
@@ -147,7 +153,7 @@ class ContractClusterIT {
 
     @Override
     public String name() {
-      return Contract.NAME + ".authorize-request";
+      return name;
     }
 
     @Override
@@ -160,7 +166,7 @@ class ContractClusterIT {
   @DisplayName("an authorize request of another contract version is refused with 400 and a message naming both versions")
   void olderVersionRefused() throws Exception {
     decisionsAcrossNodes(); // the policy verticle is serving
-    OlderCodec codec = new OlderCodec();
+    OlderCodec codec = new OlderCodec("authorize-request");
     older.eventBus().registerCodec(codec);
     JsonObject request = new AuthorizeRequest(new Principal(Principal.Kind.JWT, Optional.of("mallory"), List.of("agent_os:admin"),
         List.of(), Optional.empty(), new JsonObject(), 0), "DELETE", "/agents/a1", false).toJson();
@@ -171,5 +177,40 @@ class ContractClusterIT {
     assertThat(failure).isInstanceOf(ReplyException.class);
     assertThat(((ReplyException) failure).failureCode()).isEqualTo(PolicyApi.BAD_REQUEST);
     assertThat(failure.getMessage()).contains("contract version 0").contains(Contract.NAME);
+  }
+
+  @Test
+  @DisplayName("storage requests cross nodes typed: a session written from one node through another's storage verticle reads back")
+  void storageAcrossNodes() throws Exception {
+    decisionsAcrossNodes(); // node B is serving
+    dev.agentos.storage.StorageClient storage = new dev.agentos.storage.StorageClient(asking, 10_000);
+    Owner carol = Owner.user("carol-" + System.nanoTime());
+    JsonObject created = await(storage.request(new StorageRequest.SessionsCreate(carol, "s-" + System.nanoTime(), "agent", "a1",
+        "across", new JsonObject().put("k", "v"), null)));
+    JsonObject read = await(storage.request(new StorageRequest.SessionsGet(carol, created.getString("session_id"), null)));
+    assertThat(read.getString("session_name")).isEqualTo("across");
+    assertThat(read.getJsonObject("session_state")).isEqualTo(new JsonObject().put("k", "v"));
+    JsonObject page = await(storage.request(new StorageRequest.SessionsList(carol, null, null, null, 1, 20, null, null)));
+    assertThat(page.getJsonArray("data")).hasSize(1);
+  }
+
+  @Test
+  @DisplayName("a storage request of another contract version is refused with 400 naming both versions, and nothing is written")
+  void olderStorageRequestRefused() throws Exception {
+    decisionsAcrossNodes();
+    OlderCodec codec = new OlderCodec("storage." + StorageApi.SESSIONS_CREATE);
+    older.eventBus().registerCodec(codec);
+    String owner = "dora-" + System.nanoTime();
+    JsonObject request = new StorageRequest.SessionsCreate(Owner.user(owner), "s-old", "agent", "a1", null, null, null).toJson();
+    Throwable failure = older.eventBus().request(StorageApi.ADDRESS, request, new DeliveryOptions().setCodecName(codec.name())
+            .setSendTimeout(10_000).addHeader(StorageApi.ACTION_HEADER, StorageApi.SESSIONS_CREATE))
+        .toCompletionStage().toCompletableFuture().handle((ok, err) -> ok != null ? new AssertionError("answered: " + ok.body()) : err)
+        .get(20, TimeUnit.SECONDS);
+    assertThat(failure).isInstanceOf(ReplyException.class);
+    assertThat(((ReplyException) failure).failureCode()).isEqualTo(StorageApi.BAD_REQUEST);
+    assertThat(failure.getMessage()).contains("contract version 0").contains(Contract.NAME);
+    JsonObject page = await(new dev.agentos.storage.StorageClient(asking, 10_000)
+        .request(new StorageRequest.SessionsList(Owner.user(owner), null, null, null, 1, 20, null, null)));
+    assertThat(page.getJsonArray("data")).isEmpty();
   }
 }

@@ -54,8 +54,8 @@ class ContractDocsTest {
   @DisplayName("every typed message appears with its codec name")
   void messages() {
     for (ContractCodec<?> codec : Contract.MESSAGES) {
-      assertThat(doc).as(codec.type().getSimpleName()).contains("`contract." + codec.type().getSimpleName() + "`")
-          .contains("`" + codec.name() + "`");
+      String name = codec.type().getName().substring("dev.agentos.".length()).replace('$', '.');
+      assertThat(doc).as(name).contains("`" + name + "`").contains("`" + codec.name() + "`");
     }
     assertThat(doc).contains("`" + Contract.NAME + "`");
   }

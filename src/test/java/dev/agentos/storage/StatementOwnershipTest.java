@@ -1,5 +1,6 @@
 package dev.agentos.storage;
 
+import dev.agentos.contract.Owner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentos.storage.impl.MemoryStore;
@@ -79,8 +80,8 @@ class StatementOwnershipTest {
   @Test
   @DisplayName("a storage request without an owner is refused, never read as 'everyone'")
   void requestWithoutOwner() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Owner.fromMessage(new io.vertx.core.json.JsonObject()))
-        .isInstanceOf(StorageFailure.class).hasMessage("storage request without an owner");
-    assertThat(Owner.fromMessage(new io.vertx.core.json.JsonObject(Map.of("owner", "alice"))).userId()).contains("alice");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Owner.fromJson(new io.vertx.core.json.JsonObject()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("storage request without an owner");
+    assertThat(Owner.fromJson(new io.vertx.core.json.JsonObject(Map.of("owner", "alice"))).userId()).contains("alice");
   }
 }

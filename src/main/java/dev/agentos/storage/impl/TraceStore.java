@@ -1,6 +1,6 @@
 package dev.agentos.storage.impl;
 
-import dev.agentos.storage.Owner;
+import dev.agentos.contract.Owner;
 import dev.agentos.contract.StorageApi;
 import dev.agentos.storage.StorageFailure;
 import dev.agentos.storage.TraceFilter;

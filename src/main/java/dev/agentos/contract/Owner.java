@@ -1,16 +1,20 @@
-package dev.agentos.storage;
+package dev.agentos.contract;
 
-import dev.agentos.contract.StorageApi;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
 
 /**
  * Whose rows a storage operation may touch: one user, or (only from an explicit unscoped decision: an
- * admin, isolation off, a security-key root) every user. Every method on an owned table takes one, and the
- * event-bus contract refuses a request that does not say ({@link #fromMessage}).
+ * admin, isolation off, a security-key root) every user. Every storage request on user data carries one, every
+ * method on an owned table takes one, and a request that does not say is refused ({@link #fromJson}), never read
+ * as "everyone".
  */
 public record Owner(Optional<String> userId) {
   public static final String FIELD = "owner";
+
+  public Owner {
+    userId = userId == null ? Optional.empty() : userId;
+  }
 
   public static Owner user(String userId) {
     if (userId == null || userId.isEmpty()) throw new IllegalArgumentException("owner user id");
@@ -35,14 +39,14 @@ public record Owner(Optional<String> userId) {
     return message.put(FIELD, userId.orElse(null));
   }
 
-  /** The owner a request names; a request without the field is malformed (never read as "everyone"). */
-  public static Owner fromMessage(JsonObject message) {
+  /** The owner a message names; a message without the field is malformed (never read as "everyone"). */
+  public static Owner fromJson(JsonObject message) {
     if (message == null || !message.containsKey(FIELD)) {
-      throw new StorageFailure(StorageApi.BAD_REQUEST, "storage request without an owner");
+      throw new ContractMessage.Malformed("storage request without an owner");
     }
     Object v = message.getValue(FIELD);
     if (v == null) return everyone();
-    if (!(v instanceof String s) || s.isEmpty()) throw new StorageFailure(StorageApi.BAD_REQUEST, "malformed owner");
+    if (!(v instanceof String s) || s.isEmpty()) throw new ContractMessage.Malformed("malformed owner");
     return user(s);
   }
 }
