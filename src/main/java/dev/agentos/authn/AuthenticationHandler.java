@@ -1,5 +1,6 @@
 package dev.agentos.authn;
 
+import dev.agentos.common.ClientAddresses;
 import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.common.Fnmatch;

@@ -1,5 +1,6 @@
 package dev.agentos.config;
 
+import dev.agentos.common.ClientAddresses;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -315,7 +316,11 @@ public final class ConfigLoader {
         List.copyOf(cors), r.integer("http.shutdown_timeout_seconds"), r.integer("http.max_connections"),
         r.integer("http.max_streams"), r.integer("http.header_timeout_seconds"), r.integer("http.idle_timeout_seconds"),
         r.list("http.trusted_proxies"));
-    dev.agentos.authn.ClientAddresses.of(http.trustedProxies()); // a bad entry is a start-up error here, not later
+    try {
+      ClientAddresses.of(http.trustedProxies()); // a bad entry is a start-up error here, not later
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("http.trusted_proxies", e.getMessage());
+    }
 
     List<String> algorithms = r.list("authorization.algorithms");
     if (r.has("authorization.algorithm")) {

@@ -1,15 +1,29 @@
 package dev.agentos.http;
 
-import dev.agentos.storage.StorageClient;
-
-import dev.agentos.contract.LifecycleApi;
 import dev.agentos.authn.AuthenticationHandler;
 import dev.agentos.authn.JwtVerifier;
 import dev.agentos.authn.KeySet;
 import dev.agentos.authn.ServiceAccountVerifier;
 import dev.agentos.config.AgentOsConfig;
-import dev.agentos.policy.PolicyClient;
+import dev.agentos.contract.LifecycleApi;
 import dev.agentos.contract.StorageApi;
+import dev.agentos.http.pipeline.AccessLog;
+import dev.agentos.http.pipeline.ConnectionLimits;
+import dev.agentos.http.pipeline.PathGuard;
+import dev.agentos.http.pipeline.PolicyHandler;
+import dev.agentos.http.pipeline.ProtocolGuard;
+import dev.agentos.http.pipeline.RequestPipeline;
+import dev.agentos.http.pipeline.StrictRequestDecoder;
+import dev.agentos.http.routes.ApiDocsRoutes;
+import dev.agentos.http.routes.AuthzRoutes;
+import dev.agentos.http.routes.ComponentRoutes;
+import dev.agentos.http.routes.DataRoutes;
+import dev.agentos.http.routes.ServiceAccountRoutes;
+import dev.agentos.http.support.ErrorResponses;
+import dev.agentos.http.support.FormLimits;
+import dev.agentos.http.support.JsonBodies;
+import dev.agentos.policy.PolicyClient;
+import dev.agentos.storage.StorageClient;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -37,10 +51,6 @@ import java.util.concurrent.TimeUnit;
  * verifier and token cache, so nothing mutable is shared between instances.
  */
 public final class HttpVerticle extends VerticleBase {
-  /** Liveness: answers while the process runs, whatever other nodes do (k8s/deployment.yaml probes it). */
-  public static final String HEALTH_PATH = "/health";
-  /** Readiness: not draining, and policy and storage answer over the event bus. */
-  public static final String READY_PATH = "/ready";
   /** agno's default CORS origins (docs/configuration.md). */
   public static final List<String> DEFAULT_CORS_ORIGINS = List.of("http://localhost:3000", "https://agno.com",
       "https://www.agno.com", "https://app.agno.com", "https://os-stg.agno.com", "https://os.agno.com");
@@ -74,7 +84,7 @@ public final class HttpVerticle extends VerticleBase {
     serviceAccounts = new ServiceAccountVerifier(vertx, authz,
         config.http().instances().orElse(io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE), storage);
     authentication.useServiceAccounts(serviceAccounts);
-    authentication.useClientAddresses(dev.agentos.authn.ClientAddresses.of(config.http().trustedProxies()));
+    authentication.useClientAddresses(dev.agentos.common.ClientAddresses.of(config.http().trustedProxies()));
     if (authz.jwksUrl().isPresent() && authz.validate()) {
       jwks = new dev.agentos.authn.NodeJwks(vertx, authz, fetched -> {
         verifier.updateKeys(verifier.keys().withJwks(fetched));
@@ -129,9 +139,9 @@ public final class HttpVerticle extends VerticleBase {
         new PolicyHandler(policy, authentication, metricsRegistry), config.http().maxBodyBytes());
 
     router.get("/").handler(this::root);
-    router.get(HEALTH_PATH).handler(this::health);
+    router.get(RequestPipeline.HEALTH_PATH).handler(this::health);
     router.get("/info").handler(this::info);
-    router.get(READY_PATH).handler(ctx -> ready(ctx, policy));
+    router.get(RequestPipeline.READY_PATH).handler(ctx -> ready(ctx, policy));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     StorageClient storage = storageClient();
     new DataRoutes(vertx, config.authorization(), storage).mount(router);
@@ -155,7 +165,7 @@ public final class HttpVerticle extends VerticleBase {
    * closed, so clients retry on another node; requests already past this step finish. Liveness stays up.
    */
   private boolean admitUnlessDraining(RoutingContext ctx) {
-    if (!draining || HEALTH_PATH.equals(ctx.request().path())) return true;
+    if (!draining || RequestPipeline.HEALTH_PATH.equals(ctx.request().path())) return true;
     ErrorResponses.sendAndClose(ctx.request(), 503, "Service is shutting down");
     return false;
   }

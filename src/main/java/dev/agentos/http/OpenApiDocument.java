@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * list a route that is not served, or miss one that is), with request and response schemas and each route's
  * required scopes from the route map ({@code x-required-scopes}; {@code <id>} marks the per-resource form).
  */
-final class OpenApiDocument {
+public final class OpenApiDocument {
   private static final Pattern PARAM = Pattern.compile(":([A-Za-z_][A-Za-z0-9_]*)");
   private static final Pattern FAMILY_WITH_ID = Pattern.compile("^/(agents|teams|workflows)/:id(/.*)?$");
 

@@ -147,13 +147,13 @@ class KubernetesManifestsTest {
   @Test
   @DisplayName("probes use the served liveness and readiness paths, which need no token")
   void probes() {
-    assertThat(container.getJsonObject("livenessProbe").getJsonObject("httpGet").getString("path")).isEqualTo(HttpVerticle.HEALTH_PATH);
-    assertThat(container.getJsonObject("startupProbe").getJsonObject("httpGet").getString("path")).isEqualTo(HttpVerticle.HEALTH_PATH);
-    assertThat(container.getJsonObject("readinessProbe").getJsonObject("httpGet").getString("path")).isEqualTo(HttpVerticle.READY_PATH);
+    assertThat(container.getJsonObject("livenessProbe").getJsonObject("httpGet").getString("path")).isEqualTo(dev.agentos.http.pipeline.RequestPipeline.HEALTH_PATH);
+    assertThat(container.getJsonObject("startupProbe").getJsonObject("httpGet").getString("path")).isEqualTo(dev.agentos.http.pipeline.RequestPipeline.HEALTH_PATH);
+    assertThat(container.getJsonObject("readinessProbe").getJsonObject("httpGet").getString("path")).isEqualTo(dev.agentos.http.pipeline.RequestPipeline.READY_PATH);
     for (String probe : List.of("livenessProbe", "readinessProbe", "startupProbe")) {
       assertThat(container.getJsonObject(probe).getJsonObject("httpGet").getString("port")).isEqualTo("http");
     }
-    assertThat(config.authorization().excludedRoutePaths()).contains(HttpVerticle.HEALTH_PATH, HttpVerticle.READY_PATH);
+    assertThat(config.authorization().excludedRoutePaths()).contains(dev.agentos.http.pipeline.RequestPipeline.HEALTH_PATH, dev.agentos.http.pipeline.RequestPipeline.READY_PATH);
   }
 
   @Test

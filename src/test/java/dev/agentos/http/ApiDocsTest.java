@@ -1,5 +1,6 @@
 package dev.agentos.http;
 
+import dev.agentos.http.routes.ApiDocsRoutes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentos.testing.TestDatabase;

@@ -1,5 +1,7 @@
 package dev.agentos.http;
 
+import dev.agentos.http.support.InputRules;
+import dev.agentos.http.pipeline.ProtocolGuard;
 import static dev.agentos.testing.TestServer.call;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.support;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.support;
 
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
@@ -6,10 +6,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /** Reading a request's JSON object body (anything else is agno's 422, never a 500) and writing JSON responses. */
-final class JsonBodies {
+public final class JsonBodies {
   private JsonBodies() {}
 
-  static JsonObject object(RoutingContext ctx) {
+  public static JsonObject object(RoutingContext ctx) {
     String text = ctx.body() == null ? null : ctx.body().asString();
     if (text == null || text.isBlank()) throw new ValidationFailure("body", null, "Field required", "missing");
     try {
@@ -23,11 +23,11 @@ final class JsonBodies {
     throw new ValidationFailure("body", null, "Input should be a valid dictionary", "dict_type");
   }
 
-  static void respondArray(RoutingContext ctx, int status, io.vertx.core.json.JsonArray body) {
+  public static void respondArray(RoutingContext ctx, int status, io.vertx.core.json.JsonArray body) {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
   }
 
-  static void respond(RoutingContext ctx, int status, JsonObject body) {
+  public static void respond(RoutingContext ctx, int status, JsonObject body) {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
   }
 }

@@ -1,6 +1,5 @@
-package dev.agentos.authn;
+package dev.agentos.common;
 
-import dev.agentos.config.ConfigException;
 import io.vertx.core.http.HttpServerRequest;
 import java.math.BigInteger;
 import java.net.InetAddress;
@@ -30,7 +29,8 @@ public final class ClientAddresses {
     this.trusted = trusted;
   }
 
-  /** Parses {@code http.trusted_proxies}; a value that is no address or CIDR block is a {@link ConfigException}. */
+  /** Parses {@code http.trusted_proxies}; a value that is no address or CIDR block is an
+   * {@link IllegalArgumentException} (the config loader reports it as a config error of that key). */
   public static ClientAddresses of(List<String> trustedProxies) {
     List<Block> blocks = new ArrayList<>();
     for (String entry : trustedProxies) {
@@ -42,7 +42,7 @@ public final class ClientAddresses {
         if (prefix < 0 || prefix > address.length * 8) throw new NumberFormatException();
         blocks.add(new Block(address, prefix));
       } catch (RuntimeException | UnknownHostException e) {
-        throw new ConfigException("http.trusted_proxies", "expected IP addresses or CIDR blocks, got '" + entry + "'");
+        throw new IllegalArgumentException("expected IP addresses or CIDR blocks, got '" + entry + "'");
       }
     }
     return new ClientAddresses(List.copyOf(blocks));

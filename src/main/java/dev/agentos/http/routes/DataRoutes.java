@@ -1,11 +1,18 @@
-package dev.agentos.http;
+package dev.agentos.http.routes;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.contract.Decision;
 import dev.agentos.contract.Owner;
+import dev.agentos.contract.Principal;
 import dev.agentos.contract.StorageRequest;
+import dev.agentos.http.support.DetailedFailure;
+import dev.agentos.http.support.InputRules;
+import dev.agentos.http.support.IsolationRule;
+import dev.agentos.http.support.JsonBodies;
+import dev.agentos.http.support.RequestContext;
+import dev.agentos.http.support.ValidationFailure;
+import dev.agentos.http.support.VerticleFailures;
 import dev.agentos.storage.StorageClient;
 import dev.agentos.storage.TraceFilter;
 import io.vertx.core.Vertx;
@@ -30,19 +37,19 @@ import java.util.function.Function;
  * the {@link Owner} from the policy decision (never from a body or query when the caller is scoped); the
  * storage verticle does the rest over the event bus.
  */
-final class DataRoutes {
+public final class DataRoutes {
   private static final Set<String> SESSION_TYPES = Set.of("agent", "team", "workflow");
   private static final int MAX_LIMIT = 1_000;
 
   private final StorageClient storage;
   private final AgentOsConfig.Authorization config;
 
-  DataRoutes(Vertx vertx, AgentOsConfig.Authorization config, StorageClient storage) {
+  public DataRoutes(Vertx vertx, AgentOsConfig.Authorization config, StorageClient storage) {
     this.storage = storage;
     this.config = config;
   }
 
-  void mount(Router router) {
+  public void mount(Router router) {
     router.get("/sessions").handler(this::listSessions);
     router.post("/sessions").handler(this::createSession);
     router.delete("/sessions").handler(this::deleteSessions);

@@ -1,21 +1,28 @@
-package dev.agentos.http;
+package dev.agentos.http.routes;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.config.Registry;
 import dev.agentos.contract.Decision;
-import dev.agentos.contract.RuntimeApi;
 import dev.agentos.contract.Document;
 import dev.agentos.contract.Owner;
+import dev.agentos.contract.Principal;
 import dev.agentos.contract.RunCancel;
 import dev.agentos.contract.RunEvent;
 import dev.agentos.contract.RunRequest;
+import dev.agentos.contract.RuntimeApi;
 import dev.agentos.contract.StorageApi;
 import dev.agentos.contract.StorageRequest;
+import dev.agentos.http.support.DetailedFailure;
+import dev.agentos.http.support.InputRules;
+import dev.agentos.http.support.IsolationRule;
+import dev.agentos.http.support.JsonBodies;
+import dev.agentos.http.support.RequestContext;
+import dev.agentos.http.support.ValidationFailure;
+import dev.agentos.http.support.VerticleFailures;
 import dev.agentos.storage.StorageClient;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServerResponse;
@@ -33,7 +40,7 @@ import java.util.UUID;
  * Agents, teams and workflows over HTTP with agno's shapes: listings filtered by the policy decision, runs
  * (form fields, streamed as SSE or returned as JSON), the runs of a session, {@code /config} and {@code /models}.
  */
-final class ComponentRoutes {
+public final class ComponentRoutes {
   private static final List<String> FAMILIES = List.of("agents", "teams", "workflows");
   private static final long RUN_TIMEOUT_MS = 15 * 60_000;
 
@@ -46,7 +53,7 @@ final class ComponentRoutes {
   private int openStreams;
   private final int maxStreams;
 
-  ComponentRoutes(Vertx vertx, AgentOsConfig config, StorageClient storage) {
+  public ComponentRoutes(Vertx vertx, AgentOsConfig config, StorageClient storage) {
     this.maxStreams = config.http().perInstance(config.http().maxStreams());
     this.vertx = vertx;
     this.storage = storage;
@@ -54,7 +61,7 @@ final class ComponentRoutes {
     this.registry = config.registry();
   }
 
-  void mount(Router router) {
+  public void mount(Router router) {
     router.get("/config").handler(this::config);
     router.get("/models").handler(this::models);
     for (String family : FAMILIES) {

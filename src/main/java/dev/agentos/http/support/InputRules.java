@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.support;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonArray;
@@ -18,9 +18,9 @@ import java.util.regex.Pattern;
  *       its own routes (no {@code /}, {@code ?}, {@code %}, spaces, {@code ..}).</li>
  * </ul>
  */
-final class InputRules {
+public final class InputRules {
   static final int MAX_ID_LENGTH = 128;
-  static final String ID_RULE = "[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}";
+  public static final String ID_RULE = "[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}";
   private static final Pattern ID = Pattern.compile(ID_RULE);
   /** Query parameters that name a caller-chosen id. */
   static final Set<String> ID_PARAMETERS = Set.of("session_id", "run_id", "memory_id", "component_id", "agent_id", "team_id",
@@ -29,7 +29,7 @@ final class InputRules {
   private InputRules() {}
 
   /** The handler after the body step: query parameters and form fields. JSON bodies are checked where parsed. */
-  static void check(RoutingContext ctx) {
+  public static void check(RoutingContext ctx) {
     MultiMap query = ctx.queryParams();
     for (Map.Entry<String, String> e : query.entries()) {
       text("query", e.getKey(), e.getKey());
@@ -67,7 +67,7 @@ final class InputRules {
   }
 
   /** A caller-chosen id: see the class comment. */
-  static String id(String location, String field, String value) {
+  public static String id(String location, String field, String value) {
     if (value.length() > MAX_ID_LENGTH) {
       throw new ValidationFailure(location, field, "String should have at most " + MAX_ID_LENGTH + " characters", "string_too_long");
     }

@@ -1,14 +1,16 @@
-package dev.agentos.http;
+package dev.agentos.http.pipeline;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.contract.Principal;
 import dev.agentos.contract.Decision;
+import dev.agentos.contract.Principal;
+import dev.agentos.http.support.DetailedFailure;
+import dev.agentos.http.support.RequestContext;
 import dev.agentos.policy.PolicyClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Handler;
-import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.backends.BackendRegistries;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -20,8 +22,6 @@ import org.slf4j.LoggerFactory;
  * default.
  */
 public final class PolicyHandler implements Handler<RoutingContext> {
-  public static final String DECISION_KEY = "agentos.decision";
-  public static final String SEAL_KEY = "agentos.decision.seal";
   public static final String DECISION_ID_HEADER = "X-Decision-Id";
   private static final Logger log = LoggerFactory.getLogger(PolicyHandler.class);
 
@@ -64,15 +64,9 @@ public final class PolicyHandler implements Handler<RoutingContext> {
         ctx.fail(new DetailedFailure(403, detail, Map.of(DECISION_ID_HEADER, d.decisionId())));
         return;
       }
-      ctx.put(DECISION_KEY, d);
-      ar.result().seal().ifPresent(seal -> ctx.put(SEAL_KEY, seal));
+      RequestContext.record(ctx, d, ar.result().seal());
       ctx.next();
     });
-  }
-
-  /** The seal of the decision that allowed a sealed write; the storage verticle refuses the write without it. */
-  public static Optional<io.vertx.core.json.JsonObject> seal(RoutingContext ctx) {
-    return Optional.ofNullable(ctx.get(SEAL_KEY));
   }
 
   /** The cause in words an operator can act on (Vert.x says "No handlers for address agentos.policy.v1"). */
@@ -85,9 +79,5 @@ public final class PolicyHandler implements Handler<RoutingContext> {
       return "the policy verticle did not answer within authorization.policy_timeout_ms";
     }
     return cause.getMessage();
-  }
-
-  public static Optional<Decision> decision(RoutingContext ctx) {
-    return Optional.ofNullable(ctx.get(DECISION_KEY));
   }
 }

@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.pipeline;
 
 import dev.agentos.authn.AuthenticationHandler;
 import io.vertx.core.json.JsonObject;

@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.pipeline;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -19,7 +19,7 @@ import java.util.List;
  * the connection is read. Installed on each new connection in place of Vert.x's own decoder, whose behaviour it
  * otherwise keeps.
  */
-final class StrictRequestDecoder extends VertxHttpRequestDecoder {
+public final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   static final String CL_AND_TE = "Content-Length and Transfer-Encoding together are not accepted";
   static final String FOLDING = "Obsolete line folding in a header is not accepted";
 
@@ -31,7 +31,7 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   }
 
   /** Replaces the connection's decoder; call from the server's connection handler, before any request is read. */
-  static void install(HttpConnection connection, HttpServerOptions options) {
+  public static void install(HttpConnection connection, HttpServerOptions options) {
     if (!(connection instanceof io.vertx.core.http.impl.HttpServerConnection server)) return;
     ChannelHandlerContext ctx = server.channelHandlerContext();
     if (ctx.pipeline().get("httpDecoder") instanceof VertxHttpRequestDecoder) {

@@ -1,14 +1,21 @@
-package dev.agentos.http;
+package dev.agentos.http.routes;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.contract.Decision;
 import dev.agentos.contract.PolicyApi;
+import dev.agentos.contract.Principal;
+import dev.agentos.contract.StorageRequest;
+import dev.agentos.http.support.DetailedFailure;
+import dev.agentos.http.support.GrantRules;
+import dev.agentos.http.support.JsonBodies;
+import dev.agentos.http.support.PathCanonicalizer;
+import dev.agentos.http.support.RequestContext;
+import dev.agentos.http.support.ValidationFailure;
+import dev.agentos.http.support.VerticleFailures;
 import dev.agentos.policy.PolicyClient;
 import dev.agentos.policy.RoleDirectory;
 import dev.agentos.policy.Scope;
-import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,7 +36,7 @@ import java.util.regex.Pattern;
  * Every change goes through the policy verticle, which owns roles: it writes the change and its audit row in one
  * storage transaction, then its {@link PolicyApi#ROLES_CHANGED} notice makes every policy verticle reload. Nobody but an admin can create or assign a role holding a scope they lack.
  */
-final class AuthzRoutes {
+public final class AuthzRoutes {
   private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
 
   private final Vertx vertx;
@@ -39,7 +46,7 @@ final class AuthzRoutes {
 
   private final AuthenticationHandler authentication;
 
-  AuthzRoutes(Vertx vertx, AgentOsConfig.Authorization config, PolicyClient policy, AuthenticationHandler authentication,
+  public AuthzRoutes(Vertx vertx, AgentOsConfig.Authorization config, PolicyClient policy, AuthenticationHandler authentication,
               StorageClient storage) {
     this.authentication = authentication;
     this.vertx = vertx;
@@ -48,7 +55,7 @@ final class AuthzRoutes {
     this.policy = policy;
   }
 
-  void mount(Router router) {
+  public void mount(Router router) {
     router.get("/authz/roles").handler(this::listRoles);
     router.get("/authz/roles/:name").handler(this::getRole);
     router.put("/authz/roles/:name").handler(this::putRole);
@@ -269,7 +276,7 @@ final class AuthzRoutes {
 
   /** The seal of the decision that allowed this write: the storage verticle records its actor. */
   private static JsonObject seal(RoutingContext ctx) {
-    return PolicyHandler.seal(ctx).orElse(null);
+    return RequestContext.seal(ctx).orElse(null);
   }
 
   // ---- plumbing ---------------------------------------------------------------------------------------

@@ -1,12 +1,18 @@
-package dev.agentos.http;
+package dev.agentos.http.routes;
 
 import dev.agentos.authn.AuthenticationHandler;
-import dev.agentos.contract.Principal;
 import dev.agentos.authn.ServiceAccountTokens;
 import dev.agentos.config.AgentOsConfig;
-import dev.agentos.policy.Scope;
+import dev.agentos.contract.Principal;
 import dev.agentos.contract.StorageApi;
 import dev.agentos.contract.StorageRequest;
+import dev.agentos.http.support.DetailedFailure;
+import dev.agentos.http.support.GrantRules;
+import dev.agentos.http.support.JsonBodies;
+import dev.agentos.http.support.RequestContext;
+import dev.agentos.http.support.ValidationFailure;
+import dev.agentos.http.support.VerticleFailures;
+import dev.agentos.policy.Scope;
 import dev.agentos.storage.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -26,7 +32,7 @@ import java.util.regex.Pattern;
  * {@code /service-accounts}: mint (the token is shown once), list (metadata only), revoke (idempotent),
  * with agno's rules (docs/authorization.md): defaults, privileged scopes, the subset rule, 409 for an active name.
  */
-final class ServiceAccountRoutes {
+public final class ServiceAccountRoutes {
   static final List<String> DEFAULT_SCOPES = List.of("agents:run", "teams:run", "workflows:run", "sessions:read", "config:read");
   private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
 
@@ -36,7 +42,7 @@ final class ServiceAccountRoutes {
 
   private final dev.agentos.policy.PolicyClient policy;
 
-  ServiceAccountRoutes(Vertx vertx, AgentOsConfig.Authorization config, dev.agentos.policy.PolicyClient policy,
+  public ServiceAccountRoutes(Vertx vertx, AgentOsConfig.Authorization config, dev.agentos.policy.PolicyClient policy,
                        StorageClient storage) {
     this.vertx = vertx;
     this.policy = policy;
@@ -44,7 +50,7 @@ final class ServiceAccountRoutes {
     this.config = config;
   }
 
-  void mount(Router router) {
+  public void mount(Router router) {
     router.post("/service-accounts").handler(this::mint);
     router.get("/service-accounts").handler(this::list);
     router.delete("/service-accounts/:id").handler(this::revoke);
@@ -109,7 +115,7 @@ final class ServiceAccountRoutes {
       }
       // the creator is recorded from the decision's seal, not from this request
       StorageRequest request = new StorageRequest.ServiceAccountsCreate(name, ServiceAccountTokens.hash(token),
-          ServiceAccountTokens.displayPrefix(token), requested, allowed.result(), parentId, PolicyHandler.seal(ctx).orElse(null));
+          ServiceAccountTokens.displayPrefix(token), requested, allowed.result(), parentId, RequestContext.seal(ctx).orElse(null));
       storage(ctx, request, account -> {
         JsonObject shown = present(account).put("token", token);
         JsonBodies.respond(ctx, 201, shown);
@@ -136,7 +142,7 @@ final class ServiceAccountRoutes {
 
   private void revoke(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    storage(ctx, new StorageRequest.ServiceAccountsRevoke(id, PolicyHandler.seal(ctx).orElse(null)), account -> {
+    storage(ctx, new StorageRequest.ServiceAccountsRevoke(id, RequestContext.seal(ctx).orElse(null)), account -> {
       // every node's HTTP verticles drop the account, and every account it minted, from their caches
       io.vertx.core.json.JsonArray revoked = account.getJsonArray("revoked_ids", new io.vertx.core.json.JsonArray().add(account.getString("id")));
       for (Object revokedId : revoked) {

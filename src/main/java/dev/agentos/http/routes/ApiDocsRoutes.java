@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.routes;
 
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -13,10 +13,10 @@ import java.util.Set;
  * They are excluded from authentication by the default {@code excluded_route_paths} and are not in the OpenAPI
  * document (FastAPI's {@code include_in_schema=False}).
  */
-final class ApiDocsRoutes {
+public final class ApiDocsRoutes {
   /** The webjar versions in pom.xml; ApiDocsTest fails if a version here has no assets in the jar. */
-  static final String SWAGGER_UI_VERSION = "5.34.1";
-  static final String REDOC_VERSION = "2.1.5";
+  public static final String SWAGGER_UI_VERSION = "5.34.1";
+  public static final String REDOC_VERSION = "2.1.5";
   static final String ASSETS = "/docs/assets";
 
   private static final String CSP = "default-src 'self'; script-src 'self' blob:; worker-src 'self' blob:;"
@@ -25,11 +25,11 @@ final class ApiDocsRoutes {
 
   private final String title;
 
-  ApiDocsRoutes(String title) {
+  public ApiDocsRoutes(String title) {
     this.title = escape(title);
   }
 
-  void mount(Router router) {
+  public void mount(Router router) {
     router.get("/docs").handler(ctx -> page(ctx, swaggerPage()));
     router.get("/docs/oauth2-redirect").handler(ctx -> page(ctx, oauth2RedirectPage()));
     router.get("/redoc").handler(ctx -> page(ctx, redocPage()));

@@ -1,7 +1,7 @@
-package dev.agentos.http;
+package dev.agentos.http.support;
 
-import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
+import dev.agentos.contract.Principal;
 import dev.agentos.policy.PolicyClient;
 import dev.agentos.policy.Scope;
 import io.vertx.core.Future;
@@ -14,10 +14,10 @@ import java.util.List;
  * use themselves (the policy verticle answers with roles and denies applied), and only an admin without denies
  * may lift a deny. A security-key root holds everything.
  */
-final class GrantRules {
+public final class GrantRules {
   private GrantRules() {}
 
-  static Future<Void> requireHolds(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller, List<String> scopes) {
+  public static Future<Void> requireHolds(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller, List<String> scopes) {
     if (caller.kind() == Principal.Kind.SECURITY_KEY) return Future.succeededFuture();
     return policy.check(caller, config.adminScope(), null).transform(admin -> {
       if (admin.failed()) return Future.failedFuture(new DetailedFailure(503, "Authorization service unavailable"));
@@ -45,13 +45,13 @@ final class GrantRules {
   }
 
   /** Lifting a deny (deleting, weakening or unassigning a role that carries one) needs an admin without denies. */
-  static Future<Void> requireAdmin(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller) {
+  public static Future<Void> requireAdmin(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller) {
     return isAdmin(policy, config, caller).compose(admin -> admin ? Future.succeededFuture()
         : Future.failedFuture(new DetailedFailure(403, "Only an admin can lift a role's deny")));
   }
 
   /** Whether the caller is an admin, with its roles and denies applied (the security key is); 503 without an answer. */
-  static Future<Boolean> isAdmin(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller) {
+  public static Future<Boolean> isAdmin(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller) {
     if (caller.kind() == Principal.Kind.SECURITY_KEY) return Future.succeededFuture(true);
     return policy.check(caller, config.adminScope(), null).transform(ar -> ar.failed()
         ? Future.failedFuture(new DetailedFailure(503, "Authorization service unavailable")) : Future.succeededFuture(ar.result()));

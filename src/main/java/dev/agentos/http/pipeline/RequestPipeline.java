@@ -1,6 +1,7 @@
-package dev.agentos.http;
+package dev.agentos.http.pipeline;
 
 import dev.agentos.authn.AuthenticationHandler;
+import dev.agentos.http.support.InputRules;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -20,10 +21,15 @@ import java.util.List;
  *   <li>input rules on query and form values (422).</li>
  * </ol>
  */
-final class RequestPipeline {
+public final class RequestPipeline {
+  /** Liveness: answers while the process runs, whatever other nodes do (k8s/deployment.yaml probes it). */
+  public static final String HEALTH_PATH = "/health";
+  /** Readiness: not draining, and policy and storage answer over the event bus. */
+  public static final String READY_PATH = "/ready";
+
   private RequestPipeline() {}
 
-  static void install(Router router, List<RequestGate> gates, Handler<RoutingContext> cors, AuthenticationHandler authentication,
+  public static void install(Router router, List<RequestGate> gates, Handler<RoutingContext> cors, AuthenticationHandler authentication,
                       PolicyHandler policy, long maxBodyBytes) {
     List<RequestGate> ordered = List.copyOf(gates);
     router.route().handler(ctx -> {

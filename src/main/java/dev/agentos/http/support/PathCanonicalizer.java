@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.support;
 
 import java.util.ArrayDeque;
 import java.util.Deque;

@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.support;
 
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 
@@ -8,9 +8,9 @@ import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
  * into a bare 400; these are the {@code {"detail"}} texts instead, in Starlette's words where agno (FastAPI on
  * Starlette) has one. See docs/configuration.md, {@code http.max_body_bytes}.
  */
-final class FormLimits {
+public final class FormLimits {
   /** Starlette's default (agno's); Vert.x's own is 256. */
-  static final int MAX_FIELDS = 1000;
+  public static final int MAX_FIELDS = 1000;
 
   private FormLimits() {}
 
@@ -45,5 +45,5 @@ final class FormLimits {
   private static final String DECODER_PACKAGE = HttpPostRequestDecoder.class.getPackageName() + ".";
 
   /** What the multipart decoder may buffer of a part's name and headers (Vert.x's default is 1 KB). */
-  static final int MAX_BUFFERED_BYTES = 16 * 1024;
+  public static final int MAX_BUFFERED_BYTES = 16 * 1024;
 }

@@ -1,5 +1,7 @@
-package dev.agentos.http;
+package dev.agentos.http.pipeline;
 
+import dev.agentos.http.support.DetailedFailure;
+import dev.agentos.http.support.PathCanonicalizer;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 import java.util.regex.Pattern;

@@ -1,5 +1,6 @@
-package dev.agentos.http;
+package dev.agentos.http.pipeline;
 
+import dev.agentos.http.support.ErrorResponses;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -19,9 +20,9 @@ import java.util.Set;
  *       {@code chunked}, more than one {@code Content-Length} or {@code Transfer-Encoding}: 400.</li>
  * </ul>
  */
-final class ProtocolGuard implements RequestGate {
+public final class ProtocolGuard implements RequestGate {
   /** Every method some route serves (HEAD with GET, OPTIONS for CORS pre-flights). */
-  static final Set<String> SERVED = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+  public static final Set<String> SERVED = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
   /** Methods of RFC 9110 that no route serves: a 405, not a 501. */
   static final Set<String> STANDARD_UNSERVED = Set.of("TRACE", "CONNECT");
 

@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.pipeline;
 
 import io.vertx.ext.web.RoutingContext;
 
@@ -7,6 +7,6 @@ import io.vertx.ext.web.RoutingContext;
  * already answered or failed it (false). The gates run in one router step ({@link RequestPipeline}), so a request
  * pays for one route match, not one per gate.
  */
-interface RequestGate {
+public interface RequestGate {
   boolean admit(RoutingContext ctx);
 }

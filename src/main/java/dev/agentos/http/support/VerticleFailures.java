@@ -1,4 +1,4 @@
-package dev.agentos.http;
+package dev.agentos.http.support;
 
 import dev.agentos.contract.Failures;
 import dev.agentos.storage.StorageClient;
@@ -18,15 +18,15 @@ import dev.agentos.storage.StorageClient;
  * A failure that already is an HTTP answer (a route's own {@link DetailedFailure} or {@link ValidationFailure})
  * passes through.
  */
-final class VerticleFailures {
+public final class VerticleFailures {
   private VerticleFailures() {}
 
-  static RuntimeException storage(Throwable cause) {
+  public static RuntimeException storage(Throwable cause) {
     return storage(cause, null);
   }
 
   /** As {@link #storage(Throwable)}, with {@code notFound} as the 404's detail when not null. */
-  static RuntimeException storage(Throwable cause, String notFound) {
+  public static RuntimeException storage(Throwable cause, String notFound) {
     if (cause instanceof DetailedFailure d) return d;
     if (cause instanceof ValidationFailure v) return v;
     // a StorageFailure from StorageClient, or the failure a verticle passed on (the policy verticle's role writes)
@@ -40,7 +40,7 @@ final class VerticleFailures {
     };
   }
 
-  static DetailedFailure runtime(Throwable cause) {
+  public static DetailedFailure runtime(Throwable cause) {
     if (cause instanceof DetailedFailure d) return d;
     if (cause instanceof io.vertx.core.eventbus.ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
       int code = re.failureCode();

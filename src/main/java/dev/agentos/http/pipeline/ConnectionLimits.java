@@ -1,5 +1,6 @@
-package dev.agentos.http;
+package dev.agentos.http.pipeline;
 
+import dev.agentos.http.support.ErrorResponses;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.ext.web.RoutingContext;
@@ -11,7 +12,7 @@ import java.util.Map;
  * connections may be open, and how long a new connection may take to deliver its first request head.
  * Everything here runs on the instance's event loop, so plain fields suffice.
  */
-final class ConnectionLimits implements RequestGate {
+public final class ConnectionLimits implements RequestGate {
   private final Vertx vertx;
   private final int maxConnections;
   private final long headerTimeoutMs;
@@ -19,14 +20,14 @@ final class ConnectionLimits implements RequestGate {
   private final Map<HttpConnection, Long> open = new IdentityHashMap<>();
   private final Map<HttpConnection, Boolean> overLimit = new IdentityHashMap<>();
 
-  ConnectionLimits(Vertx vertx, int maxConnections, long headerTimeoutMs) {
+  public ConnectionLimits(Vertx vertx, int maxConnections, long headerTimeoutMs) {
     this.vertx = vertx;
     this.maxConnections = maxConnections;
     this.headerTimeoutMs = headerTimeoutMs;
   }
 
   /** The server's connection handler. */
-  void connected(HttpConnection connection) {
+  public void connected(HttpConnection connection) {
     long timer = vertx.setTimer(headerTimeoutMs, t -> {
       Long pending = open.get(connection);
       if (pending != null && pending != -1L) connection.close();
@@ -56,7 +57,7 @@ final class ConnectionLimits implements RequestGate {
     // probes are answered even past the limit: a busy pod must not be restarted (liveness) or taken out of
     // every Service at once (readiness) because it is busy
     String path = ctx.request().path();
-    if (overLimit.containsKey(connection) && !HttpVerticle.HEALTH_PATH.equals(path) && !HttpVerticle.READY_PATH.equals(path)) {
+    if (overLimit.containsKey(connection) && !RequestPipeline.HEALTH_PATH.equals(path) && !RequestPipeline.READY_PATH.equals(path)) {
       ErrorResponses.sendAndClose(ctx.request(), 503, "Too many connections");
       return false;
     }
