@@ -34,9 +34,16 @@ public record Registry(Map<String, Agent> agents, Map<String, Team> teams, Map<S
     }
   }
 
-  public record Agent(String id, String name, String description, String instructions, Model model) {}
+  /**
+   * agno's default history window: the last 3 completed runs of the session go to the model with the new message
+   * ({@code num_history_runs}; 0 sends none).
+   */
+  public static final int DEFAULT_HISTORY_RUNS = 3;
 
-  public record Team(String id, String name, String description, String mode, List<String> members, Model model) {}
+  public record Agent(String id, String name, String description, String instructions, Model model, int numHistoryRuns) {}
+
+  public record Team(String id, String name, String description, String mode, List<String> members, Model model,
+                     int numHistoryRuns) {}
 
   public record Step(String kind, String id) {}
 
@@ -50,16 +57,16 @@ public record Registry(Map<String, Agent> agents, Map<String, Team> teams, Map<S
     Map<String, Agent> a = new LinkedHashMap<>();
     for (JsonObject o : items(agents, "agents")) {
       String where = "agents[" + a.size() + "]";
-      known(o, where, Set.of("id", "name", "description", "instructions", "model"));
+      known(o, where, Set.of("id", "name", "description", "instructions", "model", "num_history_runs"));
       String id = id(o, where);
       if (a.containsKey(id)) throw new ConfigException(where + ".id", "duplicate agent id '" + id + "'");
       a.put(id, new Agent(id, str(o, "name", where).orElse(id), str(o, "description", where).orElse(null),
-          str(o, "instructions", where).orElse(null), model(o.getValue("model"), where + ".model", env)));
+          str(o, "instructions", where).orElse(null), model(o.getValue("model"), where + ".model", env), historyRuns(o, where)));
     }
     Map<String, Team> t = new LinkedHashMap<>();
     for (JsonObject o : items(teams, "teams")) {
       String where = "teams[" + t.size() + "]";
-      known(o, where, Set.of("id", "name", "description", "mode", "members", "model"));
+      known(o, where, Set.of("id", "name", "description", "mode", "members", "model", "num_history_runs"));
       String id = id(o, where);
       if (t.containsKey(id)) throw new ConfigException(where + ".id", "duplicate team id '" + id + "'");
       String mode = str(o, "mode", where).orElse("coordinate");
@@ -68,7 +75,7 @@ public record Registry(Map<String, Agent> agents, Map<String, Team> teams, Map<S
       if (members.isEmpty()) throw new ConfigException(where + ".members", "a team needs at least one member");
       for (String m : members) if (!a.containsKey(m)) throw new ConfigException(where + ".members", "unknown agent '" + m + "'");
       t.put(id, new Team(id, str(o, "name", where).orElse(id), str(o, "description", where).orElse(null), mode, members,
-          model(o.getValue("model"), where + ".model", env)));
+          model(o.getValue("model"), where + ".model", env), historyRuns(o, where)));
     }
     Map<String, Workflow> w = new LinkedHashMap<>();
     for (JsonObject o : items(workflows, "workflows")) {
@@ -104,6 +111,16 @@ public record Registry(Map<String, Agent> agents, Map<String, Team> teams, Map<S
       case "teams" -> List.copyOf(teams.keySet());
       default -> List.copyOf(workflows.keySet());
     };
+  }
+
+  /** How many earlier completed runs of the session the model sees: 0 to 100, agno's 3 by default. */
+  private static int historyRuns(JsonObject o, String where) {
+    Object v = o.getValue("num_history_runs");
+    if (v == null) return DEFAULT_HISTORY_RUNS;
+    if (!(v instanceof Integer n) || n < 0 || n > 100) {
+      throw new ConfigException(where + ".num_history_runs", "expected an integer between 0 and 100");
+    }
+    return n;
   }
 
   private static Model model(Object raw, String where, Map<String, String> env) {

@@ -68,21 +68,29 @@ public sealed interface StorageRequest extends ContractMessage {
     }
   }
 
-  /** One session, with its chat history. {@link StorageApi#SESSIONS_GET}. */
-  record SessionsGet(Owner owner, String sessionId, String type) implements StorageRequest {
+  /** One session, with the chat history of a page of its runs (page 1: the latest). {@link StorageApi#SESSIONS_GET}. */
+  record SessionsGet(Owner owner,
+      String sessionId,
+      String type,
+      int historyPage,
+      int historyLimit) implements StorageRequest {
     @Override public String action() { return StorageApi.SESSIONS_GET; }
 
     @Override public JsonObject toJson() {
       JsonObject json = Fields.withOwner(owner);
       json.put("session_id", sessionId);
       json.put("type", type);
+      json.put("history_page", historyPage);
+      json.put("history_limit", historyLimit);
       return json;
     }
 
     public static SessionsGet fromJson(JsonObject json) {
       return new SessionsGet(Fields.owner(json),
           Fields.string(json, "session_id"),
-          Fields.string(json, "type"));
+          Fields.string(json, "type"),
+          Fields.integer(json, "history_page", 1),
+          Fields.integer(json, "history_limit", 100));
     }
   }
 
@@ -173,11 +181,13 @@ public sealed interface StorageRequest extends ContractMessage {
     }
   }
 
-  /** The runs of one session. {@link StorageApi#SESSION_RUNS}. */
+  /** A page of the runs of one session, oldest first. {@link StorageApi#SESSION_RUNS}. */
   record SessionRuns(Owner owner,
       String sessionId,
       OffsetDateTime createdAfter,
-      OffsetDateTime createdBefore) implements StorageRequest {
+      OffsetDateTime createdBefore,
+      int page,
+      int limit) implements StorageRequest {
     @Override public String action() { return StorageApi.SESSION_RUNS; }
 
     @Override public JsonObject toJson() {
@@ -185,6 +195,8 @@ public sealed interface StorageRequest extends ContractMessage {
       json.put("session_id", sessionId);
       Fields.putTime(json, "created_after", createdAfter);
       Fields.putTime(json, "created_before", createdBefore);
+      json.put("page", page);
+      json.put("limit", limit);
       return json;
     }
 
@@ -192,7 +204,9 @@ public sealed interface StorageRequest extends ContractMessage {
       return new SessionRuns(Fields.owner(json),
           Fields.string(json, "session_id"),
           Fields.time(json, "created_after"),
-          Fields.time(json, "created_before"));
+          Fields.time(json, "created_before"),
+          Fields.integer(json, "page", 1),
+          Fields.integer(json, "limit", 100));
     }
   }
 
@@ -229,11 +243,12 @@ public sealed interface StorageRequest extends ContractMessage {
     }
   }
 
-  /** The owner's session, created if absent; 404 when another owner or component has it. {@link StorageApi#SESSIONS_ENSURE}. */
+  /** The owner's session, created if absent, with its last completed runs; 404 when another owner or component has it. {@link StorageApi#SESSIONS_ENSURE}. */
   record SessionsEnsure(Owner owner,
       String sessionId,
       String sessionType,
-      String componentId) implements StorageRequest {
+      String componentId,
+      int historyRuns) implements StorageRequest {
     @Override public String action() { return StorageApi.SESSIONS_ENSURE; }
 
     @Override public JsonObject toJson() {
@@ -241,6 +256,7 @@ public sealed interface StorageRequest extends ContractMessage {
       json.put("session_id", sessionId);
       json.put("session_type", sessionType);
       json.put("component_id", componentId);
+      json.put("history_runs", historyRuns);
       return json;
     }
 
@@ -248,16 +264,19 @@ public sealed interface StorageRequest extends ContractMessage {
       return new SessionsEnsure(Fields.owner(json),
           Fields.string(json, "session_id"),
           Fields.string(json, "session_type"),
-          Fields.string(json, "component_id"));
+          Fields.string(json, "component_id"),
+          Fields.integer(json, "history_runs", 0));
     }
   }
 
-  /** Stores a finished run (and its session if absent) in one transaction. {@link StorageApi#RUNS_RECORD}. */
+  /** Stores a finished run, its trace and spans (and its session if absent) in one transaction. {@link StorageApi#RUNS_RECORD}. */
   record RunsRecord(Owner owner,
       String sessionId,
       String sessionType,
       String componentId,
-      JsonObject run) implements StorageRequest {
+      JsonObject run,
+      JsonObject trace,
+      JsonArray spans) implements StorageRequest {
     @Override public String action() { return StorageApi.RUNS_RECORD; }
 
     @Override public JsonObject toJson() {
@@ -266,6 +285,8 @@ public sealed interface StorageRequest extends ContractMessage {
       json.put("session_type", sessionType);
       json.put("component_id", componentId);
       json.put("run", run);
+      json.put("trace", trace);
+      json.put("spans", spans);
       return json;
     }
 
@@ -274,7 +295,9 @@ public sealed interface StorageRequest extends ContractMessage {
           Fields.string(json, "session_id"),
           Fields.string(json, "session_type"),
           Fields.string(json, "component_id"),
-          Fields.object(json, "run"));
+          Fields.object(json, "run"),
+          Fields.object(json, "trace"),
+          Fields.array(json, "spans"));
     }
   }
 

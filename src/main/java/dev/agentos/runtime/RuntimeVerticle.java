@@ -115,15 +115,15 @@ public final class RuntimeVerticle extends VerticleBase {
     Run run = new Run(req, family, type, id, owner, sessionId, message, UUID.randomUUID().toString(),
         req.eventsAddress(), Instant.now(), new ModelCall.Cancellation(), new JsonArray(), new StringBuilder(),
         new ArrayList<>());
-    storage.request(new StorageRequest.SessionsEnsure(req.owner(), sessionId, type, id))
-        .compose(v -> storage.request(new StorageRequest.SessionRuns(req.owner(), sessionId, null, null)))
+    // one statement: the session (created when new) and agno's history window, never the whole session
+    storage.request(new StorageRequest.SessionsEnsure(req.owner(), sessionId, type, id, historyRuns(family, id)))
         .onComplete(history -> {
           if (history.failed()) {
             boolean notFound = StorageClient.code(history.cause()) == StorageApi.NOT_FOUND;
             msg.fail(notFound ? RuntimeApi.NOT_FOUND : RuntimeApi.UNAVAILABLE, notFound ? "Session not found" : "Database unavailable");
             return;
           }
-          start(msg, run, history.result().getJsonArray("runs"));
+          start(msg, run, history.result().getJsonArray("history"));
         });
   }
 
@@ -131,6 +131,15 @@ public final class RuntimeVerticle extends VerticleBase {
   private record Run(RunRequest request, String family, String type, String id, String owner, String sessionId, String message,
                      String runId, String events, Instant start, ModelCall.Cancellation cancellation, JsonArray eventLog,
                      StringBuilder streamed, List<Call> calls) {}
+
+  /** How many earlier completed runs the model sees (agno's {@code num_history_runs}); a workflow's steps see none. */
+  private int historyRuns(String family, String id) {
+    return switch (family) {
+      case "agents" -> registry.agents().get(id).numHistoryRuns();
+      case "teams" -> registry.teams().get(id).numHistoryRuns();
+      default -> 0;
+    };
+  }
 
   /** {@code agent}, {@code team} or {@code workflow} when the registry has the component, else null. */
   private String componentType(String family, String id) {
@@ -298,26 +307,24 @@ public final class RuntimeVerticle extends VerticleBase {
     if (req.metadata() != null) input.put("metadata", req.metadata());
     JsonObject run = new JsonObject().put("run_id", runId).put("status", status).put("input", input).put("content", content)
         .put("metrics", new JsonObject().put("model_calls", calls.size())).put("events", events);
-    return storage.request(new StorageRequest.RunsRecord(req.owner(), sessionId, type, componentId, run))
-        .compose(stored -> {
-          Instant end = Instant.now();
-          String traceId = UUID.randomUUID().toString();
-          String traceStatus = status.equals("COMPLETED") ? "OK" : "ERROR";
-          JsonArray spans = new JsonArray().add(new JsonObject().put("span_id", traceId + "-run").put("name", type + " run")
-              .put("kind", type).put("status", traceStatus).put("start_time", start.toString()).put("end_time", end.toString())
-              .put("input", message).put("output", content));
-          for (int i = 0; i < calls.size(); i++) {
-            Call c = calls.get(i);
-            spans.add(new JsonObject().put("span_id", traceId + "-" + i).put("parent_span_id", traceId + "-run")
-                .put("name", c.spanName()).put("kind", c.kind()).put("start_time", start.toString()).put("end_time", end.toString())
-                .put("input", c.input()).put("output", c.output()));
-          }
-          JsonObject trace = new JsonObject().put("trace_id", traceId).put("run_id", runId).put("session_id", sessionId)
-              .put("component_type", type).put("component_id", componentId).put("name", type + ".run").put("status", traceStatus)
-              .put("start_time", start.toString()).put("end_time", end.toString()).put("input", message);
-          return storage.request(new StorageRequest.TracesRecord(req.owner(), trace, spans))
-              .map(v -> stored.put("events", events));
-        });
+    Instant end = Instant.now();
+    String traceId = UUID.randomUUID().toString();
+    String traceStatus = status.equals("COMPLETED") ? "OK" : "ERROR";
+    JsonArray spans = new JsonArray().add(new JsonObject().put("span_id", traceId + "-run").put("name", type + " run")
+        .put("kind", type).put("status", traceStatus).put("start_time", start.toString()).put("end_time", end.toString())
+        .put("input", message).put("output", content));
+    for (int i = 0; i < calls.size(); i++) {
+      Call c = calls.get(i);
+      spans.add(new JsonObject().put("span_id", traceId + "-" + i).put("parent_span_id", traceId + "-run")
+          .put("name", c.spanName()).put("kind", c.kind()).put("start_time", start.toString()).put("end_time", end.toString())
+          .put("input", c.input()).put("output", c.output()));
+    }
+    JsonObject trace = new JsonObject().put("trace_id", traceId).put("run_id", runId).put("session_id", sessionId)
+        .put("component_type", type).put("component_id", componentId).put("name", type + ".run").put("status", traceStatus)
+        .put("start_time", start.toString()).put("end_time", end.toString()).put("input", message);
+    // the run, its trace and its spans in one transaction: stored together or not at all
+    return storage.request(new StorageRequest.RunsRecord(req.owner(), sessionId, type, componentId, run, trace, spans))
+        .map(stored -> stored.put("events", events));
   }
 
   @Override

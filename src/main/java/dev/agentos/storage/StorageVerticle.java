@@ -177,11 +177,12 @@ public final class StorageVerticle extends VerticleBase {
 
   private Future<JsonObject> dispatch(StorageRequest request) {
     if (request instanceof StorageRequest.SessionsList r) {
-      return sessions.list(owner(r.owner()), r.type(), r.componentId(), r.sessionName(), r.page(), r.limit(),
+      return sessions.list(owner(r.owner()), r.type(), r.componentId(), r.sessionName(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"),
           orDefault(r.sortBy(), "created_at"), "asc".equals(r.sortOrder()));
     }
     if (request instanceof StorageRequest.SessionsGet r) {
-      return sessions.get(owner(r.owner()), required(r.sessionId(), "session_id"), r.type());
+      return sessions.get(owner(r.owner()), required(r.sessionId(), "session_id"), r.type(), atLeast(r.historyPage(), 1, "history_page"),
+          bounded(r.historyLimit(), "history_limit"));
     }
     if (request instanceof StorageRequest.SessionsCreate r) {
       return sessions.create(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.sessionType(), "session_type"),
@@ -195,7 +196,8 @@ public final class StorageVerticle extends VerticleBase {
       return sessions.delete(owner(r.owner()), required(r.sessionIds(), "session_ids"), r.sessionTypes());
     }
     if (request instanceof StorageRequest.SessionRuns r) {
-      return sessions.runs(owner(r.owner()), required(r.sessionId(), "session_id"), r.createdAfter(), r.createdBefore())
+      return sessions.runs(owner(r.owner()), required(r.sessionId(), "session_id"), r.createdAfter(), r.createdBefore(),
+              atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"))
           .map(runs -> new JsonObject().put("runs", runs));
     }
     if (request instanceof StorageRequest.SessionRun r) {
@@ -206,14 +208,14 @@ public final class StorageVerticle extends VerticleBase {
     }
     if (request instanceof StorageRequest.SessionsEnsure r) {
       return sessions.ensure(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.sessionType(), "session_type"),
-          required(r.componentId(), "component_id"));
+          required(r.componentId(), "component_id"), atLeast(r.historyRuns(), 0, "history_runs"));
     }
     if (request instanceof StorageRequest.RunsRecord r) {
       return sessions.recordRun(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.sessionType(), "session_type"),
-          required(r.componentId(), "component_id"), r.run());
+          required(r.componentId(), "component_id"), required(r.run(), "run"), r.trace(), r.spans());
     }
     if (request instanceof StorageRequest.MemoriesList r) {
-      return memories.list(owner(r.owner()), r.agentId(), r.teamId(), r.topics(), r.searchContent(), r.page(), r.limit(),
+      return memories.list(owner(r.owner()), r.agentId(), r.teamId(), r.topics(), r.searchContent(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"),
           orDefault(r.sortBy(), "updated_at"), "asc".equals(r.sortOrder()));
     }
     if (request instanceof StorageRequest.MemoriesGet r) {
@@ -232,18 +234,18 @@ public final class StorageVerticle extends VerticleBase {
       return memories.topics(owner(r.owner())).map(t -> new JsonObject().put("topics", t));
     }
     if (request instanceof StorageRequest.MemoryStats r) {
-      return memories.stats(owner(r.owner()), r.page(), r.limit());
+      return memories.stats(owner(r.owner()), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
     }
     if (request instanceof StorageRequest.TracesList r) {
       return traces.list(owner(r.owner()), new TraceStore.Filters(r.runId(), r.sessionId(), r.componentType(), r.componentId(),
-          r.status(), r.startTime(), r.endTime()), r.page(), r.limit());
+          r.status(), r.startTime(), r.endTime()), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
     }
     if (request instanceof StorageRequest.TracesSessionStats r) {
       return traces.sessionStats(owner(r.owner()), new TraceStore.Filters(r.runId(), r.sessionId(), r.componentType(),
-          r.componentId(), r.status(), r.startTime(), r.endTime()), r.page(), r.limit());
+          r.componentId(), r.status(), r.startTime(), r.endTime()), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
     }
     if (request instanceof StorageRequest.TracesSearch r) {
-      return traces.search(owner(r.owner()), r.filter(), orDefault(r.groupBy(), "run"), r.page(), r.limit());
+      return traces.search(owner(r.owner()), r.filter(), orDefault(r.groupBy(), "run"), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
     }
     if (request instanceof StorageRequest.TracesGet r) {
       return traces.get(owner(r.owner()), required(r.traceId(), "trace_id"), r.spanId());
@@ -262,7 +264,7 @@ public final class StorageVerticle extends VerticleBase {
           creator(sealed(r.seal(), "POST", "/service-accounts")), r.expiresAt(), r.parentId());
     }
     if (request instanceof StorageRequest.ServiceAccountsList r) {
-      return serviceAccounts.list(r.includeRevoked(), r.page(), r.limit(), "asc".equals(r.sortOrder()));
+      return serviceAccounts.list(r.includeRevoked(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"), "asc".equals(r.sortOrder()));
     }
     if (request instanceof StorageRequest.ServiceAccountsRevoke r) {
       sealed(r.seal(), "DELETE", "/service-accounts/" + required(r.id(), "id"));
@@ -292,7 +294,7 @@ public final class StorageVerticle extends VerticleBase {
           sealed(r.seal(), "PUT", "/authz/subjects/" + subject + "/roles").actor().orElse(null));
     }
     if (request instanceof StorageRequest.AuthzAudit r) {
-      return roles.audit(r.page(), r.limit());
+      return roles.audit(atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
     }
     throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
   }
@@ -327,6 +329,19 @@ public final class StorageVerticle extends VerticleBase {
     if (value == null || (value instanceof String s && s.isEmpty())) {
       throw new StorageFailure(StorageApi.BAD_REQUEST, field + " is required");
     }
+    return value;
+  }
+
+  /** Pages are bounded: a listing never holds more than {@value #MAX_PAGE} rows in memory. */
+  private static final int MAX_PAGE = 1_000;
+
+  private static int bounded(int limit, String field) {
+    if (limit < 0 || limit > MAX_PAGE) throw new StorageFailure(StorageApi.BAD_REQUEST, field + " must be between 0 and " + MAX_PAGE);
+    return limit;
+  }
+
+  private static int atLeast(int value, int min, String field) {
+    if (value < min) throw new StorageFailure(StorageApi.BAD_REQUEST, field + " must be at least " + min);
     return value;
   }
 

@@ -187,7 +187,7 @@ class ContractClusterIT {
     Owner carol = Owner.user("carol-" + System.nanoTime());
     JsonObject created = await(storage.request(new StorageRequest.SessionsCreate(carol, "s-" + System.nanoTime(), "agent", "a1",
         "across", new JsonObject().put("k", "v"), null)));
-    JsonObject read = await(storage.request(new StorageRequest.SessionsGet(carol, created.getString("session_id"), null)));
+    JsonObject read = await(storage.request(new StorageRequest.SessionsGet(carol, created.getString("session_id"), null, 1, 20)));
     assertThat(read.getString("session_name")).isEqualTo("across");
     assertThat(read.getJsonObject("session_state")).isEqualTo(new JsonObject().put("k", "v"));
     JsonObject page = await(storage.request(new StorageRequest.SessionsList(carol, null, null, null, 1, 20, null, null)));

@@ -69,6 +69,7 @@ class OpenAiProviderTest {
     JsonObject registry = new JsonObject().put("agents", new JsonArray()
         .add(agent("gpt", "gpt-test", base).put("instructions", "Be brief."))
         .add(agent("slow", "slow", base)).add(agent("broken", "broken", base))
+        .add(agent("short", "short-memory", base).put("num_history_runs", 1))
         .add(agent("silent", "silent", base).put("model", new JsonObject().put("provider", "openai").put("id", "silent")
             .put("base_url", base).put("timeout_seconds", 1))));
     db = TestDatabase.create();
@@ -112,6 +113,28 @@ class OpenAiProviderTest {
     assertThat(sent.stream().map(o -> ((JsonObject) o).getString("role") + ":" + ((JsonObject) o).getString("content")).toList())
         .containsExactly("system:Be brief.", "user:hello", "assistant:You said: hello", "user:again");
     assertThat(authorizations.get(authorizations.size() - 1)).isEqualTo("Bearer sk-test-123");
+  }
+
+  private static List<String> sentAfter(String agent, String session, int earlierRuns) throws Exception {
+    for (int i = 1; i <= earlierRuns; i++) {
+      assertThat(post(ALICE, agent, form("message", "m" + i, "stream", "false", "session_id", session)).statusCode()).isEqualTo(200);
+    }
+    post(ALICE, agent, form("message", "now", "stream", "false", "session_id", session));
+    JsonArray sent = requests.get(requests.size() - 1).getJsonArray("messages");
+    return sent.stream().map(o -> ((JsonObject) o).getString("role") + ":" + ((JsonObject) o).getString("content")).toList();
+  }
+
+  @Test
+  @DisplayName("the model sees agno's history window: the session's last 3 completed runs, never the whole session")
+  void defaultHistoryWindow() throws Exception {
+    assertThat(sentAfter("gpt", "alice-window", 5)).containsExactly("system:Be brief.", "user:m3", "assistant:You said: m3",
+        "user:m4", "assistant:You said: m4", "user:m5", "assistant:You said: m5", "user:now");
+  }
+
+  @Test
+  @DisplayName("num_history_runs sets an agent's window (here 1 run)")
+  void configuredHistoryWindow() throws Exception {
+    assertThat(sentAfter("short", "alice-short", 4)).containsExactly("user:m4", "assistant:You said: m4", "user:now");
   }
 
   @Test

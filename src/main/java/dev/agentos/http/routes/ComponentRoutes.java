@@ -324,7 +324,7 @@ public final class ComponentRoutes {
     if (sessionId == null || sessionId.isEmpty()) throw new DetailedFailure(400, "session_id is required for this action");
     String type = family.substring(0, family.length() - 1);
     Owner owner = Owner.user(decision.scopedUserId().get());
-    storage.request(new StorageRequest.SessionsGet(owner, sessionId, type)).onComplete(ar -> {
+    storage.request(new StorageRequest.SessionsGet(owner, sessionId, type, 1, 0)).onComplete(ar -> {
           if (ar.failed()) {
             ctx.fail(VerticleFailures.storage(ar.cause(), "Run not found"));
             return;
@@ -350,55 +350,84 @@ public final class ComponentRoutes {
         });
   }
 
-  /** agno: the runs of a session of this component; session_id is required; another owner's or component's is 404. */
+  /**
+   * agno: the runs of a session of this component; session_id is required; another owner's or component's is 404.
+   * A page at a time (agno's {@code page} and {@code limit}; at most and by default {@link DataRoutes#RUN_PAGE} runs).
+   */
   private void runs(RoutingContext ctx, String family) {
     String id = ctx.pathParam("id");
-    String sessionId = ctx.queryParams().get("session_id");
-    if (sessionId == null || sessionId.isEmpty()) throw new ValidationFailure("query", "session_id", "Field required", "missing");
-    storageRuns(ctx, family, id, sessionId, runs -> {
-      JsonArray mine = new JsonArray();
-      for (Object r : runs) if (id.equals(((JsonObject) r).getString(family.substring(0, family.length() - 1) + "_id"))) mine.add(r);
-      JsonBodies.respondArray(ctx, 200, mine);
-    });
+    String sessionId = requiredSessionId(ctx);
+    int page = pageParam(ctx, "page", 1, Integer.MAX_VALUE);
+    int limit = pageParam(ctx, "limit", DataRoutes.RUN_PAGE, DataRoutes.RUN_PAGE);
+    String type = family.substring(0, family.length() - 1);
+    componentSession(ctx, family, id, sessionId)
+        .compose(owner -> storage.request(new StorageRequest.SessionRuns(owner, sessionId, null, null, page, limit)))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            ctx.fail(VerticleFailures.storage(ar.cause(), "Session not found"));
+            return;
+          }
+          JsonArray mine = new JsonArray();
+          for (Object r : ar.result().getJsonArray("runs")) if (id.equals(((JsonObject) r).getString(type + "_id"))) mine.add(r);
+          JsonBodies.respondArray(ctx, 200, mine);
+        });
   }
 
   private void oneRun(RoutingContext ctx, String family) {
     String id = ctx.pathParam("id");
     String runId = ctx.pathParam("run_id");
-    String sessionId = ctx.queryParams().get("session_id");
-    if (sessionId == null || sessionId.isEmpty()) throw new ValidationFailure("query", "session_id", "Field required", "missing");
-    storageRuns(ctx, family, id, sessionId, runs -> {
-      for (Object r : runs) {
-        JsonObject run = (JsonObject) r;
-        if (runId.equals(run.getString("run_id")) && id.equals(run.getString(family.substring(0, family.length() - 1) + "_id"))) {
-          JsonBodies.respond(ctx, 200, run);
-          return;
-        }
+    String sessionId = requiredSessionId(ctx);
+    String type = family.substring(0, family.length() - 1);
+    componentSession(ctx, family, id, sessionId).onComplete(session -> {
+      if (session.failed()) {
+        ctx.fail(VerticleFailures.storage(session.cause(), "Session not found"));
+        return;
       }
-      ctx.fail(new DetailedFailure(404, "Run not found"));
+      storage.request(new StorageRequest.SessionRun(session.result(), sessionId, runId)).onComplete(ar -> {
+        if (ar.succeeded() && id.equals(ar.result().getString(type + "_id"))) {
+          JsonBodies.respond(ctx, 200, ar.result());
+        } else if (ar.succeeded() || StorageClient.code(ar.cause()) == StorageApi.NOT_FOUND) {
+          ctx.fail(new DetailedFailure(404, "Run not found"));
+        } else {
+          ctx.fail(VerticleFailures.storage(ar.cause()));
+        }
+      });
     });
   }
 
-  private void storageRuns(RoutingContext ctx, String family, String id, String sessionId,
-                           java.util.function.Consumer<JsonArray> onRuns) {
+  private static String requiredSessionId(RoutingContext ctx) {
+    String sessionId = ctx.queryParams().get("session_id");
+    if (sessionId == null || sessionId.isEmpty()) throw new ValidationFailure("query", "session_id", "Field required", "missing");
+    return sessionId;
+  }
+
+  private static int pageParam(RoutingContext ctx, String name, int absent, int max) {
+    List<String> values = ctx.queryParam(name);
+    if (values.isEmpty()) return absent;
+    if (values.size() > 1) throw new ValidationFailure("query", name, "Give this parameter once", "value_error");
+    try {
+      int v = Integer.parseInt(values.get(0).strip());
+      if (v < 1 || v > max) throw new ValidationFailure("query", name, "Input should be between 1 and " + max, "value_error");
+      return v;
+    } catch (NumberFormatException e) {
+      throw new ValidationFailure("query", name, "Input should be a valid integer", "int_parsing");
+    }
+  }
+
+  /**
+   * The owner whose session of this component {@code sessionId} is (agno's assert_session_matches_component: another
+   * owner's or component's session is "Session not found"). The session's runs are not read.
+   */
+  private Future<Owner> componentSession(RoutingContext ctx, String family, String id, String sessionId) {
     if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
     Decision decision = RequestContext.decision(ctx);
     Principal principal = RequestContext.principal(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
     Owner owner = decision.scopedUserId().map(Owner::user).orElse(Owner.everyone());
-    // agno (assert_session_matches_component): the session must be this component's, or it is "Session not found"
     String type = family.substring(0, family.length() - 1);
-    storage.request(new StorageRequest.SessionsGet(owner, sessionId, type))
-        .compose(session -> id.equals(session.getString(type + "_id"))
-            ? storage.request(new StorageRequest.SessionRuns(owner, sessionId, null, null))
-            : Future.failedFuture(new dev.agentos.storage.StorageFailure(StorageApi.NOT_FOUND, "Session not found")))
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            onRuns.accept(ar.result().getJsonArray("runs"));
-          } else {
-            ctx.fail(VerticleFailures.storage(ar.cause(), "Session not found"));
-          }
-        });
+    return storage.request(new StorageRequest.SessionsGet(owner, sessionId, type, 1, 0))
+        .compose(session -> id.equals(session.getString(type + "_id")) ? Future.succeededFuture(owner)
+            : Future.failedFuture(new dev.agentos.storage.StorageFailure(StorageApi.NOT_FOUND, "Session not found")));
   }
 
   private static boolean bool(String raw, boolean def) {

@@ -40,6 +40,12 @@ import java.util.function.Function;
 public final class DataRoutes {
   private static final Set<String> SESSION_TYPES = Set.of("agent", "team", "workflow");
   private static final int MAX_LIMIT = 1_000;
+  /**
+   * Run listings and a session's chat history take agno's {@code page} and {@code limit}; a page is at most this many
+   * runs, and without {@code limit} exactly this many (agno answers every run, which for a long session is tens of
+   * megabytes): what one answer holds in memory is bounded by the page, not by the session.
+   */
+  public static final int RUN_PAGE = 100;
 
   private final StorageClient storage;
   private final AgentOsConfig.Authorization config;
@@ -88,8 +94,9 @@ public final class DataRoutes {
 
   private void getSession(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    storage(ctx, new StorageRequest.SessionsGet(owner, ctx.pathParam("session_id"), sessionType(ctx, false)), 200,
-        DataRoutes::asIs);
+    // chat_history shows one page of the session's runs, the latest first: a long session never loads whole
+    storage(ctx, new StorageRequest.SessionsGet(owner, ctx.pathParam("session_id"), sessionType(ctx, false),
+        intParam(ctx, "page", 1, 1, Integer.MAX_VALUE), intParam(ctx, "limit", RUN_PAGE, 1, RUN_PAGE)), 200, DataRoutes::asIs);
   }
 
   /** agno §2.2: the new session belongs to the caller's sub whenever there is one, for everyone. */
@@ -151,7 +158,8 @@ public final class DataRoutes {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
     sessionType(ctx, false);
     storage(ctx, new StorageRequest.SessionRuns(owner, ctx.pathParam("session_id"), timeParam(ctx, "created_after"),
-        timeParam(ctx, "created_before")), 200, reply -> reply.getJsonArray("runs"));
+        timeParam(ctx, "created_before"), intParam(ctx, "page", 1, 1, Integer.MAX_VALUE),
+        intParam(ctx, "limit", RUN_PAGE, 1, RUN_PAGE)), 200, reply -> reply.getJsonArray("runs"));
   }
 
   private void sessionRun(RoutingContext ctx) {

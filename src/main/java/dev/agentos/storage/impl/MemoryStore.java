@@ -26,11 +26,8 @@ public final class MemoryStore {
     Tuple args = Tuple.of(owner.sqlValue(), agentId, teamId);
     args.addArrayOfString(topics == null || topics.isEmpty() ? null : topics.toArray(new String[0]));
     args.addString(Rows.likeLiteral(search)).addInteger(limit).addLong((long) (page - 1) * limit);
-    return pool.preparedQuery(Sql.listMemories(Sql.MEMORY_SORT.get(sortBy), ascending)).execute(args).map(rows -> {
-      JsonArray data = new JsonArray();
-      for (Row r : rows) data.add(memory(r));
-      return Rows.page(data, Rows.total(rows), page, limit, started);
-    });
+    return pool.preparedQuery(Sql.listMemories(Sql.MEMORY_SORT.get(sortBy), ascending)).execute(args)
+        .map(rows -> Rows.cappedPage(rows, "memory_id", MemoryStore::memory, page, limit, started));
   }
 
   public Future<JsonObject> get(Owner owner, String memoryId) {

@@ -35,6 +35,24 @@ final class Rows {
         .put("search_time_ms", Math.round((System.nanoTime() - startedNanos) / 10_000.0) / 100.0));
   }
 
+  /**
+   * A page read with {@link Sql#pageWithCount}: its rows are those with an {@code idColumn}, and its count is exact up
+   * to {@link Sql#COUNT_CAP}; beyond, {@code total_count} is the cap and {@code meta.total_count_exact} is false.
+   */
+  static JsonObject cappedPage(RowSet<Row> rows, String idColumn, java.util.function.Function<Row, JsonObject> toJson,
+                               int page, int limit, long startedNanos) {
+    JsonArray data = new JsonArray();
+    long counted = 0;
+    for (Row r : rows) {
+      counted = r.getLong("total");
+      if (r.getValue(idColumn) != null) data.add(toJson.apply(r));
+    }
+    boolean exact = counted <= Sql.COUNT_CAP;
+    JsonObject out = page(data, Math.min(counted, Sql.COUNT_CAP), page, limit, startedNanos);
+    out.getJsonObject("meta").put("total_count_exact", exact);
+    return out;
+  }
+
   static long total(RowSet<Row> rows) {
     for (Row r : rows) return r.getLong("total");
     return 0;

@@ -16,6 +16,9 @@ import java.util.Locale;
 
 /** Sessions and their runs. Every method takes the {@link Owner} first; see {@link Sql}. */
 public final class SessionStore {
+  /** How many of its latest runs a session's {@code chat_history} shows when the request does not say. */
+  public static final int DEFAULT_HISTORY_LIMIT = 100;
+
   private final Pool pool;
 
   public SessionStore(Pool pool) {
@@ -27,20 +30,25 @@ public final class SessionStore {
     long started = System.nanoTime();
     String sql = Sql.listSessions(Sql.SESSION_SORT.get(sortBy), ascending);
     return pool.preparedQuery(sql).execute(Tuple.of(owner.sqlValue(), type, componentId, Rows.likeLiteral(name), limit,
-        (long) (page - 1) * limit)).map(rows -> {
-          JsonArray data = new JsonArray();
-          for (Row r : rows) data.add(summary(r));
-          return Rows.page(data, Rows.total(rows), page, limit, started);
-        });
+        (long) (page - 1) * limit)).map(rows -> Rows.cappedPage(rows, "session_id", SessionStore::summary, page, limit, started));
   }
 
-  public Future<JsonObject> get(Owner owner, String sessionId, String type) {
+  /** The session with the chat history of one page of its runs (page 1: the latest {@code historyLimit} runs). */
+  public Future<JsonObject> get(Owner owner, String sessionId, String type, int historyPage, int historyLimit) {
     return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, notFound(sessionId, type)));
       Row session = rows.iterator().next();
-      return pool.preparedQuery(Sql.LIST_SESSION_RUNS).execute(Tuple.of(owner.sqlValue(), sessionId, null, null))
-          .map(runs -> detail(session, runs));
+      return pool.preparedQuery(Sql.SESSION_HISTORY)
+          .execute(Tuple.of(owner.sqlValue(), sessionId, historyLimit, (long) (historyPage - 1) * historyLimit))
+          .map(runs -> detail(session, newestLast(runs)));
     });
+  }
+
+  private static List<Row> newestLast(RowSet<Row> newestFirst) {
+    List<Row> rows = new java.util.ArrayList<>(newestFirst.size());
+    for (Row r : newestFirst) rows.add(r);
+    java.util.Collections.reverse(rows);
+    return rows;
   }
 
   public Future<JsonObject> create(Owner owner, String sessionId, String type, String componentId, String name,
@@ -64,7 +72,7 @@ public final class SessionStore {
       if (rows.size() == 0) {
         return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with id '" + sessionId + "' not found"));
       }
-      return get(owner, sessionId, type);
+      return get(owner, sessionId, type, 1, DEFAULT_HISTORY_LIMIT);
     });
   }
 
@@ -76,9 +84,10 @@ public final class SessionStore {
     return pool.preparedQuery(Sql.DELETE_SESSIONS).execute(args).map(rows -> new JsonObject().put("deleted", rows.rowCount()));
   }
 
-  public Future<JsonArray> runs(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before) {
-    return requireSession(owner, sessionId).compose(v ->
-        pool.preparedQuery(Sql.LIST_SESSION_RUNS).execute(Tuple.of(owner.sqlValue(), sessionId, after, before)))
+  /** One page of the session's runs, oldest first. */
+  public Future<JsonArray> runs(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before, int page, int limit) {
+    Tuple args = Tuple.of(owner.sqlValue(), sessionId, after, before, limit, (long) (page - 1) * limit);
+    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(Sql.LIST_SESSION_RUNS).execute(args))
         .map(rows -> {
           JsonArray out = new JsonArray();
           for (Row r : rows) out.add(run(r));
@@ -104,34 +113,46 @@ public final class SessionStore {
   }
 
   /**
-   * For the runtime: in one transaction, create the owner's session if it does not exist, then insert the run.
-   * A session id owned by someone else, or of another component, is a 404 and nothing is written.
+   * For the runtime, in one transaction: create the owner's session if it does not exist, insert the run and, when
+   * given, its trace and spans. The statements are sent without waiting for each other (the client pipelines them):
+   * BEGIN, the writes and COMMIT take two round trips whatever the number of spans. A session id owned by someone
+   * else, or of another component, is a 404 and nothing is written; nothing is acknowledged before the commit.
    */
-  public Future<JsonObject> recordRun(Owner owner, String sessionId, String type, String componentId, JsonObject run) {
-    return pool.withTransaction(conn -> conn.preparedQuery(Sql.ENSURE_SESSION)
-        .execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId))
-        .compose(v -> {
-          Tuple args = Tuple.of(owner.sqlValue(), run.getString("run_id"), sessionId, type, componentId,
-              run.getString("status", "COMPLETED"));
-          args.addValue(run.getValue("input")).addValue(run.getString("content"))
-              .addValue(run.getJsonObject("metrics", new JsonObject())).addValue(run.getJsonArray("events", new JsonArray()));
-          return conn.preparedQuery(Sql.INSERT_RUN).execute(args);
-        })
-        .compose(rows -> rows.size() == 0
-            ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with id '" + sessionId + "' not found"))
-            : Future.succeededFuture(run(rows.iterator().next()))));
+  public Future<JsonObject> recordRun(Owner owner, String sessionId, String type, String componentId, JsonObject run,
+                                      JsonObject trace, JsonArray spans) {
+    return pool.withTransaction(conn -> {
+      Future<?> session = conn.preparedQuery(Sql.ENSURE_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId));
+      Tuple args = Tuple.of(owner.sqlValue(), run.getString("run_id"), sessionId, type, componentId,
+          run.getString("status", "COMPLETED"));
+      args.addValue(run.getValue("input")).addValue(run.getString("content"))
+          .addValue(run.getJsonObject("metrics", new JsonObject())).addValue(run.getJsonArray("events", new JsonArray()));
+      Future<RowSet<Row>> inserted = conn.preparedQuery(Sql.INSERT_RUN).execute(args);
+      Future<?> traced = trace == null ? Future.succeededFuture()
+          : TraceStore.insert(conn, owner, trace, spans == null ? new JsonArray() : spans);
+      return Future.all(session, inserted, traced).compose(done -> inserted.result().size() == 0
+          ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with id '" + sessionId + "' not found"))
+          : Future.succeededFuture(run(inserted.result().iterator().next())));
+    });
   }
 
   /**
-   * For the runtime, before a run starts: the owner's session of this component, created when new. A session
-   * id owned by someone else, or of another component, is a 404 (nothing is written).
+   * For the runtime, before a run starts, in one statement: the owner's session of this component, created when new,
+   * with the input and content of its last {@code historyRuns} completed runs, oldest first ({@code history}). A
+   * session id owned by someone else, or of another component, is a 404 (nothing is written).
    */
-  public Future<JsonObject> ensure(Owner owner, String sessionId, String type, String componentId) {
-    return pool.preparedQuery(Sql.ENSURE_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId))
-        .compose(v -> pool.preparedQuery(Sql.GET_OWN_COMPONENT_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId)))
-        .compose(rows -> rows.size() == 0
-            ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session not found"))
-            : Future.succeededFuture(new JsonObject().put("session_id", sessionId)));
+  public Future<JsonObject> ensure(Owner owner, String sessionId, String type, String componentId, int historyRuns) {
+    return pool.preparedQuery(Sql.PREPARE_RUN).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId, historyRuns))
+        .compose(rows -> {
+          Row first = rows.iterator().next();
+          if (first.getLong("mine") == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session not found"));
+          JsonArray history = new JsonArray();
+          for (Row r : newestLast(rows)) {
+            if (r.getValue("input") == null && r.getValue("content") == null) continue; // the row of a session without runs
+            history.add(new JsonObject().put("run_input", Rows.json(r, "input")).put("content", r.getString("content"))
+                .put("status", "COMPLETED"));
+          }
+          return Future.succeededFuture(new JsonObject().put("session_id", sessionId).put("history", history));
+        });
   }
 
   private Future<Void> requireSession(Owner owner, String sessionId) {
@@ -159,7 +180,7 @@ public final class SessionStore {
         .put("metrics", metrics).put("total_tokens", metrics == null ? null : metrics.getValue("total_tokens"));
   }
 
-  private static JsonObject detail(Row r, RowSet<Row> runs) {
+  private static JsonObject detail(Row r, List<Row> runs) {
     String type = r.getString("session_type");
     JsonObject d = summary(r);
     d.put(type + "_session_id", r.getString("session_id")).put(type + "_data", null)

@@ -24,11 +24,34 @@ public final class Sql {
   static final Map<String, String> SESSION_SORT = Map.of("created_at", "created_at", "updated_at", "updated_at",
       "session_name", "session_name");
 
+  /**
+   * A listing counts at most this many matching rows: up to it {@code total_count} is exact; beyond it the count stops
+   * there (the listing says so), so a page costs the same for an owner with 100 or 100,000 rows.
+   */
+  public static final int COUNT_CAP = 10_000;
+
+  /**
+   * One page of a listing and its capped count in one statement: always one row at least (the count, with NULLs
+   * when the page is empty). {@code where} binds $1 (the owner) and the listing's filters; {@code order} ends with the
+   * row id, and {@code page} takes the LIMIT and OFFSET parameters.
+   */
+  static String pageWithCount(String table, String columns, String where, String order, String page) {
+    return "SELECT c.total, p.* FROM (SELECT count(*) AS total FROM (SELECT 1 FROM " + table + " WHERE " + where
+        + " LIMIT " + (COUNT_CAP + 1) + ") AS capped) AS c LEFT JOIN LATERAL (SELECT " + columns + " FROM " + table
+        + " WHERE " + where + " ORDER BY " + order + " " + page + ") AS p ON true";
+  }
+
+  /**
+   * Sorted by a NOT NULL timestamp, the tiebreaker follows the direction, so the owner-first index (owner, column, id)
+   * serves the page forwards or backwards; by name (nullable) unnamed sessions come last.
+   */
   static String listSessions(String sortColumn, boolean ascending) {
-    return "SELECT " + SESSION_COLUMNS + ", count(*) OVER () AS total FROM sessions WHERE " + OWNER
+    String direction = ascending ? " ASC" : " DESC";
+    String order = sortColumn.equals("session_name") ? "session_name" + direction + " NULLS LAST, session_id"
+        : sortColumn + direction + ", session_id" + direction;
+    return pageWithCount("sessions", SESSION_COLUMNS, OWNER
         + " AND ($2::text IS NULL OR session_type = $2) AND ($3::text IS NULL OR component_id = $3)"
-        + " AND ($4::text IS NULL OR session_name ILIKE '%' || $4 || '%' ESCAPE '\\')"
-        + " ORDER BY " + sortColumn + (ascending ? " ASC" : " DESC") + " NULLS LAST, session_id LIMIT $5 OFFSET $6";
+        + " AND ($4::text IS NULL OR session_name ILIKE '%' || $4 || '%' ESCAPE '\\')", order, "LIMIT $5 OFFSET $6");
   }
 
   static final String GET_SESSION = "SELECT " + SESSION_COLUMNS + " FROM sessions WHERE " + OWNER
@@ -53,7 +76,26 @@ public final class Sql {
 
   static final String LIST_SESSION_RUNS = "SELECT " + RUN_COLUMNS + " FROM runs WHERE " + OWNER
       + " AND session_id = $2 AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at <= $4)"
-      + " ORDER BY created_at, run_id";
+      + " ORDER BY created_at, run_id LIMIT $5 OFFSET $6";
+
+  /** A page of a session's chat history: its runs' messages, newest run first (page 1 is the latest). */
+  static final String SESSION_HISTORY = "SELECT input, content FROM runs WHERE " + OWNER
+      + " AND session_id = $2 ORDER BY created_at DESC, run_id DESC LIMIT $3 OFFSET $4";
+
+  /**
+   * For the runtime, before a run starts, in one statement: the owner's session of this component, created when new
+   * ({@code mine} = 1), or not ({@code mine} = 0: another owner's or component's id, nothing written), with the input
+   * and content of its last $5 completed runs (agno's history window), newest first; one row with NULLs when there
+   * are none. The inserted row is not visible to the rest of the statement, hence the union with what it returned.
+   */
+  static final String PREPARE_RUN = "WITH created AS (INSERT INTO sessions (user_id, session_id, session_type, component_id) "
+      + "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING RETURNING session_id), "
+      + "mine AS (SELECT session_id FROM created UNION ALL SELECT session_id FROM sessions WHERE " + OWNER
+      + " AND user_id IS NOT DISTINCT FROM $1 AND session_id = $2 AND session_type = $3 AND component_id = $4) "
+      + "SELECT (SELECT count(*) FROM mine) AS mine, h.input, h.content FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
+      + "SELECT input, content, created_at, run_id FROM runs WHERE " + OWNER + " AND session_id = $2 AND status = 'COMPLETED'"
+      + " AND EXISTS (SELECT 1 FROM mine) ORDER BY created_at DESC, run_id DESC LIMIT $5) AS h ON true"
+      + " ORDER BY h.created_at DESC, h.run_id DESC";
 
   static final String GET_SESSION_RUN = "SELECT " + RUN_COLUMNS + " FROM runs WHERE " + OWNER
       + " AND session_id = $2 AND run_id = $3";
@@ -64,10 +106,6 @@ public final class Sql {
   /** For the runtime: a new session row for $1, or nothing when the id exists (the caller then checks ownership). */
   static final String ENSURE_SESSION = "INSERT INTO sessions (user_id, session_id, session_type, component_id) "
       + "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING";
-
-  /** The session exists, is the owner's (exactly: a NULL owner only matches NULL), and is this component's. */
-  static final String GET_OWN_COMPONENT_SESSION = "SELECT session_id FROM sessions WHERE " + OWNER
-      + " AND user_id IS NOT DISTINCT FROM $1 AND session_id = $2 AND session_type = $3 AND component_id = $4";
 
   static final String INSERT_RUN = "INSERT INTO runs (user_id, run_id, session_id, component_type, component_id, status, "
       + "input, content, metrics, events) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, "
@@ -80,11 +118,12 @@ public final class Sql {
       "memory", "memory");
 
   static String listMemories(String sortColumn, boolean ascending) {
-    return "SELECT " + MEMORY_COLUMNS + ", count(*) OVER () AS total FROM memories WHERE " + OWNER
+    String direction = ascending ? " ASC" : " DESC";
+    return pageWithCount("memories", MEMORY_COLUMNS, OWNER
         + " AND ($2::text IS NULL OR agent_id = $2) AND ($3::text IS NULL OR team_id = $3)"
         + " AND ($4::text[] IS NULL OR topics && $4::text[])"
-        + " AND ($5::text IS NULL OR memory ILIKE '%' || $5 || '%' ESCAPE '\\')"
-        + " ORDER BY " + sortColumn + (ascending ? " ASC" : " DESC") + ", memory_id LIMIT $6 OFFSET $7";
+        + " AND ($5::text IS NULL OR memory ILIKE '%' || $5 || '%' ESCAPE '\\')",
+        sortColumn + direction + ", memory_id" + (sortColumn.equals("memory") ? "" : direction), "LIMIT $6 OFFSET $7");
   }
 
   static final String GET_MEMORY = "SELECT " + MEMORY_COLUMNS + " FROM memories WHERE " + OWNER + " AND memory_id = $2";

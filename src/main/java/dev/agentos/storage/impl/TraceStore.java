@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -93,26 +94,36 @@ public final class TraceStore {
 
   /** For the runtime: a trace and its spans, in one transaction, owned by the owner. */
   public Future<JsonObject> record(Owner owner, JsonObject trace, JsonArray spans) {
-    return pool.withTransaction(conn -> {
-      Tuple t = Tuple.of(owner.sqlValue(), trace.getString("trace_id"), trace.getString("run_id"), trace.getString("session_id"),
-          trace.getString("component_type"), trace.getString("component_id"));
-      t.addString(trace.getString("name")).addString(trace.getString("status", "OK"))
-          .addOffsetDateTime(OffsetDateTime.parse(trace.getString("start_time")))
-          .addOffsetDateTime(trace.getString("end_time") == null ? null : OffsetDateTime.parse(trace.getString("end_time")))
-          .addString(trace.getString("input"));
-      Future<?> chain = conn.preparedQuery(Sql.INSERT_TRACE).execute(t);
-      for (int i = 0; i < spans.size(); i++) {
-        JsonObject s = spans.getJsonObject(i);
-        Tuple st = Tuple.of(owner.sqlValue(), trace.getString("trace_id"), s.getString("span_id"), s.getString("parent_span_id"),
-            s.getString("name"), s.getString("kind", "internal"));
-        st.addString(s.getString("status", "OK")).addValue(s.getJsonObject("attributes", new JsonObject()))
-            .addOffsetDateTime(OffsetDateTime.parse(s.getString("start_time")))
-            .addOffsetDateTime(s.getString("end_time") == null ? null : OffsetDateTime.parse(s.getString("end_time")))
-            .addString(s.getString("input")).addString(s.getString("output")).addString(s.getString("error"));
-        chain = chain.compose(v -> conn.preparedQuery(Sql.INSERT_SPAN).execute(st));
-      }
-      return chain.map(v -> new JsonObject().put("trace_id", trace.getString("trace_id")));
-    });
+    return pool.withTransaction(conn -> insert(conn, owner, trace, spans)
+        .map(v -> new JsonObject().put("trace_id", trace.getString("trace_id"))));
+  }
+
+  /**
+   * Writes a trace and its spans on {@code conn} (inside the caller's transaction). The statements are sent without
+   * waiting for each other's answers, so the client pipelines them: one round trip for the trace and every span.
+   */
+  static Future<Void> insert(SqlConnection conn, Owner owner, JsonObject trace, JsonArray spans) {
+    Tuple t = Tuple.of(owner.sqlValue(), trace.getString("trace_id"), trace.getString("run_id"), trace.getString("session_id"),
+        trace.getString("component_type"), trace.getString("component_id"));
+    t.addString(trace.getString("name")).addString(trace.getString("status", "OK"))
+        .addOffsetDateTime(OffsetDateTime.parse(trace.getString("start_time")))
+        .addOffsetDateTime(trace.getString("end_time") == null ? null : OffsetDateTime.parse(trace.getString("end_time")))
+        .addString(trace.getString("input"));
+    Future<?> traceRow = conn.preparedQuery(Sql.INSERT_TRACE).execute(t);
+    List<Tuple> spanRows = new java.util.ArrayList<>(spans.size());
+    for (int i = 0; i < spans.size(); i++) {
+      JsonObject s = spans.getJsonObject(i);
+      Tuple st = Tuple.of(owner.sqlValue(), trace.getString("trace_id"), s.getString("span_id"), s.getString("parent_span_id"),
+          s.getString("name"), s.getString("kind", "internal"));
+      st.addString(s.getString("status", "OK")).addValue(s.getJsonObject("attributes", new JsonObject()))
+          .addOffsetDateTime(OffsetDateTime.parse(s.getString("start_time")))
+          .addOffsetDateTime(s.getString("end_time") == null ? null : OffsetDateTime.parse(s.getString("end_time")))
+          .addString(s.getString("input")).addString(s.getString("output")).addString(s.getString("error"));
+      spanRows.add(st);
+    }
+    Future<?> spanRowsWritten = spanRows.isEmpty() ? Future.succeededFuture()
+        : conn.preparedQuery(Sql.INSERT_SPAN).executeBatch(spanRows);
+    return Future.all(traceRow, spanRowsWritten).mapEmpty();
   }
 
   private static Tuple filterArgs(Owner owner, Filters f, int page, int limit) {
