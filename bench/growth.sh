@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# GET /sessions latency for one user while the table holds 1k, 100k and 1M other users' rows, and the plan
+# GET /sessions latency for one user while the table holds 1k, 100k and 1M other users' rows, then for a user
+# with 100k sessions of their own, and the plan
 # PostgreSQL uses (owner-first index). Loopback only, bounded: WARMUP seconds of warm-up (default 30), then
 # DURATION seconds of wrk per size (default 10).
 # Needs wrk and a local PostgreSQL (127.0.0.1:5432, user postgres). Run from the repository root: bench/growth.sh
@@ -40,11 +41,20 @@ for target in 1000 100000 1000000; do
   printf "%s | %s | %s | %s\n" "$target" "$(awk '/Requests\/sec/ {print $2}' /tmp/wrk-growth.txt)" \
     "$(awk '$1=="50%" {print $2}' /tmp/wrk-growth.txt)" "$(awk '$1=="99%" {print $2}' /tmp/wrk-growth.txt)"
 done
+# the same page for a user with 100k sessions of their own (the count stops at its cap, the page is an index scan)
+$PSQL -d $DB -c "INSERT INTO sessions (session_id, user_id, session_type, component_id, session_name)
+  SELECT 'big-' || g, 'big-user', 'agent', 'a1', 'chat ' || g FROM generate_series(1, 100000) g"
+$PSQL -d $DB -c "ANALYZE sessions"
+BIG=$(java -jar target/agentos.jar token --alg HS256 --key "$SECRET" --sub big-user --ttl 1h --scopes "sessions:read")
+wrk -t2 -c16 -d"${DURATION}s" --latency -H "Authorization: Bearer $BIG" "http://127.0.0.1:7803/sessions?limit=20" > /tmp/wrk-growth.txt
+printf "%s | %s | %s | %s\n" "1000000 + 100000 own" "$(awk '/Requests\/sec/ {print $2}' /tmp/wrk-growth.txt)" \
+  "$(awk '$1=="50%" {print $2}' /tmp/wrk-growth.txt)" "$(awk '$1=="99%" {print $2}' /tmp/wrk-growth.txt)"
 echo
 echo "plan at 1M other rows, as the service runs it (a prepared statement, after 7 executions):"
 $PSQL -d $DB > /tmp/growth-plan.txt <<SQL
-PREPARE q(text) AS SELECT session_id, count(*) OVER () AS total FROM sessions WHERE (\$1::text IS NULL OR user_id = \$1)
-  ORDER BY created_at DESC NULLS LAST, session_id LIMIT 20;
+PREPARE q(text) AS SELECT c.total, p.* FROM (SELECT count(*) AS total FROM (SELECT 1 FROM sessions
+  WHERE (\$1::text IS NULL OR user_id = \$1) LIMIT 1001) AS capped) AS c LEFT JOIN LATERAL (SELECT session_id FROM sessions
+  WHERE (\$1::text IS NULL OR user_id = \$1) ORDER BY created_at DESC, session_id DESC LIMIT 20) AS p ON true;
 EXECUTE q('measured-user'); EXECUTE q('measured-user'); EXECUTE q('measured-user'); EXECUTE q('measured-user');
 EXECUTE q('measured-user'); EXECUTE q('measured-user'); EXECUTE q('measured-user');
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE q('measured-user');

@@ -12,7 +12,7 @@
 #      and the last ten runs; then eight parallel readers of that session's runs (the largest page) while another
 #      user's GET /sessions?limit=1 is measured, against the same measure idle, and the service's peak RSS
 # Prints requests/s, p50 and p99 per scenario and each ratio to (a). The service runs with SERVICE_JAVA_OPTS
-# (default -Xmx512m). Needs wrk and pgbench (Debian packages) and a local PostgreSQL (127.0.0.1:5432, user
+# (default -Xmx512m), STORAGE_INSTANCES storage verticles (default 1) of POOL_SIZE connections each (default 8). Needs wrk and pgbench (Debian packages) and a local PostgreSQL (127.0.0.1:5432, user
 # postgres). Run from the repository root: bench/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +40,7 @@ authorization:
   algorithms: [HS256, RS256, ES256]
   user_isolation: true
   verification_keys: ["file:$KEYS/rs/public.pem", "file:$KEYS/es/public.pem"]
-storage: {postgres: {host: 127.0.0.1, port: 5432, database: agentos_load, user: postgres, pool_size: 8}}
+storage: {instances: ${STORAGE_INSTANCES:-1}, postgres: {host: 127.0.0.1, port: 5432, database: agentos_load, user: postgres, pool_size: ${POOL_SIZE:-8}}}
 logging: {access_log: "off", level: WARN}
 agents: [{id: assistant, model: {provider: echo, id: echo}}]
 YAML

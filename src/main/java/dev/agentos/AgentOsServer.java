@@ -161,6 +161,7 @@ public final class AgentOsServer {
     int instances = switch (verticle) {
       case HTTP -> httpInstances;
       case POLICY -> config.authorization().policyInstances();
+      case STORAGE -> config.postgres().instances();
       default -> 1;
     };
     DeploymentOptions options = new DeploymentOptions().setInstances(instances);

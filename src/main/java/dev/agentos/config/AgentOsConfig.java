@@ -100,7 +100,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
    */
   public record Postgres(Optional<String> url, Optional<String> host, int port, Optional<String> database,
                          Optional<String> user, Optional<String> password, int poolSize, boolean embedded,
-                         java.nio.file.Path embeddedDataDir, Optional<String> source, int requestTimeoutMs) {
+                         java.nio.file.Path embeddedDataDir, Optional<String> source, int requestTimeoutMs, int instances,
+                         int maxConcurrentPages) {
     @Override
     public String toString() {
       return "Postgres[host=" + host + ", port=" + port + ", database=" + database + ", user=" + user

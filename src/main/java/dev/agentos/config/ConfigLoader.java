@@ -380,7 +380,8 @@ public final class ConfigLoader {
         r.opt("storage.postgres.host"), r.integer("storage.postgres.port"), r.opt("storage.postgres.database"),
         r.opt("storage.postgres.user"), r.opt("storage.postgres.password"), r.integer("storage.postgres.pool_size"),
         !configuredServer && databaseSource != null, java.nio.file.Path.of(dataDir), Optional.ofNullable(databaseSource),
-        r.integer("storage.request_timeout_ms"));
+        r.integer("storage.request_timeout_ms"), r.integer("storage.instances"),
+        r.integer("storage.max_concurrent_pages"));
     r.opt("storage.postgres.url").ifPresent(url -> {
       if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
         throw new ConfigException("storage.postgres.url", "must start with postgresql://");

@@ -95,6 +95,8 @@ public final class ConfigSchema {
       string("storage.postgres.user", null, "User name."),
       secret("storage.postgres.password", "Password."),
       integer("storage.postgres.pool_size", 8L, 1, 1000, "Connections per storage verticle instance."),
+      integer("storage.instances", 1L, 1, 64, "Storage verticle instances on a node that runs it, each with its own event loop and pool of `storage.postgres.pool_size` connections; requests are spread over them."),
+      integer("storage.max_concurrent_pages", 2L, 1, 64, "Large reads (a page of runs, a session's chat history) one storage instance runs at once; the rest wait in order, so point queries never queue behind them."),
       integer("storage.request_timeout_ms", 10_000L, 100, 120_000, "How long any verticle waits for the storage verticle's answer (one client per verticle, this one timeout) before it answers 503."),
       bool("storage.postgres.embedded", null, "Start an embedded PostgreSQL (cannot run as root). Unset: only in dev mode and only when no server is configured (neither `url`/`host` nor a libpq variable). `true` with a configured server is a config error; `false` never starts one."),
       string("storage.postgres.embedded_data_dir", "data/postgres", "Where the embedded server keeps its data (relative to the working directory), kept across restarts, with durable commits (`fsync`, `synchronous_commit` on)."),

@@ -27,6 +27,7 @@ public final class Contract {
         codec(CheckRequest.class, "check-request", CheckRequest::fromJson),
         codec(CheckReply.class, "check-reply", CheckReply::fromJson),
         codec(Document.class, "document", Document::fromJson),
+        codec(JsonText.class, "json-text", JsonText::fromJson),
         codec(RunRequest.class, "run-request", RunRequest::fromJson),
         codec(RunEvent.class, "run-event", RunEvent::fromJson),
         codec(RunCancel.class, "run-cancel", RunCancel::fromJson)));

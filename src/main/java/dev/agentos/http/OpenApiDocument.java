@@ -55,7 +55,7 @@ public final class OpenApiDocument {
                     .put("meta", new JsonObject().put("type", "object").put("properties", new JsonObject()
                         .put("page", integer()).put("limit", integer()).put("total_pages", integer()).put("total_count", integer())
                         .put("total_count_exact", new JsonObject().put("type", "boolean").put("description",
-                            "sessions and memories: false when more rows match than were counted (10,000)"))))))
+                            "sessions and memories: false when more rows match than were counted (1,000)"))))))
                 .put("RunForm", new JsonObject().put("type", "object").put("required", new JsonArray().add("message"))
                     .put("properties", new JsonObject().put("message", string()).put("stream", new JsonObject().put("type", "boolean"))
                         .put("session_id", string()).put("user_id", string()).put("session_state", string("a JSON object"))

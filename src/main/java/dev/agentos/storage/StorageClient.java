@@ -1,6 +1,7 @@
 package dev.agentos.storage;
 
 import dev.agentos.contract.Document;
+import dev.agentos.contract.JsonText;
 import dev.agentos.contract.RequestBinding;
 import dev.agentos.contract.StorageApi;
 import dev.agentos.contract.StorageRequest;
@@ -33,19 +34,26 @@ public final class StorageClient {
 
   /** Sends a typed request (by reference in this JVM) and answers with the reply document. */
   public Future<JsonObject> request(StorageRequest request) {
+    return send(request).compose(reply -> reply instanceof Document document ? Future.succeededFuture(document.json())
+        : Future.failedFuture(new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable")));
+  }
+
+  private Future<Object> send(StorageRequest request) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs)
         .addHeader(StorageApi.ACTION_HEADER, request.action());
     return RequestBinding.request(vertx.eventBus(), StorageApi.ADDRESS, request, options).transform(ar -> {
-      if (ar.succeeded()) {
-        Object reply = ar.result().body();
-        if (reply instanceof Document document) return Future.succeededFuture(document.json());
-        return Future.failedFuture(new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable"));
-      }
+      if (ar.succeeded()) return Future.succeededFuture(ar.result().body());
       if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
         return Future.failedFuture(new StorageFailure(re.failureCode(), re.getMessage()));
       }
       return Future.failedFuture(new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable"));
     });
+  }
+
+  /** Sends a request whose reply is JSON text (a page of runs: {@link JsonText}) and answers with the text. */
+  public Future<String> requestText(StorageRequest request) {
+    return send(request).compose(reply -> reply instanceof JsonText text ? Future.succeededFuture(text.json())
+        : Future.failedFuture(new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable")));
   }
 
   /** The failure code of a failed request's cause ({@link StorageApi#UNAVAILABLE} for anything unexpected). */

@@ -4,6 +4,7 @@ import dev.agentos.contract.ContractCodec;
 import dev.agentos.contract.ContractMessage;
 import dev.agentos.contract.DecisionSeal;
 import dev.agentos.contract.Document;
+import dev.agentos.contract.JsonText;
 import dev.agentos.contract.Owner;
 import dev.agentos.contract.RequestBinding;
 import dev.agentos.contract.StorageApi;
@@ -11,6 +12,7 @@ import dev.agentos.contract.StorageRequest;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.storage.impl.MemoryStore;
 import dev.agentos.storage.impl.Migrations;
+import dev.agentos.storage.impl.PageLane;
 import dev.agentos.storage.impl.RoleStore;
 import dev.agentos.storage.impl.ServiceAccountStore;
 import dev.agentos.storage.impl.SessionStore;
@@ -46,6 +48,7 @@ public final class StorageVerticle extends VerticleBase {
   private boolean stopping;
   private MessageConsumer<Object> consumer;
   private SessionStore sessions;
+  private PageLane pages;
   private MemoryStore memories;
   private TraceStore traces;
   private ServiceAccountStore serviceAccounts;
@@ -69,6 +72,7 @@ public final class StorageVerticle extends VerticleBase {
         .connectingTo(target.connectOptions())
         .using(vertx)
         .build();
+    pages = new PageLane(pgConfig.maxConcurrentPages(), 10_000);
     sessions = new SessionStore(pool);
     memories = new MemoryStore(pool);
     traces = new TraceStore(pool);
@@ -123,7 +127,13 @@ public final class StorageVerticle extends VerticleBase {
     Future<?> result;
     try {
       if (!migrated) throw new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable");
-      result = dispatch(request);
+      if (request instanceof StorageRequest.SessionRuns r) {
+        result = pages.submit(() -> runsPage(r));
+      } else if (request instanceof StorageRequest.SessionsGet r && r.historyLimit() > 0) {
+        result = pages.submit(() -> dispatch(r));
+      } else {
+        result = dispatch(request);
+      }
     } catch (StorageFailure f) {
       result = Future.failedFuture(f);
     } catch (IllegalArgumentException | java.time.DateTimeException e) {
@@ -131,7 +141,7 @@ public final class StorageVerticle extends VerticleBase {
     }
     result.onComplete(ar -> {
       if (ar.succeeded()) {
-        RequestBinding.reply(msg, inKind(json, (JsonObject) ar.result()));
+        RequestBinding.reply(msg, ar.result() instanceof String text ? textInKind(json, text) : inKind(json, (JsonObject) ar.result()));
       } else if (ar.cause() instanceof StorageFailure f) {
         msg.fail(f.code(), f.getMessage());
       } else if (ar.cause() instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
@@ -159,6 +169,16 @@ public final class StorageVerticle extends VerticleBase {
   /** A typed request gets a {@link Document}; a JSON request (a sender that speaks only JSON) the JSON itself. */
   private static Object inKind(boolean json, JsonObject reply) {
     return json ? reply : new Document(reply);
+  }
+
+  /** A page of runs is text PostgreSQL wrote: typed senders get it as it is; JSON senders get the {runs: [...]} object. */
+  private static Object textInKind(boolean json, String runsArray) {
+    return json ? new JsonObject().put("runs", new io.vertx.core.json.JsonArray(runsArray)) : new JsonText(runsArray);
+  }
+
+  private Future<String> runsPage(StorageRequest.SessionRuns r) {
+    return sessions.runsText(owner(r.owner()), required(r.sessionId(), "session_id"), r.createdAfter(), r.createdBefore(),
+        atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
   }
 
   private void ping(Message<Object> msg, boolean json) {
@@ -194,11 +214,6 @@ public final class StorageVerticle extends VerticleBase {
     }
     if (request instanceof StorageRequest.SessionsDelete r) {
       return sessions.delete(owner(r.owner()), required(r.sessionIds(), "session_ids"), r.sessionTypes());
-    }
-    if (request instanceof StorageRequest.SessionRuns r) {
-      return sessions.runs(owner(r.owner()), required(r.sessionId(), "session_id"), r.createdAfter(), r.createdBefore(),
-              atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"))
-          .map(runs -> new JsonObject().put("runs", runs));
     }
     if (request instanceof StorageRequest.SessionRun r) {
       return sessions.run(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.runId(), "run_id"));

@@ -35,6 +35,7 @@ class ContractCodecTest {
         new CheckReply(true, "d-3", List.of("agents:a1:run granted by agents:a1:run")),
         new Document(new JsonObject().put("data", new JsonArray().add(new JsonObject().put("session_id", "s-1")))
             .put("meta", new JsonObject().put("page", 1))),
+        new JsonText("[{\"run_id\" : \"r-1\", \"events\" : [{\"event\": \"RunStarted\"}]}]"),
         new RunRequest("agents", "a1", Owner.user("alice"), "s-1", "hello", "agentos.runtime.v1.events.x",
             new JsonObject().put("step", 1), "a string claim", null),
         new RunRequest("teams", "t1", Owner.everyone(), "s-2", "hi", null, null, null, new JsonObject()),

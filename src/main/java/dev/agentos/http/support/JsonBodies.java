@@ -27,6 +27,11 @@ public final class JsonBodies {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
   }
 
+  /** A JSON document that is already text (a page PostgreSQL wrote), written out as it is. */
+  public static void respondText(RoutingContext ctx, int status, String json) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(json);
+  }
+
   public static void respond(RoutingContext ctx, int status, JsonObject body) {
     ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
   }

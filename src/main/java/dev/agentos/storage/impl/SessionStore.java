@@ -95,6 +95,13 @@ public final class SessionStore {
         });
   }
 
+  /** One page of the session's runs, oldest first, as the JSON array text PostgreSQL builds (see Sql.LIST_SESSION_RUNS_JSON). */
+  public Future<String> runsText(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before, int page, int limit) {
+    Tuple args = Tuple.of(owner.sqlValue(), sessionId, after, before, limit, (long) (page - 1) * limit);
+    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(Sql.LIST_SESSION_RUNS_JSON).execute(args))
+        .map(rows -> rows.iterator().next().getString("page"));
+  }
+
   /** {@code {session_id}} of the owner's session that holds the run, or {@code {}} when none of them does. */
   public Future<JsonObject> locateRun(Owner owner, String runId) {
     return pool.preparedQuery(Sql.LOCATE_RUN).execute(Tuple.of(owner.sqlValue(), runId)).map(rows ->

@@ -26,9 +26,9 @@ public final class Sql {
 
   /**
    * A listing counts at most this many matching rows: up to it {@code total_count} is exact; beyond it the count stops
-   * there (the listing says so), so a page costs the same for an owner with 100 or 100,000 rows.
+   * there (the listing says so), so a page costs the same for an owner with 1,000 or 100,000 rows.
    */
-  public static final int COUNT_CAP = 10_000;
+  public static final int COUNT_CAP = 1_000;
 
   /**
    * One page of a listing and its capped count in one statement: always one row at least (the count, with NULLs
@@ -77,6 +77,30 @@ public final class Sql {
   static final String LIST_SESSION_RUNS = "SELECT " + RUN_COLUMNS + " FROM runs WHERE " + OWNER
       + " AND session_id = $2 AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at <= $4)"
       + " ORDER BY created_at, run_id LIMIT $5 OFFSET $6";
+
+  /** A timestamp as {@link java.time.Instant#toString()} writes it (UTC, fraction only as long as needed). */
+  private static String isoInstant(String column) {
+    String utc = column + " AT TIME ZONE 'UTC'";
+    String micros = "(extract(microseconds FROM " + column + ")::bigint % 1000000)";
+    return "CASE WHEN " + micros + " = 0 THEN to_char(" + utc + ", 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        + " WHEN " + micros + " % 1000 = 0 THEN to_char(" + utc + ", 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        + " ELSE to_char(" + utc + ", 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') END";
+  }
+
+  /**
+   * A page of a session's runs as one JSON array text, built by PostgreSQL in the run schema SessionStore.run writes
+   * (same fields, same order): a long session's page is passed through as text, never parsed and encoded again.
+   */
+  static final String LIST_SESSION_RUNS_JSON = "SELECT coalesce(json_agg(json_build_object('run_id', run_id, "
+      + "'session_id', session_id, 'user_id', user_id, "
+      + "'agent_id', CASE WHEN component_type = 'agent' THEN component_id END, "
+      + "'team_id', CASE WHEN component_type = 'team' THEN component_id END, "
+      + "'workflow_id', CASE WHEN component_type = 'workflow' THEN component_id END, "
+      + "'status', status, 'run_input', input, 'content', content, 'metrics', metrics, 'events', events, "
+      + "'created_at', " + isoInstant("created_at") + ", 'updated_at', " + isoInstant("updated_at")
+      + ") ORDER BY created_at, run_id), '[]')::text AS page FROM (SELECT * FROM runs WHERE " + OWNER
+      + " AND session_id = $2 AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at <= $4)"
+      + " ORDER BY created_at, run_id LIMIT $5 OFFSET $6) AS page_rows";
 
   /** A page of a session's chat history: its runs' messages, newest run first (page 1 is the latest). */
   static final String SESSION_HISTORY = "SELECT input, content FROM runs WHERE " + OWNER
