@@ -16,6 +16,25 @@ public final class Sql {
   public static final String OWNER = "($1::text IS NULL OR user_id = $1)";
   public static final String OWNER_T = "($1::text IS NULL OR t.user_id = $1)";
 
+  /**
+   * A statement as it runs for one user: the owner predicate becomes a plain equality. Same rows (with $1 not NULL the
+   * two are the same condition), but PostgreSQL can then keep one generic plan for the prepared statement instead of
+   * planning it again on every execution, as it must while {@code $1 IS NULL} is part of the condition (planning was
+   * most of a listing's PostgreSQL time: docs/benchmarks.md).
+   */
+  static String scoped(String sql) {
+    return sql.replace(OWNER, "user_id = $1::text").replace(OWNER_T, "t.user_id = $1::text");
+  }
+
+  /** The statement to run for {@code owner}: scoped for one user, as written for every owner. */
+  static final class ForOwner {
+    private final java.util.Map<String, String> scoped = new java.util.HashMap<>();
+
+    String of(dev.agentos.contract.Owner owner, String sql) {
+      return owner.isEveryone() ? sql : scoped.computeIfAbsent(sql, Sql::scoped);
+    }
+  }
+
   // ---- sessions -------------------------------------------------------------------------------------
   static final String SESSION_COLUMNS = "session_id, user_id, session_type, component_id, session_name, session_state, "
       + "metadata, summary, metrics, created_at, updated_at";
