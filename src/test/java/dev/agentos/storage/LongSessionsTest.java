@@ -126,6 +126,30 @@ class LongSessionsTest {
   }
 
   @Test
+  @DisplayName("a page of sessions PostgreSQL writes shows each session as its own detail does (fields, values, times)")
+  void sessionPageTextMatchesTheDetail() throws Exception {
+    await(storage.request(new StorageRequest.SessionsCreate(Owner.user("carol"), "named", "team", "t1", "a name",
+        new JsonObject().put("step", 2).put("nested", new JsonObject().put("k", "v")), new JsonObject().put("m", 1))));
+    await(storage.request(new StorageRequest.SessionsUpdate(Owner.user("carol"), "named", null, null, null, null,
+        new JsonObject().put("summary", "short"))));
+    JsonObject page = s.get("/sessions?limit=50", CAROL).bodyAsJsonObject();
+    assertThat(page.getJsonArray("data")).isNotEmpty();
+    for (Object o : page.getJsonArray("data")) {
+      JsonObject listed = (JsonObject) o;
+      JsonObject detail = s.get("/sessions/" + listed.getString("session_id") + "?limit=1", CAROL).bodyAsJsonObject();
+      assertThat(List.copyOf(listed.fieldNames())).containsExactly("session_id", "session_name", "session_state", "created_at",
+          "updated_at", "session_type", "user_id", "agent_id", "team_id", "workflow_id", "session_summary", "metrics", "total_tokens");
+      for (String field : listed.fieldNames()) {
+        assertThat(listed.getValue(field)).as(listed.getString("session_id") + "." + field).isEqualTo(detail.getValue(field));
+      }
+    }
+    JsonObject named = page.getJsonArray("data").stream().map(JsonObject.class::cast)
+        .filter(j -> j.getString("session_id").equals("named")).findFirst().orElseThrow();
+    assertThat(named.getString("team_id")).isEqualTo("t1");
+    assertThat(named.getJsonObject("session_summary")).isEqualTo(new JsonObject().put("summary", "short"));
+  }
+
+  @Test
   @DisplayName("GET /agents/{id}/runs is paged the same way, and one run is found on any page")
   void componentRunsPaged() {
     assertThat(array(s.get("/agents/a1/runs?session_id=long", CAROL))).hasSize(100);
