@@ -50,7 +50,9 @@ public record PostgresTarget(String host, int port, String database, String user
 
   public PgConnectOptions connectOptions() {
     PgConnectOptions options = new PgConnectOptions().setHost(host).setPort(port).setDatabase(database).setUser(user)
-        .setCachePreparedStatements(true).setSslMode(sslMode)
+        // every statement stays prepared on its connection: the default cache skips statements over 2,048 characters,
+        // and a listing that builds its page as JSON text is close to that
+        .setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(16_384).setSslMode(sslMode)
         .setReconnectAttempts(0);
     password.ifPresent(options::setPassword);
     return options;

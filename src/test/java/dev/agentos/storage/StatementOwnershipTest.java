@@ -86,7 +86,7 @@ class StatementOwnershipTest {
   }
 
   @Test
-  @DisplayName("for one user every owned statement runs with the owner as an equality: same condition, no NULL branch left")
+  @DisplayName("for one user a listing runs with the owner as an equality: same condition, no NULL branch left")
   void scopedFormIsAnEquality() throws Exception {
     java.lang.reflect.Method scoped = Sql.class.getDeclaredMethod("scoped", String.class);
     scoped.setAccessible(true);

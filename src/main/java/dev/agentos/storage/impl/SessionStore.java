@@ -31,7 +31,7 @@ public final class SessionStore {
   public Future<String> listText(Owner owner, String type, String componentId, String name, int page, int limit,
                                  String sortBy, boolean ascending) {
     long started = System.nanoTime();
-    String sql = statements.of(owner, Sql.listSessionsText(Sql.SESSION_SORT.get(sortBy), ascending));
+    String sql = statements.listing(owner, Sql.listSessionsText(Sql.SESSION_SORT.get(sortBy), ascending));
     return pool.preparedQuery(sql).execute(Tuple.of(owner.sqlValue(), type, componentId, Rows.likeLiteral(name), limit,
         (long) (page - 1) * limit)).map(rows -> {
           Row r = rows.iterator().next();
@@ -41,10 +41,10 @@ public final class SessionStore {
 
   /** The session with the chat history of one page of its runs (page 1: the latest {@code historyLimit} runs). */
   public Future<JsonObject> get(Owner owner, String sessionId, String type, int historyPage, int historyLimit) {
-    return pool.preparedQuery(statements.of(owner, Sql.GET_SESSION)).execute(Tuple.of(owner.sqlValue(), sessionId, type)).compose(rows -> {
+    return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, notFound(sessionId, type)));
       Row session = rows.iterator().next();
-      return pool.preparedQuery(statements.of(owner, Sql.SESSION_HISTORY))
+      return pool.preparedQuery(statements.listing(owner, Sql.SESSION_HISTORY))
           .execute(Tuple.of(owner.sqlValue(), sessionId, historyLimit, (long) (historyPage - 1) * historyLimit))
           .map(runs -> detail(session, newestLast(runs)));
     });
@@ -61,7 +61,7 @@ public final class SessionStore {
                                    JsonObject state, JsonObject metadata) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, type, componentId, name);
     args.addValue(state == null ? new JsonObject() : state).addValue(metadata == null ? new JsonObject() : metadata);
-    return pool.preparedQuery(statements.of(owner, Sql.CREATE_SESSION)).execute(args).compose(rows -> {
+    return pool.preparedQuery(Sql.CREATE_SESSION).execute(args).compose(rows -> {
       if (rows.size() == 0) {
         return Future.failedFuture(new StorageFailure(StorageApi.CONFLICT,
             "Session with id '" + sessionId + "' already exists. Use PATCH /sessions/" + sessionId + " to update it."));
@@ -74,7 +74,7 @@ public final class SessionStore {
                                    JsonObject metadata, Object summary) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, name);
     args.addValue(state).addValue(metadata).addValue(summary).addValue(type);
-    return pool.preparedQuery(statements.of(owner, Sql.UPDATE_SESSION)).execute(args).compose(rows -> {
+    return pool.preparedQuery(Sql.UPDATE_SESSION).execute(args).compose(rows -> {
       if (rows.size() == 0) {
         return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with id '" + sessionId + "' not found"));
       }
@@ -87,13 +87,13 @@ public final class SessionStore {
     Tuple args = Tuple.of(owner.sqlValue());
     args.addArrayOfString(ids.toArray(new String[0]));
     args.addArrayOfString(types == null ? null : types.toArray(new String[0]));
-    return pool.preparedQuery(statements.of(owner, Sql.DELETE_SESSIONS)).execute(args).map(rows -> new JsonObject().put("deleted", rows.rowCount()));
+    return pool.preparedQuery(Sql.DELETE_SESSIONS).execute(args).map(rows -> new JsonObject().put("deleted", rows.rowCount()));
   }
 
   /** One page of the session's runs, oldest first. */
   public Future<JsonArray> runs(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before, int page, int limit) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, after, before, limit, (long) (page - 1) * limit);
-    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(statements.of(owner, Sql.LIST_SESSION_RUNS)).execute(args))
+    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(statements.listing(owner, Sql.LIST_SESSION_RUNS)).execute(args))
         .map(rows -> {
           JsonArray out = new JsonArray();
           for (Row r : rows) out.add(run(r));
@@ -104,19 +104,19 @@ public final class SessionStore {
   /** One page of the session's runs, oldest first, as the JSON array text PostgreSQL builds (see Sql.LIST_SESSION_RUNS_JSON). */
   public Future<String> runsText(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before, int page, int limit) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, after, before, limit, (long) (page - 1) * limit);
-    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(statements.of(owner, Sql.LIST_SESSION_RUNS_JSON)).execute(args))
+    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(statements.listing(owner, Sql.LIST_SESSION_RUNS_JSON)).execute(args))
         .map(rows -> rows.iterator().next().getString("page"));
   }
 
   /** {@code {session_id}} of the owner's session that holds the run, or {@code {}} when none of them does. */
   public Future<JsonObject> locateRun(Owner owner, String runId) {
-    return pool.preparedQuery(statements.of(owner, Sql.LOCATE_RUN)).execute(Tuple.of(owner.sqlValue(), runId)).map(rows ->
+    return pool.preparedQuery(Sql.LOCATE_RUN).execute(Tuple.of(owner.sqlValue(), runId)).map(rows ->
         rows.size() == 0 ? new JsonObject() : new JsonObject().put("session_id", rows.iterator().next().getString("session_id")));
   }
 
   public Future<JsonObject> run(Owner owner, String sessionId, String runId) {
     return requireSession(owner, sessionId).compose(v ->
-        pool.preparedQuery(statements.of(owner, Sql.GET_SESSION_RUN)).execute(Tuple.of(owner.sqlValue(), sessionId, runId))).compose(rows -> {
+        pool.preparedQuery(Sql.GET_SESSION_RUN).execute(Tuple.of(owner.sqlValue(), sessionId, runId))).compose(rows -> {
           if (rows.size() == 0) {
             return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND,
                 "Run with ID " + runId + " not found in session " + sessionId));
@@ -134,14 +134,14 @@ public final class SessionStore {
   public Future<JsonObject> recordRun(Owner owner, String sessionId, String type, String componentId, JsonObject run,
                                       JsonObject trace, JsonArray spans) {
     return pool.withTransaction(conn -> {
-      Future<?> session = conn.preparedQuery(statements.of(owner, Sql.ENSURE_SESSION)).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId));
+      Future<?> session = conn.preparedQuery(Sql.ENSURE_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId));
       Tuple args = Tuple.of(owner.sqlValue(), run.getString("run_id"), sessionId, type, componentId,
           run.getString("status", "COMPLETED"));
       args.addValue(run.getValue("input")).addValue(run.getString("content"))
           .addValue(run.getJsonObject("metrics", new JsonObject())).addValue(run.getJsonArray("events", new JsonArray()));
-      Future<RowSet<Row>> inserted = conn.preparedQuery(statements.of(owner, Sql.INSERT_RUN)).execute(args);
+      Future<RowSet<Row>> inserted = conn.preparedQuery(Sql.INSERT_RUN).execute(args);
       Future<?> traced = trace == null ? Future.succeededFuture()
-          : TraceStore.insert(statements, conn, owner, trace, spans == null ? new JsonArray() : spans);
+          : TraceStore.insert(conn, owner, trace, spans == null ? new JsonArray() : spans);
       return Future.all(session, inserted, traced).compose(done -> inserted.result().size() == 0
           ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with id '" + sessionId + "' not found"))
           : Future.succeededFuture(run(inserted.result().iterator().next())));
@@ -154,7 +154,7 @@ public final class SessionStore {
    * session id owned by someone else, or of another component, is a 404 (nothing is written).
    */
   public Future<JsonObject> ensure(Owner owner, String sessionId, String type, String componentId, int historyRuns) {
-    return pool.preparedQuery(statements.of(owner, Sql.PREPARE_RUN)).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId, historyRuns))
+    return pool.preparedQuery(Sql.PREPARE_RUN).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId, historyRuns))
         .compose(rows -> {
           Row first = rows.iterator().next();
           if (first.getLong("mine") == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session not found"));
@@ -169,7 +169,7 @@ public final class SessionStore {
   }
 
   private Future<Void> requireSession(Owner owner, String sessionId) {
-    return pool.preparedQuery(statements.of(owner, Sql.GET_SESSION)).execute(Tuple.of(owner.sqlValue(), sessionId, null)).compose(rows ->
+    return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, null)).compose(rows ->
         rows.size() == 0
             ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with ID " + sessionId + " not found"))
             : Future.succeededFuture());

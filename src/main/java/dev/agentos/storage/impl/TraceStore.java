@@ -34,7 +34,7 @@ public final class TraceStore {
 
   public Future<JsonObject> list(Owner owner, Filters f, int page, int limit) {
     long started = System.nanoTime();
-    return pool.preparedQuery(statements.of(owner, Sql.LIST_TRACES)).execute(filterArgs(owner, f, page, limit)).map(rows -> {
+    return pool.preparedQuery(statements.listing(owner, Sql.LIST_TRACES)).execute(filterArgs(owner, f, page, limit)).map(rows -> {
       JsonArray data = new JsonArray();
       for (Row r : rows) data.add(summary(r));
       return Rows.page(data, Rows.total(rows), page, limit, started);
@@ -43,7 +43,7 @@ public final class TraceStore {
 
   public Future<JsonObject> sessionStats(Owner owner, Filters f, int page, int limit) {
     long started = System.nanoTime();
-    return pool.preparedQuery(statements.of(owner, Sql.TRACE_SESSION_STATS)).execute(filterArgs(owner, f, page, limit)).map(rows -> {
+    return pool.preparedQuery(statements.listing(owner, Sql.TRACE_SESSION_STATS)).execute(filterArgs(owner, f, page, limit)).map(rows -> {
       JsonArray data = new JsonArray();
       for (Row r : rows) data.add(sessionStat(r));
       return Rows.page(data, Rows.total(rows), page, limit, started);
@@ -59,7 +59,7 @@ public final class TraceStore {
     int limitParam = 2 + c.params().size();
     boolean bySession = "session".equals(groupBy);
     String sql = bySession ? Sql.searchTraceSessions(c.sql(), limitParam) : Sql.searchTraces(c.sql(), limitParam);
-    return pool.preparedQuery(statements.of(owner, sql)).execute(args).map(rows -> {
+    return pool.preparedQuery(statements.listing(owner, sql)).execute(args).map(rows -> {
       JsonArray data = new JsonArray();
       for (Row r : rows) data.add(bySession ? sessionStat(r) : summary(r));
       return Rows.page(data, Rows.total(rows), page, limit, started);
@@ -68,10 +68,10 @@ public final class TraceStore {
 
   /** The trace with its span tree, or, with a span id, that span's subtree. 404 "Trace not found" otherwise. */
   public Future<JsonObject> get(Owner owner, String traceId, String spanId) {
-    return pool.preparedQuery(statements.of(owner, Sql.GET_TRACE)).execute(Tuple.of(owner.sqlValue(), traceId)).compose(rows -> {
+    return pool.preparedQuery(Sql.GET_TRACE).execute(Tuple.of(owner.sqlValue(), traceId)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Trace not found"));
       JsonObject trace = summary(rows.iterator().next());
-      return pool.preparedQuery(statements.of(owner, Sql.TRACE_SPANS)).execute(Tuple.of(owner.sqlValue(), traceId)).compose(spans -> {
+      return pool.preparedQuery(Sql.TRACE_SPANS).execute(Tuple.of(owner.sqlValue(), traceId)).compose(spans -> {
         Map<String, JsonObject> nodes = new LinkedHashMap<>();
         Map<String, String> parents = new LinkedHashMap<>();
         for (Row s : spans) {
@@ -96,7 +96,7 @@ public final class TraceStore {
 
   /** For the runtime: a trace and its spans, in one transaction, owned by the owner. */
   public Future<JsonObject> record(Owner owner, JsonObject trace, JsonArray spans) {
-    return pool.withTransaction(conn -> insert(statements, conn, owner, trace, spans)
+    return pool.withTransaction(conn -> insert(conn, owner, trace, spans)
         .map(v -> new JsonObject().put("trace_id", trace.getString("trace_id"))));
   }
 
@@ -104,14 +104,14 @@ public final class TraceStore {
    * Writes a trace and its spans on {@code conn} (inside the caller's transaction). The statements are sent without
    * waiting for each other's answers, so the client pipelines them: one round trip for the trace and every span.
    */
-  static Future<Void> insert(Sql.ForOwner statements, SqlConnection conn, Owner owner, JsonObject trace, JsonArray spans) {
+  static Future<Void> insert(SqlConnection conn, Owner owner, JsonObject trace, JsonArray spans) {
     Tuple t = Tuple.of(owner.sqlValue(), trace.getString("trace_id"), trace.getString("run_id"), trace.getString("session_id"),
         trace.getString("component_type"), trace.getString("component_id"));
     t.addString(trace.getString("name")).addString(trace.getString("status", "OK"))
         .addOffsetDateTime(OffsetDateTime.parse(trace.getString("start_time")))
         .addOffsetDateTime(trace.getString("end_time") == null ? null : OffsetDateTime.parse(trace.getString("end_time")))
         .addString(trace.getString("input"));
-    Future<?> traceRow = conn.preparedQuery(statements.of(owner, Sql.INSERT_TRACE)).execute(t);
+    Future<?> traceRow = conn.preparedQuery(Sql.INSERT_TRACE).execute(t);
     List<Tuple> spanRows = new java.util.ArrayList<>(spans.size());
     for (int i = 0; i < spans.size(); i++) {
       JsonObject s = spans.getJsonObject(i);
@@ -124,7 +124,7 @@ public final class TraceStore {
       spanRows.add(st);
     }
     Future<?> spanRowsWritten = spanRows.isEmpty() ? Future.succeededFuture()
-        : conn.preparedQuery(statements.of(owner, Sql.INSERT_SPAN)).executeBatch(spanRows);
+        : conn.preparedQuery(Sql.INSERT_SPAN).executeBatch(spanRows);
     return Future.all(traceRow, spanRowsWritten).mapEmpty();
   }
 
