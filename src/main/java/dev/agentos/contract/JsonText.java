@@ -3,7 +3,7 @@ package dev.agentos.contract;
 import io.vertx.core.json.JsonObject;
 
 /**
- * A reply that is a JSON document already written as text (a page of runs or of sessions, built by PostgreSQL): the HTTP
+ * A reply that is a JSON document already written as text (a page of a session's runs, built by PostgreSQL): the HTTP
  * layer writes it out as it is, so a large page is never parsed into objects and encoded again. JSON form:
  * {@code {"json": "<the text>"}}.
  */

@@ -129,9 +129,6 @@ public final class StorageVerticle extends VerticleBase {
       if (!migrated) throw new StorageFailure(StorageApi.UNAVAILABLE, "Database unavailable");
       if (request instanceof StorageRequest.SessionRuns r) {
         result = pages.submit(() -> runsPage(r));
-      } else if (request instanceof StorageRequest.SessionsList r) {
-        result = sessions.listText(owner(r.owner()), r.type(), r.componentId(), r.sessionName(), atLeast(r.page(), 1, "page"),
-            bounded(r.limit(), "limit"), orDefault(r.sortBy(), "created_at"), "asc".equals(r.sortOrder()));
       } else if (request instanceof StorageRequest.SessionsGet r && r.historyLimit() > 0) {
         result = pages.submit(() -> dispatch(r));
       } else {
@@ -144,8 +141,7 @@ public final class StorageVerticle extends VerticleBase {
     }
     result.onComplete(ar -> {
       if (ar.succeeded()) {
-        RequestBinding.reply(msg, ar.result() instanceof String text ? textInKind(json, request, text)
-            : inKind(json, (JsonObject) ar.result()));
+        RequestBinding.reply(msg, ar.result() instanceof String text ? textInKind(json, text) : inKind(json, (JsonObject) ar.result()));
       } else if (ar.cause() instanceof StorageFailure f) {
         msg.fail(f.code(), f.getMessage());
       } else if (ar.cause() instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
@@ -175,14 +171,9 @@ public final class StorageVerticle extends VerticleBase {
     return json ? reply : new Document(reply);
   }
 
-  /**
-   * A page PostgreSQL wrote as text: typed senders get it as it is; JSON senders get the object the action's table
-   * names ({runs: [...]} for a page of runs, {data, meta} for a page of sessions).
-   */
-  private static Object textInKind(boolean json, StorageRequest request, String text) {
-    if (!json) return new JsonText(text);
-    return request instanceof StorageRequest.SessionRuns ? new JsonObject().put("runs", new io.vertx.core.json.JsonArray(text))
-        : new JsonObject(text);
+  /** A page of runs is text PostgreSQL wrote: typed senders get it as it is; JSON senders get the {runs: [...]} object. */
+  private static Object textInKind(boolean json, String runsArray) {
+    return json ? new JsonObject().put("runs", new io.vertx.core.json.JsonArray(runsArray)) : new JsonText(runsArray);
   }
 
   private Future<String> runsPage(StorageRequest.SessionRuns r) {
@@ -205,6 +196,10 @@ public final class StorageVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> dispatch(StorageRequest request) {
+    if (request instanceof StorageRequest.SessionsList r) {
+      return sessions.list(owner(r.owner()), r.type(), r.componentId(), r.sessionName(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"),
+          orDefault(r.sortBy(), "created_at"), "asc".equals(r.sortOrder()));
+    }
     if (request instanceof StorageRequest.SessionsGet r) {
       return sessions.get(owner(r.owner()), required(r.sessionId(), "session_id"), r.type(), atLeast(r.historyPage(), 1, "history_page"),
           bounded(r.historyLimit(), "history_limit"));

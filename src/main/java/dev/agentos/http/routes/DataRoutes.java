@@ -86,15 +86,10 @@ public final class DataRoutes {
 
   private void listSessions(RoutingContext ctx) {
     Owner owner = readOwner(ctx, query(ctx, "user_id"));
-    StorageRequest request = new StorageRequest.SessionsList(owner, sessionType(ctx, false), query(ctx, "component_id"),
+    storage(ctx, new StorageRequest.SessionsList(owner, sessionType(ctx, false), query(ctx, "component_id"),
         query(ctx, "session_name"), intParam(ctx, "page", 1, 1, Integer.MAX_VALUE), intParam(ctx, "limit", 20, 1, MAX_LIMIT),
         oneOf(ctx, "sort_by", "created_at", Set.of("created_at", "updated_at", "session_name")),
-        oneOf(ctx, "sort_order", "desc", Set.of("asc", "desc")));
-    // the page is the JSON text PostgreSQL wrote: passed through, never parsed here
-    storage.requestText(request).onComplete(ar -> {
-      if (ar.failed()) ctx.fail(VerticleFailures.storage(ar.cause()));
-      else JsonBodies.respondText(ctx, 200, ar.result());
-    });
+        oneOf(ctx, "sort_order", "desc", Set.of("asc", "desc"))), 200, DataRoutes::asIs);
   }
 
   private void getSession(RoutingContext ctx) {

@@ -53,13 +53,6 @@ final class Rows {
     return out;
   }
 
-  /** {@link #cappedPage} for a page PostgreSQL wrote as JSON text: the same {data, meta}, the data never parsed. */
-  static String cappedPageText(String dataArray, long counted, int page, int limit, long startedNanos) {
-    JsonObject meta = page(new JsonArray(), Math.min(counted, Sql.COUNT_CAP), page, limit, startedNanos).getJsonObject("meta")
-        .put("total_count_exact", counted <= Sql.COUNT_CAP);
-    return "{\"data\":" + dataArray + ",\"meta\":" + meta.encode() + "}";
-  }
-
   static long total(RowSet<Row> rows) {
     for (Row r : rows) return r.getLong("total");
     return 0;

@@ -27,16 +27,12 @@ public final class SessionStore {
     this.pool = pool;
   }
 
-  /** A page of sessions ({data, meta}, agno's shape) as JSON text: PostgreSQL writes the rows, nothing parses them. */
-  public Future<String> listText(Owner owner, String type, String componentId, String name, int page, int limit,
+  public Future<JsonObject> list(Owner owner, String type, String componentId, String name, int page, int limit,
                                  String sortBy, boolean ascending) {
     long started = System.nanoTime();
-    String sql = statements.listing(owner, Sql.listSessionsText(Sql.SESSION_SORT.get(sortBy), ascending));
+    String sql = statements.listing(owner, Sql.listSessions(Sql.SESSION_SORT.get(sortBy), ascending));
     return pool.preparedQuery(sql).execute(Tuple.of(owner.sqlValue(), type, componentId, Rows.likeLiteral(name), limit,
-        (long) (page - 1) * limit)).map(rows -> {
-          Row r = rows.iterator().next();
-          return Rows.cappedPageText(r.getString("data"), r.getLong("total"), page, limit, started);
-        });
+        (long) (page - 1) * limit)).map(rows -> Rows.cappedPage(rows, "session_id", SessionStore::summary, page, limit, started));
   }
 
   /** The session with the chat history of one page of its runs (page 1: the latest {@code historyLimit} runs). */

@@ -64,27 +64,16 @@ public final class Sql {
   }
 
   /**
-   * A page of sessions as JSON text PostgreSQL builds, in the session schema SessionStore.summary writes (same fields,
-   * same order), with the capped count: {@code total} and {@code data} (the array). The page is passed through. Sorted
-   * by a NOT NULL timestamp, the tiebreaker follows the direction, so the owner-first index (owner, column, id) serves
-   * the page forwards or backwards; by name (nullable) unnamed sessions come last.
+   * Sorted by a NOT NULL timestamp, the tiebreaker follows the direction, so the owner-first index (owner, column, id)
+   * serves the page forwards or backwards; by name (nullable) unnamed sessions come last.
    */
-  static String listSessionsText(String sortColumn, boolean ascending) {
+  static String listSessions(String sortColumn, boolean ascending) {
     String direction = ascending ? " ASC" : " DESC";
     String order = sortColumn.equals("session_name") ? "session_name" + direction + " NULLS LAST, session_id"
         : sortColumn + direction + ", session_id" + direction;
-    String where = OWNER + " AND ($2::text IS NULL OR session_type = $2) AND ($3::text IS NULL OR component_id = $3)"
-        + " AND ($4::text IS NULL OR session_name ILIKE '%' || $4 || '%' ESCAPE '\\')";
-    return "SELECT (SELECT count(*) FROM (SELECT 1 FROM sessions WHERE " + where + " LIMIT " + (COUNT_CAP + 1) + ") AS capped)"
-        + " AS total, (SELECT coalesce(json_agg(json_build_object('session_id', session_id, 'session_name', session_name, "
-        + "'session_state', session_state, 'created_at', " + isoInstant("created_at") + ", 'updated_at', " + isoInstant("updated_at")
-        + ", 'session_type', session_type, 'user_id', user_id, "
-        + "'agent_id', CASE WHEN session_type = 'agent' THEN component_id END, "
-        + "'team_id', CASE WHEN session_type = 'team' THEN component_id END, "
-        + "'workflow_id', CASE WHEN session_type = 'workflow' THEN component_id END, "
-        + "'session_summary', summary, 'metrics', metrics, 'total_tokens', metrics -> 'total_tokens') ORDER BY " + order
-        + "), '[]')::text FROM (SELECT * FROM sessions WHERE " + where + " ORDER BY " + order + " LIMIT $5 OFFSET $6) AS page_rows)"
-        + " AS data";
+    return pageWithCount("sessions", SESSION_COLUMNS, OWNER
+        + " AND ($2::text IS NULL OR session_type = $2) AND ($3::text IS NULL OR component_id = $3)"
+        + " AND ($4::text IS NULL OR session_name ILIKE '%' || $4 || '%' ESCAPE '\\')", order, "LIMIT $5 OFFSET $6");
   }
 
   static final String GET_SESSION = "SELECT " + SESSION_COLUMNS + " FROM sessions WHERE " + OWNER
