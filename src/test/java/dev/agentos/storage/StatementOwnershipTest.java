@@ -84,18 +84,4 @@ class StatementOwnershipTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessage("storage request without an owner");
     assertThat(Owner.fromJson(new io.vertx.core.json.JsonObject(Map.of("owner", "alice"))).userId()).contains("alice");
   }
-
-  @Test
-  @DisplayName("for one user a listing runs with the owner as an equality: same condition, no NULL branch left")
-  void scopedFormIsAnEquality() throws Exception {
-    java.lang.reflect.Method scoped = Sql.class.getDeclaredMethod("scoped", String.class);
-    scoped.setAccessible(true);
-    List<String> wrong = new ArrayList<>();
-    for (String sql : statements()) {
-      if (!sql.contains(Sql.OWNER) && !sql.contains(Sql.OWNER_T)) continue;
-      String forUser = (String) scoped.invoke(null, sql);
-      if (forUser.contains("$1::text IS NULL") || !forUser.contains("user_id = $1::text")) wrong.add(sql);
-    }
-    assertThat(wrong).isEmpty();
-  }
 }

@@ -15,8 +15,6 @@ import java.util.UUID;
 /** User memories. Every method takes the {@link Owner} first; see {@link Sql}. */
 public final class MemoryStore {
   private final Pool pool;
-  /** This store's statements as they run for one user (owner predicate as an equality); confined to its verticle. */
-  private final Sql.ForOwner statements = new Sql.ForOwner();
 
   public MemoryStore(Pool pool) {
     this.pool = pool;
@@ -28,7 +26,7 @@ public final class MemoryStore {
     Tuple args = Tuple.of(owner.sqlValue(), agentId, teamId);
     args.addArrayOfString(topics == null || topics.isEmpty() ? null : topics.toArray(new String[0]));
     args.addString(Rows.likeLiteral(search)).addInteger(limit).addLong((long) (page - 1) * limit);
-    return pool.preparedQuery(statements.listing(owner, Sql.listMemories(Sql.MEMORY_SORT.get(sortBy), ascending))).execute(args)
+    return pool.preparedQuery(Sql.listMemories(Sql.MEMORY_SORT.get(sortBy), ascending)).execute(args)
         .map(rows -> Rows.cappedPage(rows, "memory_id", MemoryStore::memory, page, limit, started));
   }
 
@@ -61,7 +59,7 @@ public final class MemoryStore {
   }
 
   public Future<JsonArray> topics(Owner owner) {
-    return pool.preparedQuery(statements.listing(owner, Sql.MEMORY_TOPICS)).execute(Tuple.of(owner.sqlValue())).map(rows -> {
+    return pool.preparedQuery(Sql.MEMORY_TOPICS).execute(Tuple.of(owner.sqlValue())).map(rows -> {
       JsonArray out = new JsonArray();
       for (Row r : rows) out.add(r.getString("topic"));
       return out;
@@ -70,7 +68,7 @@ public final class MemoryStore {
 
   public Future<JsonObject> stats(Owner owner, int page, int limit) {
     long started = System.nanoTime();
-    return pool.preparedQuery(statements.listing(owner, Sql.USER_MEMORY_STATS)).execute(Tuple.of(owner.sqlValue(), limit, (long) (page - 1) * limit))
+    return pool.preparedQuery(Sql.USER_MEMORY_STATS).execute(Tuple.of(owner.sqlValue(), limit, (long) (page - 1) * limit))
         .map(rows -> {
           JsonArray data = new JsonArray();
           for (Row r : rows) {

@@ -20,8 +20,6 @@ public final class SessionStore {
   public static final int DEFAULT_HISTORY_LIMIT = 100;
 
   private final Pool pool;
-  /** This store's statements as they run for one user (owner predicate as an equality); confined to its verticle. */
-  private final Sql.ForOwner statements = new Sql.ForOwner();
 
   public SessionStore(Pool pool) {
     this.pool = pool;
@@ -30,7 +28,7 @@ public final class SessionStore {
   public Future<JsonObject> list(Owner owner, String type, String componentId, String name, int page, int limit,
                                  String sortBy, boolean ascending) {
     long started = System.nanoTime();
-    String sql = statements.listing(owner, Sql.listSessions(Sql.SESSION_SORT.get(sortBy), ascending));
+    String sql = Sql.listSessions(Sql.SESSION_SORT.get(sortBy), ascending);
     return pool.preparedQuery(sql).execute(Tuple.of(owner.sqlValue(), type, componentId, Rows.likeLiteral(name), limit,
         (long) (page - 1) * limit)).map(rows -> Rows.cappedPage(rows, "session_id", SessionStore::summary, page, limit, started));
   }
@@ -40,7 +38,7 @@ public final class SessionStore {
     return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, notFound(sessionId, type)));
       Row session = rows.iterator().next();
-      return pool.preparedQuery(statements.listing(owner, Sql.SESSION_HISTORY))
+      return pool.preparedQuery(Sql.SESSION_HISTORY)
           .execute(Tuple.of(owner.sqlValue(), sessionId, historyLimit, (long) (historyPage - 1) * historyLimit))
           .map(runs -> detail(session, newestLast(runs)));
     });
@@ -89,7 +87,7 @@ public final class SessionStore {
   /** One page of the session's runs, oldest first. */
   public Future<JsonArray> runs(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before, int page, int limit) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, after, before, limit, (long) (page - 1) * limit);
-    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(statements.listing(owner, Sql.LIST_SESSION_RUNS)).execute(args))
+    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(Sql.LIST_SESSION_RUNS).execute(args))
         .map(rows -> {
           JsonArray out = new JsonArray();
           for (Row r : rows) out.add(run(r));
@@ -100,7 +98,7 @@ public final class SessionStore {
   /** One page of the session's runs, oldest first, as the JSON array text PostgreSQL builds (see Sql.LIST_SESSION_RUNS_JSON). */
   public Future<String> runsText(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before, int page, int limit) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, after, before, limit, (long) (page - 1) * limit);
-    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(statements.listing(owner, Sql.LIST_SESSION_RUNS_JSON)).execute(args))
+    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(Sql.LIST_SESSION_RUNS_JSON).execute(args))
         .map(rows -> rows.iterator().next().getString("page"));
   }
 

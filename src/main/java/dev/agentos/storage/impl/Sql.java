@@ -16,28 +16,6 @@ public final class Sql {
   public static final String OWNER = "($1::text IS NULL OR user_id = $1)";
   public static final String OWNER_T = "($1::text IS NULL OR t.user_id = $1)";
 
-  /**
-   * A listing as it runs for one user: the owner predicate becomes a plain equality. Same rows (with $1 not NULL the
-   * two are the same condition), but PostgreSQL can then keep one generic plan for the prepared statement, on the
-   * owner-first index, instead of planning it again on every execution, as it must while {@code $1 IS NULL} is part of
-   * the condition (planning was most of a listing's PostgreSQL time: docs/benchmarks.md). Only listings: a look-up by
-   * id keeps the written form, whose only index condition is the id, because a generic plan made while a table was
-   * small may otherwise pick the owner's index for it and scan every row of the owner on each execution (measured:
-   * 21 ms per span insert instead of 0.03).
-   */
-  static String scoped(String sql) {
-    return sql.replace(OWNER, "user_id = $1::text").replace(OWNER_T, "t.user_id = $1::text");
-  }
-
-  /** Listings to run for {@code owner}: scoped for one user, as written for every owner. */
-  static final class ForOwner {
-    private final java.util.Map<String, String> scoped = new java.util.HashMap<>();
-
-    String listing(dev.agentos.contract.Owner owner, String sql) {
-      return owner.isEveryone() ? sql : scoped.computeIfAbsent(sql, Sql::scoped);
-    }
-  }
-
   // ---- sessions -------------------------------------------------------------------------------------
   static final String SESSION_COLUMNS = "session_id, user_id, session_type, component_id, session_name, session_state, "
       + "metadata, summary, metrics, created_at, updated_at";

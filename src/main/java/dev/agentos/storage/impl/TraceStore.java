@@ -21,8 +21,6 @@ import java.util.Map;
 /** Traces and their spans. Every method takes the {@link Owner} first; see {@link Sql}. */
 public final class TraceStore {
   private final Pool pool;
-  /** This store's statements as they run for one user (owner predicate as an equality); confined to its verticle. */
-  private final Sql.ForOwner statements = new Sql.ForOwner();
 
   public TraceStore(Pool pool) {
     this.pool = pool;
@@ -34,7 +32,7 @@ public final class TraceStore {
 
   public Future<JsonObject> list(Owner owner, Filters f, int page, int limit) {
     long started = System.nanoTime();
-    return pool.preparedQuery(statements.listing(owner, Sql.LIST_TRACES)).execute(filterArgs(owner, f, page, limit)).map(rows -> {
+    return pool.preparedQuery(Sql.LIST_TRACES).execute(filterArgs(owner, f, page, limit)).map(rows -> {
       JsonArray data = new JsonArray();
       for (Row r : rows) data.add(summary(r));
       return Rows.page(data, Rows.total(rows), page, limit, started);
@@ -43,7 +41,7 @@ public final class TraceStore {
 
   public Future<JsonObject> sessionStats(Owner owner, Filters f, int page, int limit) {
     long started = System.nanoTime();
-    return pool.preparedQuery(statements.listing(owner, Sql.TRACE_SESSION_STATS)).execute(filterArgs(owner, f, page, limit)).map(rows -> {
+    return pool.preparedQuery(Sql.TRACE_SESSION_STATS).execute(filterArgs(owner, f, page, limit)).map(rows -> {
       JsonArray data = new JsonArray();
       for (Row r : rows) data.add(sessionStat(r));
       return Rows.page(data, Rows.total(rows), page, limit, started);
@@ -59,7 +57,7 @@ public final class TraceStore {
     int limitParam = 2 + c.params().size();
     boolean bySession = "session".equals(groupBy);
     String sql = bySession ? Sql.searchTraceSessions(c.sql(), limitParam) : Sql.searchTraces(c.sql(), limitParam);
-    return pool.preparedQuery(statements.listing(owner, sql)).execute(args).map(rows -> {
+    return pool.preparedQuery(sql).execute(args).map(rows -> {
       JsonArray data = new JsonArray();
       for (Row r : rows) data.add(bySession ? sessionStat(r) : summary(r));
       return Rows.page(data, Rows.total(rows), page, limit, started);
