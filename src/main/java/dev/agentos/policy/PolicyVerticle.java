@@ -9,6 +9,7 @@ import dev.agentos.contract.Decision;
 import dev.agentos.contract.Principal;
 import dev.agentos.config.AgentOsConfig;
 import dev.agentos.contract.Document;
+import dev.agentos.contract.StorageApi;
 import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
 import io.micrometer.core.instrument.Counter;
@@ -211,22 +212,17 @@ public final class PolicyVerticle extends VerticleBase {
     }
   }
 
-  /** The storage request each role write is. */
-  private static final java.util.Map<String, Class<? extends StorageRequest>> ROLE_WRITES = java.util.Map.of(
-      PolicyApi.ROLES_PUT, StorageRequest.RolesPut.class, PolicyApi.ROLES_DELETE, StorageRequest.RolesDelete.class,
-      PolicyApi.ROLES_ASSIGN, StorageRequest.SubjectRolesPut.class);
+  /** The storage action each role write is. */
+  private static final java.util.Map<String, String> ROLE_WRITES = java.util.Map.of(PolicyApi.ROLES_PUT, StorageApi.ROLES_PUT,
+      PolicyApi.ROLES_DELETE, StorageApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN, StorageApi.SUBJECT_ROLES_PUT);
 
-  /** The role write a message carries: the typed storage request, or its JSON form; of the type its action names. */
+  /** The role write a message carries: the typed storage request, or its JSON form; of the kind its action names. */
   private static StorageRequest roleWrite(Message<Object> msg, String action) {
-    Class<? extends StorageRequest> type = ROLE_WRITES.get(action);
+    String storageAction = ROLE_WRITES.get(action);
     StorageRequest write = msg.body() instanceof StorageRequest typed ? typed
-        : StorageRequest.fromJson(storageAction(type), json(msg)).orElseThrow();
-    if (!type.isInstance(write)) throw new IllegalArgumentException("a role write of another kind");
+        : StorageRequest.fromJson(storageAction, json(msg)).orElseThrow();
+    if (!storageAction.equals(write.action())) throw new IllegalArgumentException("a role write of another kind");
     return write;
-  }
-
-  private static String storageAction(Class<? extends StorageRequest> type) {
-    return StorageRequest.TYPES.stream().filter(t -> t.type() == type).findFirst().orElseThrow().action();
   }
 
   /**

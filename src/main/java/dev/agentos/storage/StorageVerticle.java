@@ -144,6 +144,9 @@ public final class StorageVerticle extends VerticleBase {
         RequestBinding.reply(msg, ar.result() instanceof String text ? textInKind(json, text) : inKind(json, (JsonObject) ar.result()));
       } else if (ar.cause() instanceof StorageFailure f) {
         msg.fail(f.code(), f.getMessage());
+      } else if (ar.cause() instanceof IllegalArgumentException || ar.cause() instanceof java.time.DateTimeException) {
+        // thrown by a read the lane ran later, as the synchronous path's catch above maps it
+        msg.fail(StorageApi.BAD_REQUEST, "malformed storage request");
       } else if (ar.cause() instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
         // a unique id taken (by anyone): a conflict, never an overwrite, and the owner is not revealed
         msg.fail(StorageApi.CONFLICT, "Resource with this id already exists");

@@ -38,6 +38,8 @@ public final class SessionStore {
     return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, notFound(sessionId, type)));
       Row session = rows.iterator().next();
+      // a caller that only checks the session (a run listing, a cancel) asks for no history: no second statement
+      if (historyLimit == 0) return Future.succeededFuture(detail(session, List.of()));
       return pool.preparedQuery(Sql.SESSION_HISTORY)
           .execute(Tuple.of(owner.sqlValue(), sessionId, historyLimit, (long) (historyPage - 1) * historyLimit))
           .map(runs -> detail(session, newestLast(runs)));
