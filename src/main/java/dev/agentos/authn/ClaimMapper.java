@@ -34,7 +34,22 @@ public final class ClaimMapper {
     for (String claim : config.sessionStateClaims()) copy(payload, claim, copied);
     Object exp = payload.getValue("exp");
     long expiresAt = exp instanceof Number n ? n.longValue() : 0L;
-    return new Principal(kind, userId, scopes, roles, sessionId, copied, expiresAt);
+    return new Principal(kind, userId, scopes, roles, sessionId, copied, expiresAt, tenant(payload));
+  }
+
+  /**
+   * The tenant claim, when tenants are on: absent is empty (the policy refuses such a token with 403); a value that is
+   * not a tenant id (a non-string, empty, or outside the id alphabet) makes the token invalid (401), since reading it
+   * as "no tenant" or as another tenant would both be guesses.
+   */
+  private Optional<String> tenant(JsonObject payload) {
+    if (config.tenantIdClaim().isEmpty()) return Optional.empty();
+    Object v = lookup(payload, config.tenantIdClaim().get());
+    if (v == null) return Optional.empty();
+    if (!(v instanceof String s) || !dev.agentos.contract.Owner.validTenantId(s)) {
+      throw AuthenticationException.invalid("Invalid tenant claim");
+    }
+    return Optional.of(s);
   }
 
   /** agno §2.4: service-account, OAuth and scheduler principals cannot be claimed by a JWT. */

@@ -83,7 +83,9 @@ public final class ServiceAccountVerifier {
             // the account's id and expiry travel with its principal: what it mints is bounded by both
             Principal p = new Principal(Principal.Kind.SERVICE_ACCOUNT, Optional.of("sa:" + account.getString("name")), scopes,
                 List.of(), Optional.empty(), new JsonObject().put(ACCOUNT_ID_CLAIM, account.getString("id")),
-                expires == null ? 0 : Instant.parse(expires).getEpochSecond());
+                expires == null ? 0 : Instant.parse(expires).getEpochSecond(),
+                // its tenant is the one it was minted into, as stored: never a claim
+                Optional.of(account.getString("tenant_id", dev.agentos.contract.Owner.IMPLICIT_TENANT)));
             if (cache != null) cache.put(hash, new Verified(account.getString("id"), p, expires == null ? null : Instant.parse(expires)));
             return Future.succeededFuture(p);
           }

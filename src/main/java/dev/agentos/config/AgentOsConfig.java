@@ -63,7 +63,14 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       int decisionLogAllowPercent,
       int policyTimeoutMs,
       Optional<Long> maxTokenLifetimeSeconds,
-      int policyInstances) {
+      int policyInstances,
+      Optional<String> tenantIdClaim,
+      Optional<String> platformAdminScope) {
+
+    /** Tenants are on: every caller acts in the tenant its token names (docs/isolation.md, "Tenants"). */
+    public boolean tenants() {
+      return tenantIdClaim.isPresent();
+    }
 
     /** A JWT source is configured: keys, a JWKS file or URL, or unverified decoding. */
     public boolean hasJwtSource() {
@@ -101,7 +108,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
   public record Postgres(Optional<String> url, Optional<String> host, int port, Optional<String> database,
                          Optional<String> user, Optional<String> password, int poolSize, boolean embedded,
                          java.nio.file.Path embeddedDataDir, Optional<String> source, int requestTimeoutMs, int instances,
-                         int maxConcurrentPages) {
+                         int maxConcurrentPages, boolean rowLevelSecurity, String appRole) {
     @Override
     public String toString() {
       return "Postgres[host=" + host + ", port=" + port + ", database=" + database + ", user=" + user
@@ -129,7 +136,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.leewaySeconds, a.requireExp, a.tokenSource, a.tokenHeaderKey, a.cookieName, a.scopesClaim, a.userIdClaim,
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
-        a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds, a.policyInstances);
+        a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds, a.policyInstances, a.tenantIdClaim,
+        a.platformAdminScope);
     return new AgentOsConfig(os, http, dev, postgres, logging, registry, cluster);
   }
 }

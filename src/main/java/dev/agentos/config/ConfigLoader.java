@@ -371,7 +371,19 @@ public final class ConfigLoader {
         r.integer("authorization.policy_timeout_ms"),
         r.has("authorization.max_token_lifetime_seconds") ? Optional.of(r.lng("authorization.max_token_lifetime_seconds")) : Optional.empty(),
         r.has("authorization.policy_instances") ? r.integer("authorization.policy_instances")
-            : io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+            : io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
+        tenantIdClaim(r), r.opt("authorization.platform_admin_scope"));
+    if (authz.platformAdminScope().isPresent()) {
+      if (authz.platformAdminScope().get().isBlank()) {
+        throw new ConfigException("authorization.platform_admin_scope", "must not be empty");
+      }
+      if (authz.tenantIdClaim().isEmpty()) {
+        throw new ConfigException("authorization.platform_admin_scope", "needs authorization.tenant_id_claim (tenants on)");
+      }
+      if (authz.platformAdminScope().get().equals(adminScope)) {
+        throw new ConfigException("authorization.platform_admin_scope", "must differ from authorization.admin_scope");
+      }
+    }
 
     boolean configuredServer = r.has("storage.postgres.url") || r.has("storage.postgres.host");
     String dataDir = r.str("storage.postgres.embedded_data_dir").strip();
@@ -381,7 +393,7 @@ public final class ConfigLoader {
         r.opt("storage.postgres.user"), r.opt("storage.postgres.password"), r.integer("storage.postgres.pool_size"),
         !configuredServer && databaseSource != null, java.nio.file.Path.of(dataDir), Optional.ofNullable(databaseSource),
         r.integer("storage.request_timeout_ms"), r.integer("storage.instances"),
-        r.integer("storage.max_concurrent_pages"));
+        r.integer("storage.max_concurrent_pages"), r.bool("storage.postgres.row_level_security"), appRole(r));
     r.opt("storage.postgres.url").ifPresent(url -> {
       if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
         throw new ConfigException("storage.postgres.url", "must start with postgresql://");
@@ -390,6 +402,23 @@ public final class ConfigLoader {
 
     AgentOsConfig.Logging logging = new AgentOsConfig.Logging(r.str("logging.access_log"), r.str("logging.level"));
     return new AgentOsConfig(os, http, authz, pg, logging, registry, cluster(r));
+  }
+
+  private static Optional<String> tenantIdClaim(Values r) {
+    Optional<String> claim = r.opt("authorization.tenant_id_claim");
+    if (claim.isPresent() && claim.get().isBlank()) throw new ConfigException("authorization.tenant_id_claim", "must not be empty");
+    return claim;
+  }
+
+  /** A PostgreSQL role name as the migrations write it unquoted-safe: lower case letters, digits and underscores. */
+  private static final java.util.regex.Pattern PG_ROLE_NAME = java.util.regex.Pattern.compile("^[a-z_][a-z0-9_]{0,62}$");
+
+  private static String appRole(Values r) {
+    String role = r.str("storage.postgres.app_role");
+    if (!role.isEmpty() && !PG_ROLE_NAME.matcher(role).matches()) {
+      throw new ConfigException("storage.postgres.app_role", "must be a role name of lower-case letters, digits and underscores");
+    }
+    return role;
   }
 
   private static final java.util.regex.Pattern HOST_PORT = java.util.regex.Pattern.compile("^[A-Za-z0-9.:\\[\\]_-]+:(\\d{1,5})$");

@@ -4,17 +4,27 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * {@link PolicyApi#AUTHORIZE}: may this principal make this request? {@code seal}: also sign the decision, when
- * it allows a sealed write ({@link SealedWrites}). JSON: {@code {principal, method, path, seal?}}.
+ * it allows a sealed write ({@link SealedWrites}). {@code tenant}: the tenant the caller asks to act in (the
+ * {@code X-Tenant-Id} header), when it names one; the policy decides whether it may. JSON:
+ * {@code {principal, method, path, seal?, tenant?}}.
  */
-public record AuthorizeRequest(Principal principal, String method, String path, boolean seal) implements ContractMessage {
+public record AuthorizeRequest(Principal principal, String method, String path, boolean seal,
+                               java.util.Optional<String> tenant) implements ContractMessage {
   public AuthorizeRequest {
     if (principal == null || method == null || path == null) throw new IllegalArgumentException("principal, method and path are required");
+    tenant = tenant == null ? java.util.Optional.empty() : tenant;
+  }
+
+  /** A request that names no tenant (the caller acts in its own). */
+  public AuthorizeRequest(Principal principal, String method, String path, boolean seal) {
+    this(principal, method, path, seal, java.util.Optional.empty());
   }
 
   @Override
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("principal", principal.toJson()).put("method", method).put("path", path);
     if (seal) json.put("seal", true);
+    tenant.ifPresent(t -> json.put("tenant", t));
     return json;
   }
 
@@ -25,6 +35,9 @@ public record AuthorizeRequest(Principal principal, String method, String path, 
     if (!(json.getValue("principal") instanceof JsonObject principal)) throw new IllegalArgumentException("principal");
     Object seal = json.getValue("seal");
     if (seal != null && !(seal instanceof Boolean)) throw new IllegalArgumentException("seal");
-    return new AuthorizeRequest(Principal.fromJson(principal), method, path, Boolean.TRUE.equals(seal));
+    Object tenant = json.getValue("tenant");
+    if (tenant != null && !(tenant instanceof String)) throw new IllegalArgumentException("tenant");
+    return new AuthorizeRequest(Principal.fromJson(principal), method, path, Boolean.TRUE.equals(seal),
+        java.util.Optional.ofNullable((String) tenant));
   }
 }

@@ -9,15 +9,35 @@ import java.util.Set;
 /**
  * The answer to an {@code authorize} request: a value with its reasons. {@code accessibleIds} is set for
  * listing routes ({@code "*"} = all) and {@code excludedIds} names ids a role denies (to be left out even
- * under "*"); {@code scopedUserId} is the owner data is restricted to, if any.
+ * under "*"); {@code scopedUserId} is the owner data is restricted to, if any; {@code tenantId} the tenant the request
+ * acts in ({@link Owner#IMPLICIT_TENANT} when tenants are off), and {@code admin} means admin within that tenant.
  */
 public record Decision(boolean allowed, List<String> required, Optional<Set<String>> accessibleIds,
                        Optional<String> scopedUserId, boolean admin, String decisionId, List<String> reasons,
-                       String detail, Set<String> excludedIds) {
+                       String detail, Set<String> excludedIds, String tenantId) {
+
+  public Decision {
+    tenantId = tenantId == null ? Owner.IMPLICIT_TENANT : tenantId;
+  }
 
   public Decision(boolean allowed, List<String> required, Optional<Set<String>> accessibleIds, Optional<String> scopedUserId,
                   boolean admin, String decisionId, List<String> reasons, String detail) {
-    this(allowed, required, accessibleIds, scopedUserId, admin, decisionId, reasons, detail, Set.of());
+    this(allowed, required, accessibleIds, scopedUserId, admin, decisionId, reasons, detail, Set.of(), Owner.IMPLICIT_TENANT);
+  }
+
+  public Decision(boolean allowed, List<String> required, Optional<Set<String>> accessibleIds, Optional<String> scopedUserId,
+                  boolean admin, String decisionId, List<String> reasons, String detail, Set<String> excludedIds) {
+    this(allowed, required, accessibleIds, scopedUserId, admin, decisionId, reasons, detail, excludedIds, Owner.IMPLICIT_TENANT);
+  }
+
+  /** The same decision, in a tenant. */
+  public Decision inTenant(String tenant) {
+    return new Decision(allowed, required, accessibleIds, scopedUserId, admin, decisionId, reasons, detail, excludedIds, tenant);
+  }
+
+  /** Whose rows the request may touch: the scoped user of the tenant, or (unscoped) every user of the tenant. */
+  public Owner owner() {
+    return scopedUserId.map(u -> Owner.of(tenantId, u)).orElseGet(() -> Owner.everyoneIn(tenantId));
   }
 
   public JsonObject toJson() {
@@ -26,6 +46,7 @@ public record Decision(boolean allowed, List<String> required, Optional<Set<Stri
     json.put("accessible_ids", accessibleIds.map(ids -> new JsonArray(List.copyOf(ids))).orElse(null));
     json.put("scoped_user_id", scopedUserId.orElse(null));
     json.put("excluded_ids", new JsonArray(List.copyOf(excludedIds)));
+    if (!tenantId.isEmpty()) json.put("tenant_id", tenantId);
     if (detail != null) json.put("detail", detail);
     return json;
   }
@@ -36,7 +57,7 @@ public record Decision(boolean allowed, List<String> required, Optional<Set<Stri
         ids == null ? Optional.empty() : Optional.of(Set.copyOf(strings(ids))),
         Optional.ofNullable(json.getString("scoped_user_id")), json.getBoolean("admin", false),
         json.getString("decision_id", ""), strings(json.getJsonArray("reasons")), json.getString("detail"),
-        Set.copyOf(strings(json.getJsonArray("excluded_ids"))));
+        Set.copyOf(strings(json.getJsonArray("excluded_ids"))), json.getString("tenant_id", Owner.IMPLICIT_TENANT));
   }
 
   private static List<String> strings(JsonArray a) {

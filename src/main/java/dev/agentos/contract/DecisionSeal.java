@@ -22,10 +22,12 @@ import java.util.Optional;
  * A policy decision that allowed a write which records who made it (a role change, a role assignment, a
  * service-account mint or revocation), signed by the node whose policy verticle decided. The storage verticle
  * performs such a write only with a seal it can verify, for that method and path, issued within
- * {@link #MAX_AGE_MS}; the actor it records is the seal's, so no sender can choose it.
+ * {@link #MAX_AGE_MS}; the actor it records is the seal's, and so is the tenant the write lands in, so no sender can
+ * choose either.
  */
-public record DecisionSeal(String decisionId, Optional<String> actor, String actorKind, String method, String path,
-                           long issuedAtMs, List<X509Certificate> chain, Optional<PublicKey> key, byte[] signature) {
+public record DecisionSeal(String decisionId, Optional<String> actor, String actorKind, String tenant, String method,
+                           String path, long issuedAtMs, List<X509Certificate> chain, Optional<PublicKey> key,
+                           byte[] signature) {
   /** A seal is good for this long after the decision (clocks of the nodes are assumed within a few seconds). */
   public static final long MAX_AGE_MS = 60_000;
 
@@ -36,11 +38,17 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
     }
   }
 
+  /** A seal for a write in the implicit tenant. */
   public static DecisionSeal issue(NodeIdentity identity, String decisionId, Optional<String> actor, String actorKind,
                                    String method, String path, long nowMs) {
-    byte[] signature = identity.sign(signedBytes(decisionId, actor, actorKind, method, path, nowMs));
+    return issue(identity, decisionId, actor, actorKind, Owner.IMPLICIT_TENANT, method, path, nowMs);
+  }
+
+  public static DecisionSeal issue(NodeIdentity identity, String decisionId, Optional<String> actor, String actorKind,
+                                   String tenant, String method, String path, long nowMs) {
+    byte[] signature = identity.sign(signedBytes(decisionId, actor, actorKind, tenant, method, path, nowMs));
     List<X509Certificate> chain = identity.chain();
-    return new DecisionSeal(decisionId, actor, actorKind, method, path, nowMs, chain,
+    return new DecisionSeal(decisionId, actor, actorKind, tenant, method, path, nowMs, chain,
         chain.isEmpty() ? Optional.of(identity.publicKey()) : Optional.empty(), signature);
   }
 
@@ -54,7 +62,7 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
     try {
       Signature verifier = Signature.getInstance(identity.signatureAlgorithm());
       verifier.initVerify(signer);
-      verifier.update(signedBytes(decisionId, actor, actorKind, method, path, issuedAtMs));
+      verifier.update(signedBytes(decisionId, actor, actorKind, tenant, method, path, issuedAtMs));
       if (!verifier.verify(signature)) throw new Refused("the decision's signature does not verify");
     } catch (GeneralSecurityException e) {
       throw new Refused("the decision's signature does not verify");
@@ -71,7 +79,7 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
       }
     }
     JsonObject json = new JsonObject().put("decision_id", decisionId).put("actor", actor.orElse(null))
-        .put("actor_kind", actorKind).put("method", method).put("path", path).put("issued_at", issuedAtMs)
+        .put("actor_kind", actorKind).put("tenant", tenant).put("method", method).put("path", path).put("issued_at", issuedAtMs)
         .put("chain", certs).put("signature", Base64.getEncoder().encodeToString(signature));
     key.ifPresent(k -> json.put("key", Base64.getEncoder().encodeToString(k.getEncoded())));
     return json;
@@ -90,7 +98,8 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
       }
       Optional<PublicKey> key = Optional.ofNullable(json.getString("key")).map(DecisionSeal::publicKey);
       return new DecisionSeal(require(json, "decision_id"), Optional.ofNullable(json.getString("actor")),
-          require(json, "actor_kind"), require(json, "method"), require(json, "path"), json.getLong("issued_at"), chain, key,
+          require(json, "actor_kind"), require(json, "tenant"), require(json, "method"), require(json, "path"),
+          json.getLong("issued_at"), chain, key,
           Base64.getDecoder().decode(require(json, "signature")));
     } catch (Refused e) {
       throw e;
@@ -112,16 +121,17 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
     }
   }
 
-  private static byte[] signedBytes(String decisionId, Optional<String> actor, String actorKind, String method,
+  private static byte[] signedBytes(String decisionId, Optional<String> actor, String actorKind, String tenant, String method,
                                     String path, long issuedAtMs) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       DataOutputStream out = new DataOutputStream(bytes);
-      out.writeUTF("agentos.seal.v1");
+      out.writeUTF("agentos.seal.v2");
       out.writeUTF(decisionId);
       out.writeBoolean(actor.isPresent());
       out.writeUTF(actor.orElse(""));
       out.writeUTF(actorKind);
+      out.writeUTF(tenant);
       out.writeUTF(method);
       out.writeUTF(path);
       out.writeLong(issuedAtMs);

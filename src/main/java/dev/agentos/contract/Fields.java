@@ -88,4 +88,15 @@ final class Fields {
     JsonObject json = new JsonObject();
     return owner == null ? json : owner.into(json);
   }
+
+  /** The tenant a tenant-level request names ({@code "tenant"}); absent = the implicit tenant. */
+  static String tenant(JsonObject json) {
+    String t = string(json, Owner.TENANT_FIELD);
+    return t == null ? Owner.IMPLICIT_TENANT : t;
+  }
+
+  static JsonObject putTenant(JsonObject json, String tenant) {
+    if (tenant != null && !tenant.isEmpty()) json.put(Owner.TENANT_FIELD, tenant);
+    return json;
+  }
 }

@@ -17,9 +17,11 @@ import java.util.Optional;
  * @param sessionId   the session id claim, when present
  * @param claims      the claims named by dependencies_claims / session_state_claims, copied for runs
  * @param expiresAt   the token's exp (epoch seconds), or 0 when it has none
+ * @param tenantId    the tenant claim ({@code authorization.tenant_id_claim}), or a service account's stored tenant;
+ *                    empty when tenants are off or the token has none (the policy decides what that means)
  */
 public record Principal(Kind kind, Optional<String> userId, List<String> scopes, List<String> roles,
-                        Optional<String> sessionId, JsonObject claims, long expiresAt) {
+                        Optional<String> sessionId, JsonObject claims, long expiresAt, Optional<String> tenantId) {
 
   public enum Kind {
     /** A verified JWT. */
@@ -34,7 +36,14 @@ public record Principal(Kind kind, Optional<String> userId, List<String> scopes,
     ANONYMOUS
   }
 
+  /** A principal of no tenant (tenants off, or the claim absent). */
+  public Principal(Kind kind, Optional<String> userId, List<String> scopes, List<String> roles, Optional<String> sessionId,
+                   JsonObject claims, long expiresAt) {
+    this(kind, userId, scopes, roles, sessionId, claims, expiresAt, Optional.empty());
+  }
+
   public Principal {
+    tenantId = tenantId == null ? Optional.empty() : tenantId;
     scopes = List.copyOf(scopes);
     roles = List.copyOf(roles);
     claims = claims == null ? new JsonObject() : claims.copy();
@@ -53,6 +62,7 @@ public record Principal(Kind kind, Optional<String> userId, List<String> scopes,
         .put("roles", new JsonArray(roles)).put("claims", claims).put("expires_at", expiresAt);
     userId.ifPresent(u -> json.put("user_id", u));
     sessionId.ifPresent(s -> json.put("session_id", s));
+    tenantId.ifPresent(t -> json.put("tenant_id", t));
     return json;
   }
 
@@ -63,7 +73,8 @@ public record Principal(Kind kind, Optional<String> userId, List<String> scopes,
       Kind kind = Kind.valueOf(json.getString("kind"));
       return new Principal(kind, Optional.ofNullable(json.getString("user_id")), strings(json.getJsonArray("scopes")),
           strings(json.getJsonArray("roles")), Optional.ofNullable(json.getString("session_id")),
-          json.getJsonObject("claims", new JsonObject()), json.getLong("expires_at", 0L));
+          json.getJsonObject("claims", new JsonObject()), json.getLong("expires_at", 0L),
+          Optional.ofNullable(json.getString("tenant_id")));
     } catch (ClassCastException | NullPointerException e) {
       throw new IllegalArgumentException("malformed principal", e);
     }

@@ -638,14 +638,19 @@ public sealed interface StorageRequest extends ContractMessage {
   }
 
   /** A page of service accounts (never their hashes). {@link StorageApi#SERVICE_ACCOUNTS_LIST}. */
-  record ServiceAccountsList(boolean includeRevoked,
+  record ServiceAccountsList(String tenant,
+      boolean includeRevoked,
       int page,
       int limit,
       String sortOrder) implements StorageRequest {
+    public ServiceAccountsList {
+      tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
+    }
+
     @Override public String action() { return StorageApi.SERVICE_ACCOUNTS_LIST; }
 
     @Override public JsonObject toJson() {
-      JsonObject json = new JsonObject();
+      JsonObject json = Fields.putTenant(new JsonObject(), tenant);
       json.put("include_revoked", includeRevoked);
       json.put("page", page);
       json.put("limit", limit);
@@ -654,7 +659,7 @@ public sealed interface StorageRequest extends ContractMessage {
     }
 
     public static ServiceAccountsList fromJson(JsonObject json) {
-      return new ServiceAccountsList(Fields.bool(json, "include_revoked", true),
+      return new ServiceAccountsList(Fields.tenant(json), Fields.bool(json, "include_revoked", true),
           Fields.integer(json, "page", 1),
           Fields.integer(json, "limit", 20),
           Fields.string(json, "sort_order"));
@@ -754,17 +759,21 @@ public sealed interface StorageRequest extends ContractMessage {
   }
 
   /** The managed roles assigned to a subject. {@link StorageApi#SUBJECT_ROLES_GET}. */
-  record SubjectRolesGet(String subject) implements StorageRequest {
+  record SubjectRolesGet(String tenant, String subject) implements StorageRequest {
+    public SubjectRolesGet {
+      tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
+    }
+
     @Override public String action() { return StorageApi.SUBJECT_ROLES_GET; }
 
     @Override public JsonObject toJson() {
-      JsonObject json = new JsonObject();
+      JsonObject json = Fields.putTenant(new JsonObject(), tenant);
       json.put("subject", subject);
       return json;
     }
 
     public static SubjectRolesGet fromJson(JsonObject json) {
-      return new SubjectRolesGet(Fields.string(json, "subject"));
+      return new SubjectRolesGet(Fields.tenant(json), Fields.string(json, "subject"));
     }
   }
 
@@ -792,18 +801,22 @@ public sealed interface StorageRequest extends ContractMessage {
   }
 
   /** A page of the managed-role audit log. {@link StorageApi#AUTHZ_AUDIT}. */
-  record AuthzAudit(int page, int limit) implements StorageRequest {
+  record AuthzAudit(String tenant, int page, int limit) implements StorageRequest {
+    public AuthzAudit {
+      tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
+    }
+
     @Override public String action() { return StorageApi.AUTHZ_AUDIT; }
 
     @Override public JsonObject toJson() {
-      JsonObject json = new JsonObject();
+      JsonObject json = Fields.putTenant(new JsonObject(), tenant);
       json.put("page", page);
       json.put("limit", limit);
       return json;
     }
 
     public static AuthzAudit fromJson(JsonObject json) {
-      return new AuthzAudit(Fields.integer(json, "page", 1), Fields.integer(json, "limit", 50));
+      return new AuthzAudit(Fields.tenant(json), Fields.integer(json, "page", 1), Fields.integer(json, "limit", 50));
     }
   }
 

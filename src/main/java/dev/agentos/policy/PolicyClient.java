@@ -43,8 +43,13 @@ public final class PolicyClient {
    * ({@link dev.agentos.contract.SealedWrites}), its seal, which is asked for only then.
    */
   public Future<AuthorizeReply> authorizeRequest(Principal principal, String method, String path) {
+    return authorizeRequest(principal, method, path, Optional.empty());
+  }
+
+  /** The same, for a request that names the tenant it acts in ({@code X-Tenant-Id}). */
+  public Future<AuthorizeReply> authorizeRequest(Principal principal, String method, String path, Optional<String> tenant) {
     boolean seal = dev.agentos.contract.SealedWrites.needsSeal(method, path);
-    return send(PolicyApi.AUTHORIZE, new AuthorizeRequest(principal, method, path, seal), AuthorizeReply.class,
+    return send(PolicyApi.AUTHORIZE, new AuthorizeRequest(principal, method, path, seal, tenant), AuthorizeReply.class,
         AuthorizeReply::fromJson);
   }
 

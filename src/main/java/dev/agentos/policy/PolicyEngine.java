@@ -125,11 +125,72 @@ public final class PolicyEngine {
    * included (docs/authorization.md).
    */
   public Decision authorize(Principal principal, String method, String path) {
-    RoleDirectory.Expansion expansion = roles.expand(principal);
+    return authorize(principal, method, path, Optional.empty());
+  }
+
+  /**
+   * The same, for a request that may name the tenant it acts in ({@code X-Tenant-Id}): the decision carries the
+   * tenant (docs/isolation.md, "Tenants"); naming another tenant than the caller's own needs the platform admin scope.
+   */
+  public Decision authorize(Principal principal, String method, String path, Optional<String> requestedTenant) {
+    TenantChoice tenant = tenantOf(principal, requestedTenant);
+    if (tenant.refusal() != null) {
+      return new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, newDecisionId(),
+          List.of(tenant.refusal()), tenant.refusal());
+    }
+    RoleDirectory.Expansion expansion = expand(principal);
     Target target = Target.of(path);
     Decision d = listingAlwaysFiltered(decide(principal, expansion, method, path, target), principal, expansion, method, path, target);
-    if (!d.allowed() || expansion.deny().isEmpty()) return d;
-    return applyDenies(d, parseAll(expansion.deny()), method.equals("HEAD") ? "GET" : method, path, target);
+    if (d.allowed() && !expansion.deny().isEmpty()) {
+      d = applyDenies(d, parseAll(expansion.deny()), method.equals("HEAD") ? "GET" : method, path, target);
+    }
+    return d.inTenant(tenant.tenant());
+  }
+
+  /** The tenant a request acts in, or why it may not act at all ({@code refusal}). */
+  record TenantChoice(String tenant, String refusal) {}
+
+  TenantChoice tenantOf(Principal principal, Optional<String> requested) {
+    if (requested.isPresent() && !dev.agentos.contract.Owner.validTenantId(requested.get())) {
+      return new TenantChoice(null, "Invalid tenant id in X-Tenant-Id");
+    }
+    if (!config.tenants()) {
+      return requested.isPresent()
+          ? new TenantChoice(null, "X-Tenant-Id is accepted only with tenants on (authorization.tenant_id_claim)")
+          : new TenantChoice(dev.agentos.contract.Owner.IMPLICIT_TENANT, null);
+    }
+    if (principal.kind() == Principal.Kind.SECURITY_KEY || principal.kind() == Principal.Kind.ANONYMOUS) {
+      // the unscoped root of a deployment: any tenant it names, else the implicit one
+      return new TenantChoice(requested.orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT), null);
+    }
+    if (principal.tenantId().isEmpty()) {
+      return new TenantChoice(null, "Tenant isolation requires a tenant claim ('" + config.tenantIdClaim().get() + "')");
+    }
+    String home = principal.tenantId().get();
+    if (requested.isPresent() && !requested.get().equals(home)) {
+      if (!platformAdmin(principal)) return new TenantChoice(null, "Acting in another tenant requires the platform admin scope");
+      return new TenantChoice(requested.get(), null);
+    }
+    return new TenantChoice(home, null);
+  }
+
+  /**
+   * Whether the principal is a platform admin: only a verified token that itself carries the configured scope
+   * ({@code authorization.platform_admin_scope}), never through a role or a service account, which a tenant's own
+   * admin can create.
+   */
+  boolean platformAdmin(Principal principal) {
+    return config.platformAdminScope().isPresent() && principal.kind() == Principal.Kind.JWT
+        && principal.scopes().contains(config.platformAdminScope().get());
+  }
+
+  /** The principal's grants in its own tenant; a platform admin is an admin in every tenant. */
+  private RoleDirectory.Expansion expand(Principal principal) {
+    RoleDirectory.Expansion e = roles.expand(principal);
+    if (!platformAdmin(principal)) return e;
+    List<String> scopes = new ArrayList<>(e.scopes());
+    scopes.add(config.adminScope());
+    return new RoleDirectory.Expansion(List.copyOf(scopes), e.deny(), e.roles());
   }
 
   /**
@@ -340,7 +401,7 @@ public final class PolicyEngine {
     String id = newDecisionId();
     if (action.equals(config.adminScope())) {
       // "may this principal act as admin?": only with the admin scope and no deny anywhere (a deny beats admin)
-      RoleDirectory.Expansion e = roles.expand(principal);
+      RoleDirectory.Expansion e = expand(principal);
       boolean admin = index(e.scopes()).hasAdmin() && e.deny().isEmpty();
       return new Decision(admin, List.of(action), Optional.empty(), Optional.empty(), admin, id,
           List.of(admin ? "admin scope held, no deny" : "not an admin without denies"), admin ? null : "Insufficient permissions");
@@ -350,7 +411,7 @@ public final class PolicyEngine {
       return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, id,
           List.of("unknown action " + action), "Unknown action");
     }
-    RoleDirectory.Expansion expansion = roles.expand(principal);
+    RoleDirectory.Expansion expansion = expand(principal);
     ScopeIndex userScopes = index(expansion.scopes());
     Scope required = resourceId != null && FAMILIES.contains(wanted.resource())
         ? Scope.parse(wanted.resource() + ":" + resourceId + ":" + wanted.action(), config.adminScope())

@@ -121,7 +121,7 @@ public final class PolicyVerticle extends VerticleBase {
       if (stopped) return;
       if (ar.succeeded()) {
         JsonObject snapshot = ar.result();
-        engine.useRoles(engine.roles().withManaged(config, snapshot.getJsonArray("roles"), snapshot.getJsonObject("subjects")));
+        engine.useRoles(engine.roles().withManaged(config, snapshot));
         rolesLoaded = true;
         if (consumer == null && lastLoadedAt != 0) log.info("roles reloaded: serving decisions again");
         lastLoadedAt = System.nanoTime();
@@ -252,11 +252,12 @@ public final class PolicyVerticle extends VerticleBase {
 
   private AuthorizeReply authorize(AuthorizeRequest request) {
     Principal principal = request.principal();
-    Decision decision = decide(principal, request.method(), request.path());
+    Decision decision = decide(principal, request.method(), request.path(), request.tenant());
     if (decision.allowed() && request.seal() && dev.agentos.contract.SealedWrites.needsSeal(request.method(), request.path())) {
+      // the write lands in the decision's tenant: the seal says which, so no sender can choose it
       return new AuthorizeReply(decision, java.util.Optional.of(dev.agentos.contract.DecisionSeal.issue(identity,
           decision.decisionId(), principal.userId(), principal.kind().name().toLowerCase(java.util.Locale.ROOT),
-          request.method(), request.path(), System.currentTimeMillis()).toJson()));
+          decision.tenantId(), request.method(), request.path(), System.currentTimeMillis()).toJson()));
     }
     return AuthorizeReply.of(decision);
   }
@@ -271,9 +272,9 @@ public final class PolicyVerticle extends VerticleBase {
     if (nanos > 0) evaluation.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
-  private Decision decide(Principal principal, String method, String path) {
+  private Decision decide(Principal principal, String method, String path, java.util.Optional<String> tenant) {
     long start = System.nanoTime();
-    Decision d = engine.authorize(principal, method, path);
+    Decision d = engine.authorize(principal, method, path, tenant);
     long nanos = System.nanoTime() - start;
     record(d, nanos);
     if (!d.allowed() || sampledAllow()) logDecision(d, principal, method, path, nanos);
@@ -289,6 +290,7 @@ public final class PolicyVerticle extends VerticleBase {
   private void logDecision(Decision d, Principal p, String method, String path, long nanos) {
     if (!decisionLog.isInfoEnabled()) return;
     JsonObject line = new JsonObject().put("decision_id", d.decisionId()).put("sub", p.userId().orElse(null))
+        .put("tenant", d.allowed() ? d.tenantId() : p.tenantId().orElse(null))
         .put("method", method).put("path", path).put("required", new JsonArray(d.required()))
         .put("granted_by", d.allowed() ? grantedBy(d) : null).put("result", d.allowed() ? "allow" : "deny")
         .put("reasons", new JsonArray(d.reasons())).put("latency_us", nanos / 1000);

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every role the policy knows at one moment (docs/authorization.md): the built-ins, the ones in
- * {@code authorization.roles}, and the managed ones in PostgreSQL, plus the roles assigned to subjects in
- * PostgreSQL. Immutable; a change replaces the whole directory.
+ * {@code authorization.roles} (both the same in every tenant), and each tenant's managed ones in PostgreSQL, plus the
+ * roles assigned to subjects in PostgreSQL, per tenant. Immutable; a change replaces the whole directory.
  */
 public final class RoleDirectory {
   private static final Logger log = LoggerFactory.getLogger(RoleDirectory.class);
@@ -40,29 +40,50 @@ public final class RoleDirectory {
       "workflows:read", "workflows:write", "workflows:run", "sessions:read", "sessions:write",
       "memories:read", "memories:write", "traces:read", "config:read", "knowledge:read", "evals:read", "metrics:read");
 
-  private final Map<String, Role> roles;
-  private final Map<String, List<String>> subjectRoles;
+  /** Built-in and configured roles: the same in every tenant. */
+  private final Map<String, Role> global;
+  /** Managed roles, per tenant (a tenant's cannot shadow a global one). */
+  private final Map<String, Map<String, Role>> managed;
+  /** Managed assignments, per tenant: subject to role names. */
+  private final Map<String, Map<String, List<String>>> subjectRoles;
+  /** The tenant {@link #role}, {@link #roles} and {@link #subjectRoles} answer for. */
+  private final String tenant;
   /** Unknown role names already logged (kept across reloads, so each is logged once). */
   private final Set<String> loggedUnknown;
 
-  private RoleDirectory(Map<String, Role> roles, Map<String, List<String>> subjectRoles, Set<String> loggedUnknown) {
-    this.roles = roles;
+  private RoleDirectory(Map<String, Role> global, Map<String, Map<String, Role>> managed,
+                        Map<String, Map<String, List<String>>> subjectRoles, String tenant, Set<String> loggedUnknown) {
+    this.global = global;
+    this.managed = managed;
     this.subjectRoles = subjectRoles;
+    this.tenant = tenant;
     this.loggedUnknown = loggedUnknown;
   }
 
   /** Built-ins and configured roles only (before the managed ones are loaded, or when PostgreSQL is away). */
   public static RoleDirectory fromConfig(AgentOsConfig.Authorization config) {
-    return build(config, new JsonArray(), new JsonObject(), ConcurrentHashMap.newKeySet());
+    return build(config, new JsonObject(), ConcurrentHashMap.newKeySet());
   }
 
-  /** With the managed roles ({@code [{name, scopes, deny, description}]}) and assignments ({@code {sub: [roles]}}). */
-  public RoleDirectory withManaged(AgentOsConfig.Authorization config, JsonArray managed, JsonObject subjects) {
-    return build(config, managed, subjects, loggedUnknown);
+  /**
+   * With the managed roles and assignments of every tenant, as the storage snapshot has them:
+   * {@code {tenants: {tenant: {roles: [{name, scopes, deny, description}], subjects: {sub: [roles]}}}}}.
+   */
+  public RoleDirectory withManaged(AgentOsConfig.Authorization config, JsonObject snapshot) {
+    return build(config, snapshot.getJsonObject("tenants", new JsonObject()), loggedUnknown);
   }
 
-  private static RoleDirectory build(AgentOsConfig.Authorization config, JsonArray managed, JsonObject subjects,
-                                     Set<String> loggedUnknown) {
+  /** The snapshot shape {@link #withManaged} reads, for one tenant's roles and assignments. */
+  public static JsonObject snapshot(String tenant, JsonArray roles, JsonObject subjects) {
+    return new JsonObject().put("tenants", new JsonObject().put(tenant, new JsonObject().put("roles", roles).put("subjects", subjects)));
+  }
+
+  /** The same directory, answering {@link #role}, {@link #roles} and {@link #subjectRoles} for one tenant. */
+  public RoleDirectory inTenant(String tenantId) {
+    return new RoleDirectory(global, managed, subjectRoles, tenantId, loggedUnknown);
+  }
+
+  private static RoleDirectory build(AgentOsConfig.Authorization config, JsonObject tenants, Set<String> loggedUnknown) {
     Map<String, Role> all = new LinkedHashMap<>();
     all.put("owner", new Role("owner", List.of(config.adminScope()), List.of(), Source.BUILT_IN, "Everything (the admin scope)."));
     all.put("administrator", new Role("administrator", List.of(config.adminScope()), List.of(), Source.BUILT_IN,
@@ -71,53 +92,80 @@ public final class RoleDirectory {
         "Read, write and run agents, teams and workflows; read and write sessions and memories; read traces, config, "
             + "knowledge, evals and metrics; no delete."));
     config.roles().forEach((name, def) -> all.put(name, new Role(name, def.scopes(), def.deny(), Source.CONFIG, null)));
-    for (Object o : managed) {
-      JsonObject r = (JsonObject) o;
-      String name = r.getString("name");
-      if (all.containsKey(name)) continue; // built-in and configured roles cannot be shadowed
-      all.put(name, new Role(name, strings(r.getJsonArray("scopes")), strings(r.getJsonArray("deny")), Source.MANAGED,
-          r.getString("description")));
+    Map<String, Map<String, Role>> managedByTenant = new LinkedHashMap<>();
+    Map<String, Map<String, List<String>>> assignedByTenant = new LinkedHashMap<>();
+    for (String tenantId : tenants.fieldNames()) {
+      JsonObject t = tenants.getJsonObject(tenantId);
+      Map<String, Role> roles = new LinkedHashMap<>();
+      for (Object o : t.getJsonArray("roles", new JsonArray())) {
+        JsonObject r = (JsonObject) o;
+        String name = r.getString("name");
+        if (all.containsKey(name)) continue; // built-in and configured roles cannot be shadowed
+        roles.put(name, new Role(name, strings(r.getJsonArray("scopes")), strings(r.getJsonArray("deny")), Source.MANAGED,
+            r.getString("description")));
+      }
+      JsonObject subjects = t.getJsonObject("subjects", new JsonObject());
+      Map<String, List<String>> assigned = new LinkedHashMap<>();
+      for (String sub : subjects.fieldNames()) assigned.put(sub, strings(subjects.getJsonArray(sub)));
+      managedByTenant.put(tenantId, Map.copyOf(roles));
+      assignedByTenant.put(tenantId, Map.copyOf(assigned));
     }
-    Map<String, List<String>> assigned = new LinkedHashMap<>();
-    for (String sub : subjects.fieldNames()) assigned.put(sub, strings(subjects.getJsonArray(sub)));
-    return new RoleDirectory(Map.copyOf(all), Map.copyOf(assigned), loggedUnknown);
+    return new RoleDirectory(Map.copyOf(all), Map.copyOf(managedByTenant), Map.copyOf(assignedByTenant),
+        dev.agentos.contract.Owner.IMPLICIT_TENANT, loggedUnknown);
   }
 
   public Optional<Role> role(String name) {
-    return Optional.ofNullable(roles.get(name));
+    return role(tenant, name);
   }
 
+  private Optional<Role> role(String tenantId, String name) {
+    Role r = global.get(name);
+    return Optional.ofNullable(r != null ? r : managed.getOrDefault(tenantId, Map.of()).get(name));
+  }
+
+  /** The global roles, then this tenant's managed ones. */
   public List<Role> roles() {
-    return List.copyOf(roles.values());
+    List<Role> out = new ArrayList<>(global.values());
+    out.addAll(managed.getOrDefault(tenant, Map.of()).values());
+    return List.copyOf(out);
   }
 
   public List<String> subjectRoles(String subject) {
-    return subjectRoles.getOrDefault(subject, List.of());
+    return subjectRoles(tenant, subject);
   }
 
-  private record ExpansionKey(List<String> scopes, List<String> roles, Optional<String> subject) {}
+  private List<String> subjectRoles(String tenantId, String subject) {
+    return subjectRoles.getOrDefault(tenantId, Map.of()).getOrDefault(subject, List.of());
+  }
+
+  private record ExpansionKey(List<String> scopes, List<String> roles, Optional<String> subject, String tenant) {}
 
   /** Expansions of this directory (dropped with it when roles change, so never stale). */
   private final com.github.benmanes.caffeine.cache.Cache<ExpansionKey, Expansion> expansions =
       com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).build();
 
-  /** The token's scopes, plus the scopes of its roles and of the roles assigned to its subject; their denies. */
+  /**
+   * The token's scopes, plus the scopes of its roles and of the roles assigned to its subject in its own tenant (the
+   * principal's, whatever tenant this view answers for); their denies.
+   */
   public Expansion expand(Principal principal) {
-    if (principal.roles().isEmpty() && principal.userId().map(sub -> !subjectRoles.containsKey(sub)).orElse(true)) {
+    String home = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
+    if (principal.roles().isEmpty() && principal.userId().map(sub -> subjectRoles(home, sub).isEmpty()).orElse(true)) {
       return new Expansion(principal.scopes(), List.of(), List.of());
     }
-    return expansions.get(new ExpansionKey(principal.scopes(), principal.roles(), principal.userId()), k -> expandNow(principal));
+    return expansions.get(new ExpansionKey(principal.scopes(), principal.roles(), principal.userId(), home),
+        k -> expandNow(principal, home));
   }
 
-  private Expansion expandNow(Principal principal) {
+  private Expansion expandNow(Principal principal, String home) {
     Set<String> names = new LinkedHashSet<>(principal.roles());
-    principal.userId().ifPresent(sub -> names.addAll(subjectRoles(sub)));
+    principal.userId().ifPresent(sub -> names.addAll(subjectRoles(home, sub)));
     if (names.isEmpty()) return new Expansion(principal.scopes(), List.of(), List.of());
     List<String> scopes = new ArrayList<>(principal.scopes());
     List<String> deny = new ArrayList<>();
     List<String> used = new ArrayList<>();
     for (String name : names) {
-      Role role = roles.get(name);
+      Role role = role(home, name).orElse(null);
       if (role == null) {
         if (loggedUnknown.add(name)) log.warn("unknown role '{}' grants nothing (logged once)", name);
         continue;

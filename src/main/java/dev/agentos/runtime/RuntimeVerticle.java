@@ -46,7 +46,7 @@ public final class RuntimeVerticle extends VerticleBase {
   private HttpClient http;
   private StorageClient storage;
 
-  private record InFlight(String owner, String sessionId, String family, String id, ModelCall.Cancellation cancellation) {}
+  private record InFlight(dev.agentos.contract.Owner owner, String sessionId, String family, String id, ModelCall.Cancellation cancellation) {}
 
   /** One model call, recorded as a span. */
   private record Call(String spanName, String kind, String input, String output) {}
@@ -75,10 +75,11 @@ public final class RuntimeVerticle extends VerticleBase {
     }
     InFlight run = c.runId() == null || c.owner() == null ? null : inFlight.get(c.runId());
     if (run == null) return;
-    // A scoped caller may only cancel its own run, in the session and component it names.
+    // A scoped caller may only cancel its own run, in the session and component it names; an unscoped one (an admin)
+    // any run of its tenant; nobody a run of another tenant.
     boolean matches = run.family.equals(c.family()) && run.id.equals(c.id())
-        && (c.owner().isEveryone() || (Objects.equals(run.owner, c.owner().sqlValue())
-            && run.sessionId.equals(c.sessionId())));
+        && run.owner.tenantId().equals(c.owner().tenantId())
+        && (c.owner().isEveryone() || (Objects.equals(run.owner, c.owner()) && run.sessionId.equals(c.sessionId())));
     if (matches) run.cancellation.cancel();
   }
 
@@ -111,7 +112,7 @@ public final class RuntimeVerticle extends VerticleBase {
           : "Agent not found");
       return;
     }
-    String owner = req.owner().sqlValue();
+    dev.agentos.contract.Owner owner = req.owner();
     Run run = new Run(req, family, type, id, owner, sessionId, message, UUID.randomUUID().toString(),
         req.eventsAddress(), Instant.now(), new ModelCall.Cancellation(), new JsonArray(), new StringBuilder(),
         new ArrayList<>());
@@ -128,7 +129,7 @@ public final class RuntimeVerticle extends VerticleBase {
   }
 
   /** One run in progress: what its request said, and what it has produced so far. */
-  private record Run(RunRequest request, String family, String type, String id, String owner, String sessionId, String message,
+  private record Run(RunRequest request, String family, String type, String id, dev.agentos.contract.Owner owner, String sessionId, String message,
                      String runId, String events, Instant start, ModelCall.Cancellation cancellation, JsonArray eventLog,
                      StringBuilder streamed, List<Call> calls) {}
 

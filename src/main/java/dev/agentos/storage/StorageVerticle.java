@@ -14,6 +14,7 @@ import dev.agentos.storage.impl.MemoryStore;
 import dev.agentos.storage.impl.Migrations;
 import dev.agentos.storage.impl.PageLane;
 import dev.agentos.storage.impl.RoleStore;
+import dev.agentos.storage.impl.ScopedClient;
 import dev.agentos.storage.impl.ServiceAccountStore;
 import dev.agentos.storage.impl.SessionStore;
 import dev.agentos.storage.impl.TraceStore;
@@ -66,18 +67,14 @@ public final class StorageVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     dev.agentos.contract.Contract.registerCodecs(vertx);
-    pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(pgConfig.poolSize()).setMaxWaitQueueSize(1_000)
-            .setConnectionTimeout(5).setName("agentos-" + deploymentID()))
-        .connectingTo(target.connectOptions())
-        .using(vertx)
-        .build();
+    pool = createPool(vertx, pgConfig, target, "agentos-" + deploymentID());
+    ScopedClient db = new ScopedClient(pool, pgConfig.rowLevelSecurity());
     pages = new PageLane(pgConfig.maxConcurrentPages(), 10_000);
-    sessions = new SessionStore(pool);
-    memories = new MemoryStore(pool);
-    traces = new TraceStore(pool);
-    serviceAccounts = new ServiceAccountStore(pool);
-    roles = new RoleStore(pool);
+    sessions = new SessionStore(db);
+    memories = new MemoryStore(db);
+    traces = new TraceStore(db);
+    serviceAccounts = new ServiceAccountStore(db);
+    roles = new RoleStore(db);
     // The consumer is registered once the schema is migrated: until then this verticle could only answer 503,
     // and in a cluster other nodes' requests would be sent here round-robin and fail. Unregistered, they go
     // to storage verticles that can answer (or get NO_HANDLERS → 503 when there are none).
@@ -85,8 +82,33 @@ public final class StorageVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /**
+   * The service's pool. Every connection takes the application role at start-up ({@code role} in the start-up
+   * message: a connection that may not take it fails, it never runs as the login). With row-level security off, the
+   * connection's session says so to the forced policies ({@code agentos.access = all}); with it on, nothing is set
+   * on the session, and each statement's transaction sets its own scope ({@link ScopedClient}).
+   */
+  public static Pool createPool(io.vertx.core.Vertx vertx, AgentOsConfig.Postgres pgConfig, PostgresTarget target, String name) {
+    io.vertx.pgclient.PgConnectOptions options = target.connectOptions();
+    java.util.Map<String, String> startup = new java.util.HashMap<>(options.getProperties());
+    if (!pgConfig.appRole().isEmpty()) startup.put("role", pgConfig.appRole());
+    if (!pgConfig.rowLevelSecurity()) startup.put("agentos.access", "all");
+    options.setProperties(startup);
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(pgConfig.poolSize()).setMaxWaitQueueSize(1_000).setConnectionTimeout(5).setName(name))
+        .connectingTo(options)
+        .using(vertx)
+        .build();
+  }
+
+  /** With row-level security on, a node whose statements would not be subject to it does not serve. */
+  private Future<Void> checkRowSecurity() {
+    return pgConfig.rowLevelSecurity() ? ScopedClient.requireSubjectToPolicies(pool) : Future.succeededFuture();
+  }
+
   private void migrate(long nextBackoffMs) {
-    Future<Migrations.Outcome> attempt = vertx.executeBlocking(() -> Migrations.migrate(target), false);
+    Future<Migrations.Outcome> attempt = vertx.executeBlocking(() -> Migrations.migrate(target, pgConfig.appRole()), false)
+        .compose(outcome -> checkRowSecurity().map(outcome));
     migrating = attempt;
     attempt.onComplete(ar -> {
       if (stopping) return;
@@ -274,19 +296,23 @@ public final class StorageVerticle extends VerticleBase {
     return dispatchPolicyData(request);
   }
 
-  /** Service accounts and managed roles are not user data: no owner; their routes need service_accounts:* and authz:*. */
+  /**
+   * Service accounts and managed roles are not user data: no owner, but a tenant (a sealed write's is the seal's); their
+   * routes need service_accounts:* and authz:*.
+   */
   private Future<JsonObject> dispatchPolicyData(StorageRequest request) {
     if (request instanceof StorageRequest.ServiceAccountsCreate r) {
-      return serviceAccounts.create(required(r.name(), "name"), required(r.tokenHash(), "token_hash"),
-          required(r.tokenPrefix(), "token_prefix"), required(r.scopes(), "scopes"),
-          creator(sealed(r.seal(), "POST", "/service-accounts")), r.expiresAt(), r.parentId());
+      DecisionSeal seal = sealed(r.seal(), "POST", "/service-accounts");
+      return serviceAccounts.create(seal.tenant(), required(r.name(), "name"), required(r.tokenHash(), "token_hash"),
+          required(r.tokenPrefix(), "token_prefix"), required(r.scopes(), "scopes"), creator(seal), r.expiresAt(), r.parentId());
     }
     if (request instanceof StorageRequest.ServiceAccountsList r) {
-      return serviceAccounts.list(r.includeRevoked(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"), "asc".equals(r.sortOrder()));
+      return serviceAccounts.list(r.tenant(), r.includeRevoked(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"),
+          "asc".equals(r.sortOrder()));
     }
     if (request instanceof StorageRequest.ServiceAccountsRevoke r) {
-      sealed(r.seal(), "DELETE", "/service-accounts/" + required(r.id(), "id"));
-      return serviceAccounts.revoke(r.id());
+      DecisionSeal seal = sealed(r.seal(), "DELETE", "/service-accounts/" + required(r.id(), "id"));
+      return serviceAccounts.revoke(seal.tenant(), r.id());
     }
     if (request instanceof StorageRequest.ServiceAccountsVerify r) {
       return serviceAccounts.verify(required(r.tokenHash(), "token_hash"));
@@ -296,23 +322,25 @@ public final class StorageVerticle extends VerticleBase {
     }
     if (request instanceof StorageRequest.RolesPut r) {
       String name = required(r.name(), "name");
-      return roles.put(name, required(r.scopes(), "scopes"), required(r.deny(), "deny"), r.description(),
-          sealed(r.seal(), "PUT", "/authz/roles/" + name).actor().orElse(null));
+      DecisionSeal seal = sealed(r.seal(), "PUT", "/authz/roles/" + name);
+      return roles.put(seal.tenant(), name, required(r.scopes(), "scopes"), required(r.deny(), "deny"), r.description(),
+          seal.actor().orElse(null));
     }
     if (request instanceof StorageRequest.RolesDelete r) {
       String name = required(r.name(), "name");
-      return roles.delete(name, sealed(r.seal(), "DELETE", "/authz/roles/" + name).actor().orElse(null));
+      DecisionSeal seal = sealed(r.seal(), "DELETE", "/authz/roles/" + name);
+      return roles.delete(seal.tenant(), name, seal.actor().orElse(null));
     }
     if (request instanceof StorageRequest.SubjectRolesGet r) {
-      return roles.subject(required(r.subject(), "subject"));
+      return roles.subject(r.tenant(), required(r.subject(), "subject"));
     }
     if (request instanceof StorageRequest.SubjectRolesPut r) {
       String subject = required(r.subject(), "subject");
-      return roles.assign(subject, required(r.roles(), "roles"),
-          sealed(r.seal(), "PUT", "/authz/subjects/" + subject + "/roles").actor().orElse(null));
+      DecisionSeal seal = sealed(r.seal(), "PUT", "/authz/subjects/" + subject + "/roles");
+      return roles.assign(seal.tenant(), subject, required(r.roles(), "roles"), seal.actor().orElse(null));
     }
     if (request instanceof StorageRequest.AuthzAudit r) {
-      return roles.audit(atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
+      return roles.audit(r.tenant(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
     }
     throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
   }

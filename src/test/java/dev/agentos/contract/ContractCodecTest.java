@@ -82,15 +82,15 @@ class ContractCodecTest {
         new StorageRequest.TracesRecord(alice, new JsonObject().put("trace_id", "tr-1"),
             new JsonArray().add(new JsonObject().put("span_id", "sp-1"))),
         new StorageRequest.ServiceAccountsCreate("ci", "hash", "agentos_pat_ab", List.of("agents:read"), T0, null, SEAL),
-        new StorageRequest.ServiceAccountsList(false, 1, 20, "desc"),
+        new StorageRequest.ServiceAccountsList("acme", false, 1, 20, "desc"),
         new StorageRequest.ServiceAccountsRevoke("sa-1", SEAL),
         new StorageRequest.ServiceAccountsVerify("hash"),
         new StorageRequest.RolesSnapshot(),
         new StorageRequest.RolesPut("analyst", List.of("traces:read"), List.of("sessions:delete"), "reads traces", SEAL),
         new StorageRequest.RolesDelete("analyst", SEAL),
-        new StorageRequest.SubjectRolesGet("alice"),
+        new StorageRequest.SubjectRolesGet("acme", "alice"),
         new StorageRequest.SubjectRolesPut("alice", List.of("analyst"), null),
-        new StorageRequest.AuthzAudit(1, 50));
+        new StorageRequest.AuthzAudit("", 1, 50));
   }
 
   @Test

@@ -30,7 +30,8 @@ class RoleExpansionTest {
     PolicyEngine engine = new PolicyEngine(CONFIG);
     JsonArray managed = new JsonArray().add(new JsonObject().put("name", "analyst").put("scopes", new JsonArray().add("metrics:read"))
         .put("deny", new JsonArray()));
-    engine.useRoles(engine.roles().withManaged(CONFIG, managed, new JsonObject().put("bob", new JsonArray().add("analyst"))));
+    engine.useRoles(engine.roles().withManaged(CONFIG, RoleDirectory.snapshot("", managed,
+        new JsonObject().put("bob", new JsonArray().add("analyst")))));
     return engine;
   }
 

@@ -84,11 +84,11 @@ class EmbeddedPostgresTest {
       PostgresTarget unnamed = new PostgresTarget(db.host(), db.port(), name, "postgres", java.util.Optional.empty(),
           io.vertx.pgclient.SslMode.DISABLE, true);
       try {
-        assertThat(dev.agentos.storage.impl.Migrations.migrate(unnamed).applied()).isPositive();
-        assertThat(dev.agentos.storage.impl.Migrations.migrate(unnamed).applied()).as("the second start").isZero();
+        assertThat(dev.agentos.storage.impl.Migrations.migrate(unnamed, "agentos_app").applied()).isPositive();
+        assertThat(dev.agentos.storage.impl.Migrations.migrate(unnamed, "agentos_app").applied()).as("the second start").isZero();
         PostgresTarget named = new PostgresTarget(db.host(), db.port(), name + "_named", "postgres", java.util.Optional.empty(),
             io.vertx.pgclient.SslMode.DISABLE, false);
-        assertThatThrownBy(() -> dev.agentos.storage.impl.Migrations.migrate(named)).hasMessageContaining("does not exist");
+        assertThatThrownBy(() -> dev.agentos.storage.impl.Migrations.migrate(named, "agentos_app")).hasMessageContaining("does not exist");
         try (var c = db.connect(); var st = c.createStatement();
              var rs = st.executeQuery("SELECT count(*) FROM pg_database WHERE datname LIKE '" + name + "%'")) {
           rs.next();

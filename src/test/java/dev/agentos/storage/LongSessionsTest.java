@@ -216,11 +216,11 @@ class LongSessionsTest {
   void cappedCount() throws Exception {
     String erin = Tokens.hs256("erin", "sessions:read", "memories:read");
     try (java.sql.Connection c = db.connect(); java.sql.Statement st = c.createStatement()) {
-      st.execute("INSERT INTO sessions (session_id, user_id, session_type, component_id) SELECT 'erin-' || g, 'erin', 'agent', 'a1'"
+      st.execute("INSERT INTO sessions (tenant_id, session_id, user_id, session_type, component_id) SELECT '', 'erin-' || g, 'erin', 'agent', 'a1'"
           + " FROM generate_series(1, 1005) g");
-      st.execute("INSERT INTO sessions (session_id, user_id, session_type, component_id) SELECT 'fred-' || g, 'fred', 'agent', 'a1'"
+      st.execute("INSERT INTO sessions (tenant_id, session_id, user_id, session_type, component_id) SELECT '', 'fred-' || g, 'fred', 'agent', 'a1'"
           + " FROM generate_series(1, 7) g");
-      st.execute("INSERT INTO memories (memory_id, user_id, memory) SELECT 'erin-m' || g, 'erin', 'note ' || g"
+      st.execute("INSERT INTO memories (tenant_id, memory_id, user_id, memory) SELECT '', 'erin-m' || g, 'erin', 'note ' || g"
           + " FROM generate_series(1, 1001) g");
     }
     JsonObject capped = s.get("/sessions?limit=20", erin).bodyAsJsonObject();

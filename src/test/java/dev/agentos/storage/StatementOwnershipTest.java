@@ -24,14 +24,27 @@ import org.junit.jupiter.api.Test;
 @DisplayName("Ownership is structural")
 class StatementOwnershipTest {
   private static final Pattern OWNED = Pattern.compile("\\b(FROM|INTO|UPDATE|JOIN)\\s+(sessions|runs|memories|traces|spans)\\b");
+  /** An insert that writes the owner's tenant and user ($1) into the row's first two columns. */
   private static final Pattern OWNER_INSERT = Pattern.compile(
-      "^INSERT INTO (sessions|runs|memories|traces) \\(user_id,.*(VALUES \\(\\$1,|SELECT \\$1::text,).*", Pattern.DOTALL);
+      "^INSERT INTO (sessions|runs|memories|traces) \\(tenant_id, user_id,.*(VALUES \\(|SELECT )"
+          + Pattern.quote("($1::text[])[1], ($1::text[])[2],") + ".*", Pattern.DOTALL);
+  private static final Pattern TENANT_LEVEL = Pattern.compile("\\b(FROM|INTO|UPDATE|JOIN)\\s+(service_accounts|roles|subject_roles|authz_audit)\\b");
+  /** An insert into a tenant-level table that writes $1 into tenant_id. */
+  private static final Pattern TENANT_INSERT = Pattern.compile(
+      "^INSERT INTO (service_accounts|roles|subject_roles|authz_audit) \\(tenant_id,.*(VALUES \\(\\$1,|SELECT \\$1,).*", Pattern.DOTALL);
+  /** The service's own look-ups, made before a tenant is known or for every tenant (docs/isolation.md). */
+  private static final List<String> SYSTEM_STATEMENTS = List.of("USE_SERVICE_ACCOUNT", "ALL_ROLES", "ALL_SUBJECT_ROLES");
 
   private static List<String> statements() throws Exception {
+    return statements(List.of());
+  }
+
+  private static List<String> statements(List<String> except) throws Exception {
     List<String> out = new ArrayList<>();
     for (Field f : Sql.class.getDeclaredFields()) {
       // fragments (select lists, shared WHERE parts) never run alone; the statements built from them are checked
-      if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class && !f.getName().endsWith("_FRAGMENT")) {
+      if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class && !f.getName().endsWith("_FRAGMENT")
+          && !except.contains(f.getName()) && !List.of("TENANT", "USER").contains(f.getName())) {
         f.setAccessible(true);
         out.add((String) f.get(null));
       }
@@ -50,7 +63,7 @@ class StatementOwnershipTest {
   }
 
   @Test
-  @DisplayName("every statement that touches sessions, runs, memories, traces or spans is bound to the owner ($1)")
+  @DisplayName("every statement that touches sessions, runs, memories, traces or spans is bound to the owner's tenant and user ($1)")
   void everyStatementHasTheOwner() throws Exception {
     List<String> unscoped = new ArrayList<>();
     List<String> all = statements();
@@ -62,6 +75,28 @@ class StatementOwnershipTest {
     }
     assertThat(all).hasSizeGreaterThan(20);
     assertThat(unscoped).isEmpty();
+  }
+
+  @Test
+  @DisplayName("every statement on service accounts, roles, assignments or the audit binds the tenant ($1), but the service's own look-ups")
+  void everyTenantLevelStatementHasTheTenant() throws Exception {
+    List<String> unscoped = new ArrayList<>();
+    for (String sql : statements(SYSTEM_STATEMENTS)) {
+      if (!TENANT_LEVEL.matcher(sql).find()) continue;
+      if (!sql.contains("tenant_id = $1") && !TENANT_INSERT.matcher(sql).matches()) unscoped.add(sql);
+    }
+    assertThat(unscoped).isEmpty();
+  }
+
+  @Test
+  @DisplayName("every ON CONFLICT target leads with the tenant, so an id taken in one tenant never blocks or reveals another")
+  void everyConflictTargetHasTheTenant() throws Exception {
+    List<String> global = new ArrayList<>();
+    for (String sql : statements()) {
+      int at = sql.indexOf("ON CONFLICT");
+      if (at >= 0 && !sql.startsWith("ON CONFLICT (tenant_id,", at) && !sql.startsWith("ON CONFLICT DO NOTHING", at)) global.add(sql);
+    }
+    assertThat(global).isEmpty();
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.backends.BackendRegistries;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -23,6 +24,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class PolicyHandler implements Handler<RoutingContext> {
   public static final String DECISION_ID_HEADER = "X-Decision-Id";
+  /** The tenant a request asks to act in; only a platform admin may name another than its own (docs/isolation.md). */
+  public static final String TENANT_HEADER = "X-Tenant-Id";
   private static final Logger log = LoggerFactory.getLogger(PolicyHandler.class);
 
   private final PolicyClient policy;
@@ -51,7 +54,13 @@ public final class PolicyHandler implements Handler<RoutingContext> {
     }
     long start = System.nanoTime();
     String method = ctx.request().method().name();
-    policy.authorizeRequest(principal.get(), method, path).onComplete(ar -> {
+    List<String> tenants = ctx.request().headers().getAll(TENANT_HEADER);
+    if (tenants.size() > 1) {
+      ctx.fail(new DetailedFailure(400, "More than one " + TENANT_HEADER + " header"));
+      return;
+    }
+    Optional<String> tenant = tenants.isEmpty() ? Optional.empty() : Optional.of(tenants.get(0));
+    policy.authorizeRequest(principal.get(), method, path, tenant).onComplete(ar -> {
       if (roundTrip != null) roundTrip.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (ar.failed()) {
         log.warn("policy decision unavailable for {} {}: {}", ctx.request().method(), path, why(ar.cause()));

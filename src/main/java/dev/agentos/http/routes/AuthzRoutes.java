@@ -66,13 +66,19 @@ public final class AuthzRoutes {
     router.get("/authz/audit").handler(this::audit);
   }
 
-  private Future<RoleDirectory> directory() {
+  /** The roles of the tenant the request acts in (the global ones and that tenant's managed ones). */
+  private Future<RoleDirectory> directory(RoutingContext ctx) {
+    String tenant = tenant(ctx);
     return storage.request(new StorageRequest.RolesSnapshot()).map(snapshot ->
-        RoleDirectory.fromConfig(config).withManaged(config, snapshot.getJsonArray("roles"), snapshot.getJsonObject("subjects")));
+        RoleDirectory.fromConfig(config).withManaged(config, snapshot).inTenant(tenant));
+  }
+
+  private static String tenant(RoutingContext ctx) {
+    return RequestContext.decision(ctx).tenantId();
   }
 
   private void listRoles(RoutingContext ctx) {
-    directory().onComplete(ar -> {
+    directory(ctx).onComplete(ar -> {
       if (ar.failed()) {
         fail(ctx, ar.cause());
         return;
@@ -85,7 +91,7 @@ public final class AuthzRoutes {
 
   private void getRole(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    directory().onComplete(ar -> {
+    directory(ctx).onComplete(ar -> {
       if (ar.failed()) {
         fail(ctx, ar.cause());
         return;
@@ -109,7 +115,7 @@ public final class AuthzRoutes {
       throw new ValidationFailure("body", "description", "Input should be a valid string", "string_type");
     }
     immutable(name);
-    directory().compose(dir -> {
+    directory(ctx).compose(dir -> {
       // weakening a role's deny is lifting it
       boolean lifts = dir.role(name).map(old -> !deny.containsAll(old.deny())).orElse(false);
       // changing a role needs what it grants, before and after: rewriting an admin role to less would demote
@@ -124,14 +130,14 @@ public final class AuthzRoutes {
   private void deleteRole(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     immutable(name);
-    directory().compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false))
+    directory(ctx).compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false))
             .compose(v -> requireHolds(ctx, dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of()))))
         .compose(v -> writeRoles(PolicyApi.ROLES_DELETE, new StorageRequest.RolesDelete(name, seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 204));
   }
 
   private void getSubject(RoutingContext ctx) {
-    storage.request(new StorageRequest.SubjectRolesGet(ctx.pathParam("sub"))).onComplete(ar -> {
+    storage.request(new StorageRequest.SubjectRolesGet(tenant(ctx), ctx.pathParam("sub"))).onComplete(ar -> {
       if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result());
       else fail(ctx, ar.cause());
     });
@@ -148,14 +154,14 @@ public final class AuthzRoutes {
       roles.add(s);
     }
     List<String> unique = List.copyOf(new LinkedHashSet<>(roles));
-    directory().compose(dir -> {
+    directory(ctx).compose(dir -> {
       List<String> unknown = unique.stream().filter(r -> dir.role(r).isEmpty()).toList();
       if (!unknown.isEmpty()) {
         return Future.failedFuture(new ValidationFailure("body", "roles", "Unknown role(s): " + String.join(", ", unknown), "value_error"));
       }
       List<String> granted = new ArrayList<>();
       for (String r : unique) granted.addAll(dir.role(r).get().scopes());
-      return storage.request(new StorageRequest.SubjectRolesGet(subject)).compose(current -> {
+      return storage.request(new StorageRequest.SubjectRolesGet(tenant(ctx), subject)).compose(current -> {
         List<String> removed = current.getJsonArray("roles").stream().map(String.class::cast).filter(r -> !unique.contains(r)).toList();
         // unassigning a role that carries a deny is lifting that deny
         boolean lifts = removed.stream().anyMatch(r -> dir.role(r).map(role -> !role.deny().isEmpty()).orElse(false));
@@ -224,7 +230,7 @@ public final class AuthzRoutes {
   private void audit(RoutingContext ctx) {
     int page = intParam(ctx, "page", 1, Integer.MAX_VALUE);
     int limit = intParam(ctx, "limit", 50, 500);
-    storage.request(new StorageRequest.AuthzAudit(page, limit)).onComplete(ar -> {
+    storage.request(new StorageRequest.AuthzAudit(tenant(ctx), page, limit)).onComplete(ar -> {
       if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result());
       else fail(ctx, ar.cause());
     });

@@ -229,7 +229,8 @@ public final class ComponentRoutes {
       Object claimed = principal.claims().getValue(fields.get(i));
       extras[i] = claimed != null ? claimed : parsed;
     }
-    return new RunRequest(family, id, userId == null ? Owner.everyone() : Owner.user(userId), sessionId, message, null,
+    String tenant = decision.tenantId();
+    return new RunRequest(family, id, userId == null ? Owner.everyoneIn(tenant) : Owner.of(tenant, userId), sessionId, message, null,
         extras[0], extras[1], extras[2]);
   }
 
@@ -314,8 +315,7 @@ public final class ComponentRoutes {
     Principal principal = RequestContext.principal(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
     String sessionId = ctx.queryParams().get("session_id");
-    RunCancel notice = new RunCancel(runId, family, id, decision.scopedUserId().map(Owner::user).orElse(Owner.everyone()),
-        sessionId);
+    RunCancel notice = new RunCancel(runId, family, id, decision.owner(), sessionId);
     if (decision.scopedUserId().isEmpty()) {
       vertx.eventBus().publish(RuntimeApi.CANCEL, notice);
       JsonBodies.respond(ctx, 200, new JsonObject());
@@ -323,7 +323,7 @@ public final class ComponentRoutes {
     }
     if (sessionId == null || sessionId.isEmpty()) throw new DetailedFailure(400, "session_id is required for this action");
     String type = family.substring(0, family.length() - 1);
-    Owner owner = Owner.user(decision.scopedUserId().get());
+    Owner owner = decision.owner();
     storage.request(new StorageRequest.SessionsGet(owner, sessionId, type, 1, 0)).onComplete(ar -> {
           if (ar.failed()) {
             ctx.fail(VerticleFailures.storage(ar.cause(), "Run not found"));
@@ -422,7 +422,7 @@ public final class ComponentRoutes {
     Decision decision = RequestContext.decision(ctx);
     Principal principal = RequestContext.principal(ctx);
     IsolationRule.requireUserId(config.authorization(), decision, principal);
-    Owner owner = decision.scopedUserId().map(Owner::user).orElse(Owner.everyone());
+    Owner owner = decision.owner();
     String type = family.substring(0, family.length() - 1);
     return storage.request(new StorageRequest.SessionsGet(owner, sessionId, type, 1, 0))
         .compose(session -> id.equals(session.getString(type + "_id")) ? Future.succeededFuture(owner)

@@ -108,7 +108,8 @@ public final class DataRoutes {
     String bodyUser = optionalString(body, "user_id");
     if (bodyUser != null && bodyUser.isEmpty()) bodyUser = null;
     String ownerId = principal.userId().orElse(bodyUser);
-    Owner owner = ownerId == null ? Owner.everyone() : Owner.user(ownerId);
+    String tenant = RequestContext.decision(ctx).tenantId();
+    Owner owner = ownerId == null ? Owner.everyoneIn(tenant) : Owner.of(tenant, ownerId);
     String sessionId = optionalString(body, "session_id");
     if (sessionId != null && sessionId.isEmpty()) throw new ValidationFailure("body", "session_id", "must not be empty", "string_too_short");
     if (sessionId != null) InputRules.id("body", "session_id", sessionId);
@@ -308,15 +309,16 @@ public final class DataRoutes {
 
   /**
    * docs/isolation.md: a scoped caller gets its own user id whatever it asked for;
-   * an unscoped one (admin, isolation off, security key) gets what it asked for, or everyone.
-   * With isolation on, a non-admin JWT without a user id is refused rather than shown everything.
+   * an unscoped one (admin, isolation off, security key) gets what it asked for, or everyone; always in the tenant
+   * the decision names. With isolation on, a non-admin JWT without a user id is refused rather than shown everything.
    */
   private Owner readOwner(RoutingContext ctx, String requestedUserId) {
     Decision decision = RequestContext.decision(ctx);
     Principal principal = principal(ctx);
-    if (decision.scopedUserId().isPresent()) return Owner.user(decision.scopedUserId().get());
+    if (decision.scopedUserId().isPresent()) return decision.owner();
     IsolationRule.requireUserId(config, decision, principal);
-    return requestedUserId == null || requestedUserId.isEmpty() ? Owner.everyone() : Owner.user(requestedUserId);
+    return requestedUserId == null || requestedUserId.isEmpty() ? Owner.everyoneIn(decision.tenantId())
+        : Owner.of(decision.tenantId(), requestedUserId);
   }
 
   private static Principal principal(RoutingContext ctx) {

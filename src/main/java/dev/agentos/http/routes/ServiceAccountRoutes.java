@@ -133,7 +133,8 @@ public final class ServiceAccountRoutes {
     if (order != null && !order.equals("asc") && !order.equals("desc")) {
       throw new ValidationFailure("query", "sort_order", "Input should be 'asc' or 'desc'", "enum");
     }
-    storage(ctx, new StorageRequest.ServiceAccountsList(includeRevoked, page, limit, order == null ? "desc" : order), reply -> {
+    storage(ctx, new StorageRequest.ServiceAccountsList(dev.agentos.http.support.RequestContext.decision(ctx).tenantId(),
+        includeRevoked, page, limit, order == null ? "desc" : order), reply -> {
           JsonArray shown = new JsonArray();
           reply.getJsonArray("data").forEach(a -> shown.add(present((JsonObject) a)));
           JsonBodies.respond(ctx, 200, reply.put("data", shown));

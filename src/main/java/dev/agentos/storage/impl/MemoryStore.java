@@ -6,7 +6,6 @@ import dev.agentos.storage.StorageFailure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
@@ -14,10 +13,10 @@ import java.util.UUID;
 
 /** User memories. Every method takes the {@link Owner} first; see {@link Sql}. */
 public final class MemoryStore {
-  private final Pool pool;
+  private final ScopedClient db;
 
-  public MemoryStore(Pool pool) {
-    this.pool = pool;
+  public MemoryStore(ScopedClient db) {
+    this.db = db;
   }
 
   public Future<JsonObject> list(Owner owner, String agentId, String teamId, List<String> topics, String search,
@@ -26,12 +25,12 @@ public final class MemoryStore {
     Tuple args = Tuple.of(owner.sqlValue(), agentId, teamId);
     args.addArrayOfString(topics == null || topics.isEmpty() ? null : topics.toArray(new String[0]));
     args.addString(Rows.likeLiteral(search)).addInteger(limit).addLong((long) (page - 1) * limit);
-    return pool.preparedQuery(Sql.listMemories(Sql.MEMORY_SORT.get(sortBy), ascending)).execute(args)
+    return db.query(owner, Sql.listMemories(Sql.MEMORY_SORT.get(sortBy), ascending), args)
         .map(rows -> Rows.cappedPage(rows, "memory_id", MemoryStore::memory, page, limit, started));
   }
 
   public Future<JsonObject> get(Owner owner, String memoryId) {
-    return pool.preparedQuery(Sql.GET_MEMORY).execute(Tuple.of(owner.sqlValue(), memoryId)).compose(rows -> rows.size() == 0
+    return db.query(owner, Sql.GET_MEMORY, Tuple.of(owner.sqlValue(), memoryId)).compose(rows -> rows.size() == 0
         ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Memory with ID " + memoryId + " not found"))
         : Future.succeededFuture(memory(rows.iterator().next())));
   }
@@ -41,13 +40,13 @@ public final class MemoryStore {
     if (owner.isEveryone()) return Future.failedFuture(new StorageFailure(StorageApi.BAD_REQUEST, "User ID is required"));
     Tuple args = Tuple.of(owner.sqlValue(), UUID.randomUUID().toString(), memory);
     args.addArrayOfString(topics == null ? new String[0] : topics.toArray(new String[0])).addString(agentId).addString(teamId);
-    return pool.preparedQuery(Sql.CREATE_MEMORY).execute(args).map(rows -> memory(rows.iterator().next()));
+    return db.query(owner, Sql.CREATE_MEMORY, args).map(rows -> memory(rows.iterator().next()));
   }
 
   public Future<JsonObject> update(Owner owner, String memoryId, String memory, List<String> topics) {
     Tuple args = Tuple.of(owner.sqlValue(), memoryId, memory);
     args.addArrayOfString(topics == null ? null : topics.toArray(new String[0]));
-    return pool.preparedQuery(Sql.UPDATE_MEMORY).execute(args).compose(rows -> rows.size() == 0
+    return db.query(owner, Sql.UPDATE_MEMORY, args).compose(rows -> rows.size() == 0
         ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Memory not found"))
         : Future.succeededFuture(memory(rows.iterator().next())));
   }
@@ -55,11 +54,11 @@ public final class MemoryStore {
   public Future<JsonObject> delete(Owner owner, List<String> ids) {
     Tuple args = Tuple.of(owner.sqlValue());
     args.addArrayOfString(ids.toArray(new String[0]));
-    return pool.preparedQuery(Sql.DELETE_MEMORIES).execute(args).map(rows -> new JsonObject().put("deleted", rows.rowCount()));
+    return db.query(owner, Sql.DELETE_MEMORIES, args).map(rows -> new JsonObject().put("deleted", rows.rowCount()));
   }
 
   public Future<JsonArray> topics(Owner owner) {
-    return pool.preparedQuery(Sql.MEMORY_TOPICS).execute(Tuple.of(owner.sqlValue())).map(rows -> {
+    return db.query(owner, Sql.MEMORY_TOPICS, Tuple.of(owner.sqlValue())).map(rows -> {
       JsonArray out = new JsonArray();
       for (Row r : rows) out.add(r.getString("topic"));
       return out;
@@ -68,7 +67,7 @@ public final class MemoryStore {
 
   public Future<JsonObject> stats(Owner owner, int page, int limit) {
     long started = System.nanoTime();
-    return pool.preparedQuery(Sql.USER_MEMORY_STATS).execute(Tuple.of(owner.sqlValue(), limit, (long) (page - 1) * limit))
+    return db.query(owner, Sql.USER_MEMORY_STATS, Tuple.of(owner.sqlValue(), limit, (long) (page - 1) * limit))
         .map(rows -> {
           JsonArray data = new JsonArray();
           for (Row r : rows) {

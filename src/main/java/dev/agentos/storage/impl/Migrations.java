@@ -20,11 +20,20 @@ public final class Migrations {
   /** What a migration run did: how many migrations it applied, and the schema version now in place. */
   public record Outcome(int applied, String schemaVersion) {}
 
-  public static Outcome migrate(PostgresTarget target) {
+  /** @param appRole the role the service's statements run as ({@code storage.postgres.app_role}; empty: the login) */
+  public static Outcome migrate(PostgresTarget target, String appRole) {
+    return migrate(target, appRole, null);
+  }
+
+  /** Up to and including {@code version} only (null: every migration); for upgrade tests. */
+  public static Outcome migrate(PostgresTarget target, String appRole, String version) {
     if (target.createIfMissing()) createIfMissing(target);
-    Flyway flyway = Flyway.configure()
+    org.flywaydb.core.api.configuration.FluentConfiguration configuration = Flyway.configure()
         .dataSource(target.jdbcUrl(), target.user(), target.password().orElse(null))
         .locations("classpath:db/migration")
+        .placeholders(java.util.Map.of("app_role", appRole));
+    if (version != null) configuration.target(version);
+    Flyway flyway = configuration
         .connectRetries(0)
         .load();
     int applied = flyway.migrate().migrationsExecuted;

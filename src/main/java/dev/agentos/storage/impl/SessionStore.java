@@ -6,7 +6,6 @@ import dev.agentos.storage.StorageFailure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
@@ -19,29 +18,29 @@ public final class SessionStore {
   /** How many of its latest runs a session's {@code chat_history} shows when the request does not say. */
   public static final int DEFAULT_HISTORY_LIMIT = 100;
 
-  private final Pool pool;
+  private final ScopedClient db;
 
-  public SessionStore(Pool pool) {
-    this.pool = pool;
+  public SessionStore(ScopedClient db) {
+    this.db = db;
   }
 
   public Future<JsonObject> list(Owner owner, String type, String componentId, String name, int page, int limit,
                                  String sortBy, boolean ascending) {
     long started = System.nanoTime();
     String sql = Sql.listSessions(Sql.SESSION_SORT.get(sortBy), ascending);
-    return pool.preparedQuery(sql).execute(Tuple.of(owner.sqlValue(), type, componentId, Rows.likeLiteral(name), limit,
+    return db.query(owner, sql, Tuple.of(owner.sqlValue(), type, componentId, Rows.likeLiteral(name), limit,
         (long) (page - 1) * limit)).map(rows -> Rows.cappedPage(rows, "session_id", SessionStore::summary, page, limit, started));
   }
 
   /** The session with the chat history of one page of its runs (page 1: the latest {@code historyLimit} runs). */
   public Future<JsonObject> get(Owner owner, String sessionId, String type, int historyPage, int historyLimit) {
-    return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type)).compose(rows -> {
+    return db.query(owner, Sql.GET_SESSION, Tuple.of(owner.sqlValue(), sessionId, type)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, notFound(sessionId, type)));
       Row session = rows.iterator().next();
       // a caller that only checks the session (a run listing, a cancel) asks for no history: no second statement
       if (historyLimit == 0) return Future.succeededFuture(detail(session, List.of()));
-      return pool.preparedQuery(Sql.SESSION_HISTORY)
-          .execute(Tuple.of(owner.sqlValue(), sessionId, historyLimit, (long) (historyPage - 1) * historyLimit))
+      return db.query(owner, Sql.SESSION_HISTORY,
+          Tuple.of(owner.sqlValue(), sessionId, historyLimit, (long) (historyPage - 1) * historyLimit))
           .map(runs -> detail(session, newestLast(runs)));
     });
   }
@@ -57,7 +56,7 @@ public final class SessionStore {
                                    JsonObject state, JsonObject metadata) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, type, componentId, name);
     args.addValue(state == null ? new JsonObject() : state).addValue(metadata == null ? new JsonObject() : metadata);
-    return pool.preparedQuery(Sql.CREATE_SESSION).execute(args).compose(rows -> {
+    return db.query(owner, Sql.CREATE_SESSION, args).compose(rows -> {
       if (rows.size() == 0) {
         return Future.failedFuture(new StorageFailure(StorageApi.CONFLICT,
             "Session with id '" + sessionId + "' already exists. Use PATCH /sessions/" + sessionId + " to update it."));
@@ -70,7 +69,7 @@ public final class SessionStore {
                                    JsonObject metadata, Object summary) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, name);
     args.addValue(state).addValue(metadata).addValue(summary).addValue(type);
-    return pool.preparedQuery(Sql.UPDATE_SESSION).execute(args).compose(rows -> {
+    return db.query(owner, Sql.UPDATE_SESSION, args).compose(rows -> {
       if (rows.size() == 0) {
         return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with id '" + sessionId + "' not found"));
       }
@@ -83,13 +82,13 @@ public final class SessionStore {
     Tuple args = Tuple.of(owner.sqlValue());
     args.addArrayOfString(ids.toArray(new String[0]));
     args.addArrayOfString(types == null ? null : types.toArray(new String[0]));
-    return pool.preparedQuery(Sql.DELETE_SESSIONS).execute(args).map(rows -> new JsonObject().put("deleted", rows.rowCount()));
+    return db.query(owner, Sql.DELETE_SESSIONS, args).map(rows -> new JsonObject().put("deleted", rows.rowCount()));
   }
 
   /** One page of the session's runs, oldest first. */
   public Future<JsonArray> runs(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before, int page, int limit) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, after, before, limit, (long) (page - 1) * limit);
-    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(Sql.LIST_SESSION_RUNS).execute(args))
+    return requireSession(owner, sessionId).compose(v -> db.query(owner, Sql.LIST_SESSION_RUNS, args))
         .map(rows -> {
           JsonArray out = new JsonArray();
           for (Row r : rows) out.add(run(r));
@@ -100,19 +99,19 @@ public final class SessionStore {
   /** One page of the session's runs, oldest first, as the JSON array text PostgreSQL builds (see Sql.LIST_SESSION_RUNS_JSON). */
   public Future<String> runsText(Owner owner, String sessionId, OffsetDateTime after, OffsetDateTime before, int page, int limit) {
     Tuple args = Tuple.of(owner.sqlValue(), sessionId, after, before, limit, (long) (page - 1) * limit);
-    return requireSession(owner, sessionId).compose(v -> pool.preparedQuery(Sql.LIST_SESSION_RUNS_JSON).execute(args))
+    return requireSession(owner, sessionId).compose(v -> db.query(owner, Sql.LIST_SESSION_RUNS_JSON, args))
         .map(rows -> rows.iterator().next().getString("page"));
   }
 
   /** {@code {session_id}} of the owner's session that holds the run, or {@code {}} when none of them does. */
   public Future<JsonObject> locateRun(Owner owner, String runId) {
-    return pool.preparedQuery(Sql.LOCATE_RUN).execute(Tuple.of(owner.sqlValue(), runId)).map(rows ->
+    return db.query(owner, Sql.LOCATE_RUN, Tuple.of(owner.sqlValue(), runId)).map(rows ->
         rows.size() == 0 ? new JsonObject() : new JsonObject().put("session_id", rows.iterator().next().getString("session_id")));
   }
 
   public Future<JsonObject> run(Owner owner, String sessionId, String runId) {
     return requireSession(owner, sessionId).compose(v ->
-        pool.preparedQuery(Sql.GET_SESSION_RUN).execute(Tuple.of(owner.sqlValue(), sessionId, runId))).compose(rows -> {
+        db.query(owner, Sql.GET_SESSION_RUN, Tuple.of(owner.sqlValue(), sessionId, runId))).compose(rows -> {
           if (rows.size() == 0) {
             return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND,
                 "Run with ID " + runId + " not found in session " + sessionId));
@@ -129,7 +128,7 @@ public final class SessionStore {
    */
   public Future<JsonObject> recordRun(Owner owner, String sessionId, String type, String componentId, JsonObject run,
                                       JsonObject trace, JsonArray spans) {
-    return pool.withTransaction(conn -> {
+    return db.transaction(owner, conn -> {
       Future<?> session = conn.preparedQuery(Sql.ENSURE_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId));
       Tuple args = Tuple.of(owner.sqlValue(), run.getString("run_id"), sessionId, type, componentId,
           run.getString("status", "COMPLETED"));
@@ -150,7 +149,7 @@ public final class SessionStore {
    * session id owned by someone else, or of another component, is a 404 (nothing is written).
    */
   public Future<JsonObject> ensure(Owner owner, String sessionId, String type, String componentId, int historyRuns) {
-    return pool.preparedQuery(Sql.PREPARE_RUN).execute(Tuple.of(owner.sqlValue(), sessionId, type, componentId, historyRuns))
+    return db.query(owner, Sql.PREPARE_RUN, Tuple.of(owner.sqlValue(), sessionId, type, componentId, historyRuns))
         .compose(rows -> {
           Row first = rows.iterator().next();
           if (first.getLong("mine") == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session not found"));
@@ -165,7 +164,7 @@ public final class SessionStore {
   }
 
   private Future<Void> requireSession(Owner owner, String sessionId) {
-    return pool.preparedQuery(Sql.GET_SESSION).execute(Tuple.of(owner.sqlValue(), sessionId, null)).compose(rows ->
+    return db.query(owner, Sql.GET_SESSION, Tuple.of(owner.sqlValue(), sessionId, null)).compose(rows ->
         rows.size() == 0
             ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Session with ID " + sessionId + " not found"))
             : Future.succeededFuture());

@@ -4,17 +4,21 @@ import java.util.Map;
 
 /**
  * Every SQL statement of the service. Each statement on an owned table (sessions, runs, memories, traces,
- * spans) binds the owner as {@code $1}: reads, updates and deletes through {@link #OWNER} (or
- * {@link #OWNER_T} for the traces alias), where a NULL owner means "every owner" and is only ever produced
- * from an explicit unscoped decision; inserts write {@code $1} into {@code user_id} (spans, which have no
- * owner column, only under a trace the owner owns). {@code StatementOwnershipTest} fails if a statement
+ * spans) binds the owner as {@code $1}, a text[] of {tenant, user}: reads, updates and deletes through {@link #OWNER}
+ * (or {@link #OWNER_T} for the traces alias), where the tenant always binds and a NULL user means "every owner of
+ * the tenant", only ever produced from an explicit unscoped decision; inserts write {@link #TENANT} into
+ * {@code tenant_id} and {@link #USER} into {@code user_id}, and every conflict target leads with the tenant. {@code StatementOwnershipTest} fails if a statement
  * here breaks that. Names ending in {@code _FRAGMENT} are pieces that never run alone.
  */
 public final class Sql {
   private Sql() {}
 
-  public static final String OWNER = "($1::text IS NULL OR user_id = $1)";
-  public static final String OWNER_T = "($1::text IS NULL OR t.user_id = $1)";
+  /** The owner's tenant and user, as bound in $1 ({@code Owner.sqlValue()}: a text[] of {tenant, user}). */
+  static final String TENANT = "($1::text[])[1]";
+  static final String USER = "($1::text[])[2]";
+
+  public static final String OWNER = "(tenant_id = " + TENANT + " AND (" + USER + " IS NULL OR user_id = " + USER + "))";
+  public static final String OWNER_T = "(t.tenant_id = " + TENANT + " AND (" + USER + " IS NULL OR t.user_id = " + USER + "))";
 
   // ---- sessions -------------------------------------------------------------------------------------
   static final String SESSION_COLUMNS = "session_id, user_id, session_type, component_id, session_name, session_state, "
@@ -57,10 +61,10 @@ public final class Sql {
   static final String GET_SESSION = "SELECT " + SESSION_COLUMNS + " FROM sessions WHERE " + OWNER
       + " AND session_id = $2 AND ($3::text IS NULL OR session_type = $3)";
 
-  /** The owner of a new row is $1 itself; ON CONFLICT is on the global key so an id taken by anyone is a 409. */
-  static final String CREATE_SESSION = "INSERT INTO sessions (user_id, session_id, session_type, component_id, "
-      + "session_name, session_state, metadata) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)"
-      + " ON CONFLICT (session_id) DO NOTHING RETURNING " + SESSION_COLUMNS;
+  /** The owner of a new row is $1 itself; ON CONFLICT is on the tenant's key so an id taken by anyone there is a 409. */
+  static final String CREATE_SESSION = "INSERT INTO sessions (tenant_id, user_id, session_id, session_type, component_id, "
+      + "session_name, session_state, metadata) VALUES (" + TENANT + ", " + USER + ", $2, $3, $4, $5, $6::jsonb, $7::jsonb)"
+      + " ON CONFLICT (tenant_id, session_id) DO NOTHING RETURNING " + SESSION_COLUMNS;
 
   static final String UPDATE_SESSION = "UPDATE sessions SET session_name = COALESCE($3, session_name), "
       + "session_state = COALESCE($4, session_state), metadata = COALESCE($5, metadata), "
@@ -112,10 +116,10 @@ public final class Sql {
    * and content of its last $5 completed runs (agno's history window), newest first; one row with NULLs when there
    * are none. The inserted row is not visible to the rest of the statement, hence the union with what it returned.
    */
-  static final String PREPARE_RUN = "WITH created AS (INSERT INTO sessions (user_id, session_id, session_type, component_id) "
-      + "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING RETURNING session_id), "
-      + "mine AS (SELECT session_id FROM created UNION ALL SELECT session_id FROM sessions WHERE " + OWNER
-      + " AND user_id IS NOT DISTINCT FROM $1 AND session_id = $2 AND session_type = $3 AND component_id = $4) "
+  static final String PREPARE_RUN = "WITH created AS (INSERT INTO sessions (tenant_id, user_id, session_id, session_type, "
+      + "component_id) VALUES (" + TENANT + ", " + USER + ", $2, $3, $4) ON CONFLICT (tenant_id, session_id) DO NOTHING "
+      + "RETURNING session_id), mine AS (SELECT session_id FROM created UNION ALL SELECT session_id FROM sessions WHERE "
+      + OWNER + " AND user_id IS NOT DISTINCT FROM " + USER + " AND session_id = $2 AND session_type = $3 AND component_id = $4) "
       + "SELECT (SELECT count(*) FROM mine) AS mine, h.input, h.content FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
       + "SELECT input, content, created_at, run_id FROM runs WHERE " + OWNER + " AND session_id = $2 AND status = 'COMPLETED'"
       + " AND EXISTS (SELECT 1 FROM mine) ORDER BY created_at DESC, run_id DESC LIMIT $5) AS h ON true"
@@ -128,12 +132,13 @@ public final class Sql {
   static final String LOCATE_RUN = "SELECT session_id FROM runs WHERE " + OWNER + " AND run_id = $2 LIMIT 1";
 
   /** For the runtime: a new session row for $1, or nothing when the id exists (the caller then checks ownership). */
-  static final String ENSURE_SESSION = "INSERT INTO sessions (user_id, session_id, session_type, component_id) "
-      + "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING";
+  static final String ENSURE_SESSION = "INSERT INTO sessions (tenant_id, user_id, session_id, session_type, component_id) "
+      + "VALUES (" + TENANT + ", " + USER + ", $2, $3, $4) ON CONFLICT (tenant_id, session_id) DO NOTHING";
 
-  static final String INSERT_RUN = "INSERT INTO runs (user_id, run_id, session_id, component_type, component_id, status, "
-      + "input, content, metrics, events) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, "
-      + "$8::text, $9::jsonb, $10::jsonb WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = $3 AND s.user_id IS NOT DISTINCT FROM $1"
+  static final String INSERT_RUN = "INSERT INTO runs (tenant_id, user_id, run_id, session_id, component_type, component_id, "
+      + "status, input, content, metrics, events) SELECT " + TENANT + ", " + USER + ", $2::text, $3::text, $4::text, $5::text, "
+      + "$6::text, $7::jsonb, $8::text, $9::jsonb, $10::jsonb WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.tenant_id = "
+      + TENANT + " AND s.session_id = $3 AND s.user_id IS NOT DISTINCT FROM " + USER
       + " AND s.session_type = $4 AND s.component_id = $5) RETURNING " + RUN_COLUMNS;
 
   // ---- memories -------------------------------------------------------------------------------------
@@ -152,8 +157,8 @@ public final class Sql {
 
   static final String GET_MEMORY = "SELECT " + MEMORY_COLUMNS + " FROM memories WHERE " + OWNER + " AND memory_id = $2";
 
-  static final String CREATE_MEMORY = "INSERT INTO memories (user_id, memory_id, memory, topics, agent_id, team_id) "
-      + "VALUES ($1, $2, $3, $4::text[], $5, $6) RETURNING " + MEMORY_COLUMNS;
+  static final String CREATE_MEMORY = "INSERT INTO memories (tenant_id, user_id, memory_id, memory, topics, agent_id, team_id) "
+      + "VALUES (" + TENANT + ", " + USER + ", $2, $3, $4::text[], $5, $6) RETURNING " + MEMORY_COLUMNS;
 
   static final String UPDATE_MEMORY = "UPDATE memories SET memory = $3, topics = COALESCE($4, topics), updated_at = now() "
       + "WHERE " + OWNER + " AND memory_id = $2 RETURNING " + MEMORY_COLUMNS;
@@ -170,8 +175,8 @@ public final class Sql {
   // ---- traces ---------------------------------------------------------------------------------------
   static final String TRACE_SUMMARY_FRAGMENT = "SELECT t.trace_id, t.name, t.status, t.start_time, t.end_time, t.input, t.run_id, "
       + "t.session_id, t.user_id, t.component_type, t.component_id, "
-      + "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id) AS total_spans, "
-      + "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id AND s.status = 'ERROR') AS error_count";
+      + "(SELECT count(*) FROM spans s WHERE s.tenant_id = t.tenant_id AND s.trace_id = t.trace_id) AS total_spans, "
+      + "(SELECT count(*) FROM spans s WHERE s.tenant_id = t.tenant_id AND s.trace_id = t.trace_id AND s.status = 'ERROR') AS error_count";
 
   /** $2..$9: run_id, session_id, component_type, component_id, status, start_time, end_time; then limit, offset. */
   static final String TRACE_FILTER_FRAGMENT = " FROM traces t WHERE " + OWNER_T
@@ -192,16 +197,17 @@ public final class Sql {
   static final String GET_TRACE = TRACE_SUMMARY_FRAGMENT + " FROM traces t WHERE " + OWNER_T + " AND t.trace_id = $2";
 
   static final String TRACE_SPANS = "SELECT s.span_id, s.parent_span_id, s.name, s.kind, s.status, s.attributes, "
-      + "s.start_time, s.end_time, s.input, s.output, s.error FROM spans s JOIN traces t ON t.trace_id = s.trace_id "
+      + "s.start_time, s.end_time, s.input, s.output, s.error FROM spans s JOIN traces t ON t.tenant_id = s.tenant_id AND t.trace_id = s.trace_id "
       + "WHERE " + OWNER_T + " AND s.trace_id = $2 ORDER BY s.start_time, s.span_id";
 
-  static final String INSERT_TRACE = "INSERT INTO traces (user_id, trace_id, run_id, session_id, component_type, "
-      + "component_id, name, status, start_time, end_time, input) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+  static final String INSERT_TRACE = "INSERT INTO traces (tenant_id, user_id, trace_id, run_id, session_id, component_type, "
+      + "component_id, name, status, start_time, end_time, input) VALUES (" + TENANT + ", " + USER
+      + ", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
-  static final String INSERT_SPAN = "INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, status, attributes, "
-      + "start_time, end_time, input, output, error) SELECT $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, "
-      + "$8::jsonb, $9::timestamptz, $10::timestamptz, $11::text, $12::text, $13::text "
-      + "WHERE EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = $2 AND " + OWNER_T + ")";
+  static final String INSERT_SPAN = "INSERT INTO spans (tenant_id, user_id, trace_id, span_id, parent_span_id, name, kind, "
+      + "status, attributes, start_time, end_time, input, output, error) SELECT " + TENANT + ", t.user_id, $2::text, $3::text, "
+      + "$4::text, $5::text, $6::text, $7::text, $8::jsonb, $9::timestamptz, $10::timestamptz, $11::text, $12::text, $13::text "
+      + "FROM traces t WHERE t.trace_id = $2 AND " + OWNER_T;
 
   /** {@code POST /traces/search}: a compiled {@code TraceFilter} condition ($2 onwards), always under the owner. */
   static String searchTraces(String condition, int limitParam) {
@@ -217,40 +223,46 @@ public final class Sql {
         + " ORDER BY max(t.start_time) DESC, t.session_id LIMIT $" + limitParam + " OFFSET $" + (limitParam + 1);
   }
 
-  // ---- service accounts (not user data: admin-level, guarded by service_accounts:* scopes) ------------
-  static final String SA_COLUMNS = "id, name, token_prefix, scopes, created_by, created_at, expires_at, last_used_at, revoked_at";
+  // ---- service accounts (not user data: tenant-level, guarded by service_accounts:* scopes) -----------
+  // Every statement but the token look-up binds the tenant as $1; the look-up runs before anyone knows the tenant
+  // and answers it (a token hash is unique over every tenant).
+  static final String SA_COLUMNS = "tenant_id, id, name, token_prefix, scopes, created_by, created_at, expires_at, last_used_at, revoked_at";
 
-  static final String CREATE_SERVICE_ACCOUNT = "INSERT INTO service_accounts (id, name, token_hash, token_prefix, scopes, "
-      + "created_by, expires_at, parent_id) VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8) RETURNING " + SA_COLUMNS;
+  static final String CREATE_SERVICE_ACCOUNT = "INSERT INTO service_accounts (tenant_id, id, name, token_hash, token_prefix, "
+      + "scopes, created_by, expires_at, parent_id) VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9) RETURNING " + SA_COLUMNS;
 
   static String listServiceAccounts(boolean ascending) {
-    return "SELECT " + SA_COLUMNS + ", count(*) OVER () AS total FROM service_accounts WHERE ($1 OR revoked_at IS NULL)"
-        + " ORDER BY created_at" + (ascending ? " ASC" : " DESC") + ", id LIMIT $2 OFFSET $3";
+    return "SELECT " + SA_COLUMNS + ", count(*) OVER () AS total FROM service_accounts WHERE tenant_id = $1 AND ($2 OR revoked_at IS NULL)"
+        + " ORDER BY created_at" + (ascending ? " ASC" : " DESC") + ", id LIMIT $3 OFFSET $4";
   }
 
   /** The account and, transitively, every account minted by it (parent_id), in one statement. */
-  static final String REVOKE_SERVICE_ACCOUNT = "WITH RECURSIVE tree AS (SELECT id FROM service_accounts WHERE id = $1 "
-      + "UNION SELECT s.id FROM service_accounts s JOIN tree t ON s.parent_id = t.id) "
-      + "UPDATE service_accounts SET revoked_at = COALESCE(revoked_at, now()) WHERE id IN (SELECT id FROM tree) RETURNING " + SA_COLUMNS;
+  static final String REVOKE_SERVICE_ACCOUNT = "WITH RECURSIVE tree AS (SELECT id FROM service_accounts WHERE tenant_id = $1 "
+      + "AND id = $2 UNION SELECT s.id FROM service_accounts s JOIN tree t ON s.tenant_id = $1 AND s.parent_id = t.id) "
+      + "UPDATE service_accounts SET revoked_at = COALESCE(revoked_at, now()) WHERE tenant_id = $1 AND id IN (SELECT id FROM tree) "
+      + "RETURNING " + SA_COLUMNS;
 
   /** Verification: the account behind a token hash, marking it used; revoked and expired ones are not returned. */
   static final String USE_SERVICE_ACCOUNT = "UPDATE service_accounts SET last_used_at = now() WHERE token_hash = $1 "
       + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) RETURNING " + SA_COLUMNS;
 
-  // ---- managed roles (policy data, guarded by authz:* scopes) ------------------------------------------
-  static final String ALL_ROLES = "SELECT name, scopes, deny, description, updated_by, updated_at FROM roles ORDER BY name";
-  static final String ALL_SUBJECT_ROLES = "SELECT subject, role_name FROM subject_roles ORDER BY subject, role_name";
-  static final String GET_ROLE_FOR_UPDATE = "SELECT name, scopes, deny, description FROM roles WHERE name = $1 FOR UPDATE";
-  static final String UPSERT_ROLE = "INSERT INTO roles (name, scopes, deny, description, updated_by) VALUES ($1, $2::text[], "
-      + "$3::text[], $4, $5) ON CONFLICT (name) DO UPDATE SET scopes = EXCLUDED.scopes, deny = EXCLUDED.deny, "
+  // ---- managed roles (policy data, guarded by authz:* scopes; the tenant is $1 but in the snapshot) -----
+  static final String ALL_ROLES = "SELECT tenant_id, name, scopes, deny, description, updated_by, updated_at FROM roles ORDER BY tenant_id, name";
+  static final String ALL_SUBJECT_ROLES = "SELECT tenant_id, subject, role_name FROM subject_roles ORDER BY tenant_id, subject, role_name";
+  static final String GET_ROLE_FOR_UPDATE = "SELECT name, scopes, deny, description FROM roles WHERE tenant_id = $1 AND name = $2 FOR UPDATE";
+  static final String UPSERT_ROLE = "INSERT INTO roles (tenant_id, name, scopes, deny, description, updated_by) VALUES ($1, $2, "
+      + "$3::text[], $4::text[], $5, $6) ON CONFLICT (tenant_id, name) DO UPDATE SET scopes = EXCLUDED.scopes, deny = EXCLUDED.deny, "
       + "description = EXCLUDED.description, updated_by = EXCLUDED.updated_by, updated_at = now()";
-  static final String DELETE_ROLE = "DELETE FROM roles WHERE name = $1";
-  static final String UNASSIGN_ROLE = "DELETE FROM subject_roles WHERE role_name = $1";
-  static final String SUBJECT_ROLES = "SELECT role_name FROM subject_roles WHERE subject = $1 ORDER BY role_name";
-  static final String SUBJECT_ROLES_FOR_UPDATE = "SELECT role_name FROM subject_roles WHERE subject = $1 ORDER BY role_name FOR UPDATE";
-  static final String CLEAR_SUBJECT_ROLES = "DELETE FROM subject_roles WHERE subject = $1";
-  static final String ASSIGN_ROLES = "INSERT INTO subject_roles (subject, role_name) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING";
-  static final String AUDIT = "INSERT INTO authz_audit (actor, action, target, before, after) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)";
+  static final String DELETE_ROLE = "DELETE FROM roles WHERE tenant_id = $1 AND name = $2";
+  static final String UNASSIGN_ROLE = "DELETE FROM subject_roles WHERE tenant_id = $1 AND role_name = $2";
+  static final String SUBJECT_ROLES = "SELECT role_name FROM subject_roles WHERE tenant_id = $1 AND subject = $2 ORDER BY role_name";
+  static final String SUBJECT_ROLES_FOR_UPDATE = "SELECT role_name FROM subject_roles WHERE tenant_id = $1 AND subject = $2 "
+      + "ORDER BY role_name FOR UPDATE";
+  static final String CLEAR_SUBJECT_ROLES = "DELETE FROM subject_roles WHERE tenant_id = $1 AND subject = $2";
+  static final String ASSIGN_ROLES = "INSERT INTO subject_roles (tenant_id, subject, role_name) SELECT $1, $2, unnest($3::text[]) "
+      + "ON CONFLICT DO NOTHING";
+  static final String AUDIT = "INSERT INTO authz_audit (tenant_id, actor, action, target, before, after) "
+      + "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)";
   static final String LIST_AUDIT = "SELECT id, at, actor, action, target, before, after, count(*) OVER () AS total FROM authz_audit "
-      + "ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2";
+      + "WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3";
 }

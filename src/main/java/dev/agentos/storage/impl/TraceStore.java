@@ -7,7 +7,6 @@ import dev.agentos.storage.TraceFilter;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -20,10 +19,10 @@ import java.util.Map;
 
 /** Traces and their spans. Every method takes the {@link Owner} first; see {@link Sql}. */
 public final class TraceStore {
-  private final Pool pool;
+  private final ScopedClient db;
 
-  public TraceStore(Pool pool) {
-    this.pool = pool;
+  public TraceStore(ScopedClient db) {
+    this.db = db;
   }
 
   /** Filters for list and session stats; a component filter is (type, id). */
@@ -32,7 +31,7 @@ public final class TraceStore {
 
   public Future<JsonObject> list(Owner owner, Filters f, int page, int limit) {
     long started = System.nanoTime();
-    return pool.preparedQuery(Sql.LIST_TRACES).execute(filterArgs(owner, f, page, limit)).map(rows -> {
+    return db.query(owner, Sql.LIST_TRACES, filterArgs(owner, f, page, limit)).map(rows -> {
       JsonArray data = new JsonArray();
       for (Row r : rows) data.add(summary(r));
       return Rows.page(data, Rows.total(rows), page, limit, started);
@@ -41,7 +40,7 @@ public final class TraceStore {
 
   public Future<JsonObject> sessionStats(Owner owner, Filters f, int page, int limit) {
     long started = System.nanoTime();
-    return pool.preparedQuery(Sql.TRACE_SESSION_STATS).execute(filterArgs(owner, f, page, limit)).map(rows -> {
+    return db.query(owner, Sql.TRACE_SESSION_STATS, filterArgs(owner, f, page, limit)).map(rows -> {
       JsonArray data = new JsonArray();
       for (Row r : rows) data.add(sessionStat(r));
       return Rows.page(data, Rows.total(rows), page, limit, started);
@@ -57,7 +56,7 @@ public final class TraceStore {
     int limitParam = 2 + c.params().size();
     boolean bySession = "session".equals(groupBy);
     String sql = bySession ? Sql.searchTraceSessions(c.sql(), limitParam) : Sql.searchTraces(c.sql(), limitParam);
-    return pool.preparedQuery(sql).execute(args).map(rows -> {
+    return db.query(owner, sql, args).map(rows -> {
       JsonArray data = new JsonArray();
       for (Row r : rows) data.add(bySession ? sessionStat(r) : summary(r));
       return Rows.page(data, Rows.total(rows), page, limit, started);
@@ -66,10 +65,10 @@ public final class TraceStore {
 
   /** The trace with its span tree, or, with a span id, that span's subtree. 404 "Trace not found" otherwise. */
   public Future<JsonObject> get(Owner owner, String traceId, String spanId) {
-    return pool.preparedQuery(Sql.GET_TRACE).execute(Tuple.of(owner.sqlValue(), traceId)).compose(rows -> {
+    return db.query(owner, Sql.GET_TRACE, Tuple.of(owner.sqlValue(), traceId)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Trace not found"));
       JsonObject trace = summary(rows.iterator().next());
-      return pool.preparedQuery(Sql.TRACE_SPANS).execute(Tuple.of(owner.sqlValue(), traceId)).compose(spans -> {
+      return db.query(owner, Sql.TRACE_SPANS, Tuple.of(owner.sqlValue(), traceId)).compose(spans -> {
         Map<String, JsonObject> nodes = new LinkedHashMap<>();
         Map<String, String> parents = new LinkedHashMap<>();
         for (Row s : spans) {
@@ -94,7 +93,7 @@ public final class TraceStore {
 
   /** For the runtime: a trace and its spans, in one transaction, owned by the owner. */
   public Future<JsonObject> record(Owner owner, JsonObject trace, JsonArray spans) {
-    return pool.withTransaction(conn -> insert(conn, owner, trace, spans)
+    return db.transaction(owner, conn -> insert(conn, owner, trace, spans)
         .map(v -> new JsonObject().put("trace_id", trace.getString("trace_id"))));
   }
 
