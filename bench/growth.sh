@@ -33,8 +33,8 @@ wrk -t2 -c16 -d"${WARMUP:-30}s" -H "Authorization: Bearer $TOKEN" "http://127.0.
 echo "other users' rows | requests/s | p50 | p99"
 have=0
 for target in 1000 100000 1000000; do
-  $PSQL -d $DB -c "INSERT INTO sessions (session_id, user_id, session_type, component_id, session_name)
-    SELECT 'other-' || g, 'user-' || (g % 5000), 'agent', 'a1', 'chat ' || g FROM generate_series($have + 1, $target) g"
+  $PSQL -d $DB -c "INSERT INTO sessions (tenant_id, session_id, user_id, session_type, component_id, session_name)
+    SELECT '', 'other-' || g, 'user-' || (g % 5000), 'agent', 'a1', 'chat ' || g FROM generate_series($have + 1, $target) g"
   $PSQL -d $DB -c "VACUUM ANALYZE sessions"
   have=$target
   wrk -t2 -c16 -d5s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:7803/sessions?limit=20" > /dev/null # settle first
@@ -43,8 +43,8 @@ for target in 1000 100000 1000000; do
     "$(awk '$1=="50%" {print $2}' /tmp/wrk-growth.txt)" "$(awk '$1=="99%" {print $2}' /tmp/wrk-growth.txt)"
 done
 # the same page for a user with 100k sessions of their own (the count stops at its cap, the page is an index scan)
-$PSQL -d $DB -c "INSERT INTO sessions (session_id, user_id, session_type, component_id, session_name)
-  SELECT 'big-' || g, 'big-user', 'agent', 'a1', 'chat ' || g FROM generate_series(1, 100000) g"
+$PSQL -d $DB -c "INSERT INTO sessions (tenant_id, session_id, user_id, session_type, component_id, session_name)
+  SELECT '', 'big-' || g, 'big-user', 'agent', 'a1', 'chat ' || g FROM generate_series(1, 100000) g"
 $PSQL -d $DB -c "VACUUM ANALYZE sessions"
 BIG=$(java -jar target/agentos.jar token --alg HS256 --key "$SECRET" --sub big-user --ttl 1h --scopes "sessions:read")
 wrk -t2 -c16 -d5s -H "Authorization: Bearer $BIG" "http://127.0.0.1:7803/sessions?limit=20" > /dev/null # settle first
@@ -54,11 +54,12 @@ printf "%s | %s | %s | %s\n" "1000000 + 100000 own" "$(awk '/Requests\/sec/ {pri
 echo
 echo "plan at 1M other rows, as the service runs it (a prepared statement, after 7 executions):"
 $PSQL -d $DB > /tmp/growth-plan.txt <<SQL
-PREPARE q(text) AS SELECT c.total, p.* FROM (SELECT count(*) AS total FROM (SELECT 1 FROM sessions
-  WHERE (\$1::text IS NULL OR user_id = \$1) LIMIT 1001) AS capped) AS c LEFT JOIN LATERAL (SELECT session_id FROM sessions
-  WHERE (\$1::text IS NULL OR user_id = \$1) ORDER BY created_at DESC, session_id DESC LIMIT 20) AS p ON true;
-EXECUTE q('measured-user'); EXECUTE q('measured-user'); EXECUTE q('measured-user'); EXECUTE q('measured-user');
-EXECUTE q('measured-user'); EXECUTE q('measured-user'); EXECUTE q('measured-user');
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE q('measured-user');
+PREPARE q(text[]) AS SELECT c.total, p.* FROM (SELECT count(*) AS total FROM (SELECT 1 FROM sessions
+  WHERE (tenant_id = (\$1::text[])[1] AND ((\$1::text[])[2] IS NULL OR user_id = (\$1::text[])[2])) LIMIT 1001) AS capped) AS c
+  LEFT JOIN LATERAL (SELECT session_id FROM sessions WHERE (tenant_id = (\$1::text[])[1] AND ((\$1::text[])[2] IS NULL
+  OR user_id = (\$1::text[])[2])) ORDER BY created_at DESC, session_id DESC LIMIT 20) AS p ON true;
+EXECUTE q('{"",measured-user}'); EXECUTE q('{"",measured-user}'); EXECUTE q('{"",measured-user}'); EXECUTE q('{"",measured-user}');
+EXECUTE q('{"",measured-user}'); EXECUTE q('{"",measured-user}'); EXECUTE q('{"",measured-user}');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE q('{"",measured-user}');
 SQL
 grep -v '|mine-' /tmp/growth-plan.txt

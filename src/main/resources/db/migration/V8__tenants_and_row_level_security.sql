@@ -6,14 +6,15 @@
 -- 2. The tenant leads every primary key, unique key, foreign key and index: two tenants may use the same session,
 --    memory, role or service-account name, and a tenant's rows are one index range.
 -- 3. Row-level security, enabled and forced (the table owner is subject to it too), on every isolated table. The
---    policies read three settings the storage verticle sets per transaction (set_config(..., true), in the same
---    pipeline as the statement): agentos.access ('user', 'tenant' or 'all'), agentos.tenant and agentos.user. With
---    no setting, or any other value, a policy admits no row.
+--    policies read one setting the storage verticle sets per transaction (set_config(..., true), in the same
+--    pipeline as the statement), agentos.scope: 'u|<tenant>|<user>' (one user of a tenant), 't|<tenant>' (every
+--    user of a tenant) or 'all' (the service's own look-ups). A tenant id never holds '|' and the user is the rest,
+--    so the text is unambiguous. With no setting, or any other value, a policy admits no row.
 -- 4. The application role (${app_role}) the service's statements run as: neither superuser nor owner of a table,
 --    created here when this login may create roles (otherwise create it yourself: docs/deployment.md).
 --
 -- Written to be re-run safely (every step checks or replaces). A later data migration that runs as the table
--- owner rather than a superuser must SET agentos.access = 'all' first, or it sees no rows.
+-- owner rather than a superuser must SET agentos.scope = 'all' first, or it sees no rows.
 
 ALTER TABLE sessions ADD COLUMN IF NOT EXISTS tenant_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS tenant_id TEXT NOT NULL DEFAULT '';
@@ -107,22 +108,22 @@ CREATE INDEX IF NOT EXISTS traces_tenant_owner_run ON traces (tenant_id, user_id
 DROP INDEX IF EXISTS authz_audit_at;
 CREATE INDEX IF NOT EXISTS authz_audit_tenant_at ON authz_audit (tenant_id, at DESC, id DESC);
 
--- The row-level policies. Inlined SQL functions (STABLE, one expression), so the planner sees the comparison.
+-- The row-level policies: inlined SQL functions (STABLE, one expression), one comparison of the setting per row.
+-- A row with no owner matches no user scope (the concatenation is NULL).
 CREATE OR REPLACE FUNCTION agentos_owned_row_visible(row_tenant text, row_owner text) RETURNS boolean
   LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
-  SELECT CASE current_setting('agentos.access', true)
-    WHEN 'all' THEN true
-    WHEN 'tenant' THEN row_tenant = current_setting('agentos.tenant', true)
-    WHEN 'user' THEN row_tenant = current_setting('agentos.tenant', true)
-                     AND row_owner = current_setting('agentos.user', true)
+  SELECT CASE left(current_setting('agentos.scope', true), 2)
+    WHEN 'u|' THEN current_setting('agentos.scope', true) = 'u|' || row_tenant || '|' || row_owner
+    WHEN 't|' THEN current_setting('agentos.scope', true) = 't|' || row_tenant
+    WHEN 'al' THEN current_setting('agentos.scope', true) = 'all'
     ELSE false END
 $fn$;
 
 CREATE OR REPLACE FUNCTION agentos_tenant_row_visible(row_tenant text) RETURNS boolean
   LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
-  SELECT CASE current_setting('agentos.access', true)
-    WHEN 'all' THEN true
-    WHEN 'tenant' THEN row_tenant = current_setting('agentos.tenant', true)
+  SELECT CASE left(current_setting('agentos.scope', true), 2)
+    WHEN 't|' THEN current_setting('agentos.scope', true) = 't|' || row_tenant
+    WHEN 'al' THEN current_setting('agentos.scope', true) = 'all'
     ELSE false END
 $fn$;
 

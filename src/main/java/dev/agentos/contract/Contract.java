@@ -12,7 +12,8 @@ import java.util.function.Function;
  * another version is refused by its codec.
  */
 public final class Contract {
-  public static final int VERSION = 1;
+  /** 2: owners, principals, decisions and seals carry a tenant (a version-1 node would read a tenant-scoped request as the implicit tenant). */
+  public static final int VERSION = 2;
   public static final String NAME = "agentos.v" + VERSION;
 
   private Contract() {}

@@ -26,6 +26,8 @@ public record Owner(String tenantId, Optional<String> userId) {
 
   public Owner {
     if (tenantId == null) throw new IllegalArgumentException("owner tenant");
+    // the implicit tenant, or a tenant id: never text the row-level scope could read two ways
+    if (!tenantId.isEmpty() && !validTenantId(tenantId)) throw new ContractMessage.Malformed("malformed owner tenant");
     userId = userId == null ? Optional.empty() : userId;
   }
 

@@ -83,16 +83,17 @@ public final class StorageVerticle extends VerticleBase {
   }
 
   /**
-   * The service's pool. Every connection takes the application role at start-up ({@code role} in the start-up
-   * message: a connection that may not take it fails, it never runs as the login). With row-level security off, the
-   * connection's session says so to the forced policies ({@code agentos.access = all}); with it on, nothing is set
-   * on the session, and each statement's transaction sets its own scope ({@link ScopedClient}).
+   * The service's pool. With row-level security on, every connection takes the application role at start-up
+   * ({@code role} in the start-up message: a connection that may not take it fails, it never runs as the login),
+   * nothing is set on its session, and each statement's transaction sets its own scope ({@link ScopedClient}). With it
+   * off, connections run as the login, as before the second wall existed, and their session tells the forced policies
+   * so ({@code agentos.scope = all}) for a login that owns the tables without being a superuser.
    */
   public static Pool createPool(io.vertx.core.Vertx vertx, AgentOsConfig.Postgres pgConfig, PostgresTarget target, String name) {
     io.vertx.pgclient.PgConnectOptions options = target.connectOptions();
     java.util.Map<String, String> startup = new java.util.HashMap<>(options.getProperties());
-    if (!pgConfig.appRole().isEmpty()) startup.put("role", pgConfig.appRole());
-    if (!pgConfig.rowLevelSecurity()) startup.put("agentos.access", "all");
+    if (pgConfig.rowLevelSecurity() && !pgConfig.appRole().isEmpty()) startup.put("role", pgConfig.appRole());
+    if (!pgConfig.rowLevelSecurity()) startup.put("agentos.scope", "all");
     options.setProperties(startup);
     return PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(pgConfig.poolSize()).setMaxWaitQueueSize(1_000).setConnectionTimeout(5).setName(name))

@@ -182,13 +182,10 @@ class RowLevelSecurityTest {
   @DisplayName("a pooled connection reused after another user's statement carries none of its settings")
   void pooledConnectionCarriesNothing() throws Exception {
     int pid = await(scoped.query(Scope.of(ALICE_ACME), "SELECT pg_backend_pid() AS pid", Tuple.tuple())).iterator().next().getInteger("pid");
-    Row after = await(pool.query("SELECT pg_backend_pid() AS pid, current_setting('agentos.access', true) AS access, "
-        + "current_setting('agentos.tenant', true) AS tenant, current_setting('agentos.user', true) AS usr, "
+    Row after = await(pool.query("SELECT pg_backend_pid() AS pid, current_setting('agentos.scope', true) AS scope, "
         + "(SELECT count(*) FROM sessions) AS visible").execute()).iterator().next();
     assertThat(after.getInteger("pid")).as("the same connection").isEqualTo(pid);
-    assertThat(after.getString("access")).isNullOrEmpty();
-    assertThat(after.getString("tenant")).isNullOrEmpty();
-    assertThat(after.getString("usr")).isNullOrEmpty();
+    assertThat(after.getString("scope")).isNullOrEmpty();
     assertThat(after.getLong("visible")).isZero();
     // and the next user on it sees only their own
     assertThat(owners(Scope.of(ALICE_GLOBEX), "sessions")).containsOnly("globex/alice");
@@ -236,13 +233,16 @@ class RowLevelSecurityTest {
   }
 
   @Test
-  @DisplayName("with row-level security off, the forced policies are told so per connection and statements see every row")
+  @DisplayName("with row-level security off, statements run as the login, the forced policies are told so, and every row is seen")
   void offMeansTold() throws Exception {
     AgentOsConfig.Postgres off = config(new JsonObject().put("row_level_security", false)).postgres();
     Pool plain = StorageVerticle.createPool(vertx, off, PostgresTarget.fromConfig(off).orElseThrow(), "rls-off");
     try {
-      assertThat(await(plain.query("SELECT count(DISTINCT tenant_id) AS n FROM sessions").execute()).iterator().next().getLong("n"))
-          .isEqualTo(2);
+      Row r = await(plain.query("SELECT current_user AS role, current_setting('agentos.scope', true) AS scope, "
+          + "(SELECT count(DISTINCT tenant_id) FROM sessions) AS tenants").execute()).iterator().next();
+      assertThat(r.getString("role")).isEqualTo(off.user().orElse("postgres"));
+      assertThat(r.getString("scope")).isEqualTo("all");
+      assertThat(r.getLong("tenants")).isEqualTo(2);
     } finally {
       plain.close();
     }

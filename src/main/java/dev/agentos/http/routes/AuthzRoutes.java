@@ -277,6 +277,10 @@ public final class AuthzRoutes {
       out.add(s);
     }
     if (!bad.isEmpty()) throw new ValidationFailure("body", field, "Invalid scope(s): " + String.join(", ", bad), "value_error");
+    if (field.equals("scopes") && GrantRules.namesPlatformScope(config, out)) {
+      throw new ValidationFailure("body", field, "The platform admin scope is granted only by the identity provider's token, never by a role",
+          "value_error");
+    }
     return List.copyOf(new LinkedHashSet<>(out));
   }
 

@@ -83,6 +83,9 @@ public final class ServiceAccountRoutes {
           || s.resource().equals("service_accounts")) privileged.add(raw);
     }
     if (!invalid.isEmpty()) throw new DetailedFailure(400, "Invalid scope(s): " + String.join(", ", invalid));
+    if (dev.agentos.http.support.GrantRules.namesPlatformScope(config, requested)) {
+      throw new DetailedFailure(400, "The platform admin scope is granted only by the identity provider's token, never to a service account");
+    }
     if (!privileged.isEmpty() && !privilegedAllowed) {
       throw new DetailedFailure(400, "Privileged scope(s) require allow_privileged_scopes=true: " + String.join(", ", privileged));
     }

@@ -44,6 +44,14 @@ public final class GrantRules {
     });
   }
 
+  /**
+   * The platform admin scope acts across tenants, so it comes only from the identity provider's token; a role or a
+   * service account, which a tenant's own admin creates, can never carry it (the policy would ignore it anyway).
+   */
+  public static boolean namesPlatformScope(AgentOsConfig.Authorization config, List<String> scopes) {
+    return config.platformAdminScope().map(scopes::contains).orElse(false);
+  }
+
   /** Lifting a deny (deleting, weakening or unassigning a role that carries one) needs an admin without denies. */
   public static Future<Void> requireAdmin(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller) {
     return isAdmin(policy, config, caller).compose(admin -> admin ? Future.succeededFuture()

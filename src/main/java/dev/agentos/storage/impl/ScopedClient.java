@@ -11,33 +11,35 @@ import java.util.function.Function;
 
 /**
  * Runs the stores' statements with PostgreSQL told whose rows they are (the second wall of docs/isolation.md).
- * With row-level security on, every statement runs in a transaction whose first command sets {@code agentos.access},
- * {@code agentos.tenant} and {@code agentos.user} with {@code set_config(..., true)}: local to that transaction, so a
- * pooled connection carries nothing to its next user. BEGIN, the settings, the statement and COMMIT are sent together
- * (the client pipelines them): one round trip. With it off, statements run as they are, and the connection's
- * session-level {@code agentos.access = 'all'} (set at connect) tells the forced policies that this service does not
- * use them.
+ * With row-level security on, every statement runs in a transaction whose first command sets {@code agentos.scope}
+ * with {@code set_config(..., true)}: local to that transaction, so a pooled connection carries nothing to its next
+ * user. BEGIN, the setting, the statement and COMMIT are sent together (the client pipelines them): one round trip.
+ * With it off, statements run as they are, and the connection's session-level {@code agentos.scope = 'all'} (set at
+ * connect) tells the forced policies that this service does not use them.
  */
 public final class ScopedClient {
-  /** The settings the row-level policies read (V8__tenants_and_row_level_security.sql). */
-  static final String SET_SCOPE = "SELECT set_config('agentos.access', $1, true), set_config('agentos.tenant', $2, true), "
-      + "set_config('agentos.user', $3, true)";
+  /** The setting the row-level policies read (V8__tenants_and_row_level_security.sql); one call, as it is cheapest. */
+  static final String SET_SCOPE = "SELECT set_config('agentos.scope', $1, true)";
 
-  /** What a statement may see: one user of a tenant, every user of a tenant, or (the service's own look-ups) all rows. */
-  public record Scope(String access, String tenant, String user) {
-    public static final Scope SYSTEM = new Scope("all", "", "");
+  /**
+   * What a statement may see, as the policies read it: one user of a tenant ({@code u|tenant|user}), every user of a
+   * tenant ({@code t|tenant}), or (the service's own look-ups) all rows ({@code all}). A tenant id never holds
+   * {@code |} ({@link Owner#validTenantId}) and the user is the rest, so the text names one scope only.
+   */
+  public record Scope(String value) {
+    public static final Scope SYSTEM = new Scope("all");
 
     public static Scope of(Owner owner) {
-      return owner.userId().map(u -> new Scope("user", owner.tenantId(), u))
-          .orElseGet(() -> new Scope("tenant", owner.tenantId(), ""));
+      return owner.userId().map(u -> new Scope("u|" + owner.tenantId() + "|" + u)).orElseGet(() -> tenant(owner.tenantId()));
     }
 
     public static Scope tenant(String tenantId) {
-      return new Scope("tenant", tenantId, "");
+      if (!tenantId.isEmpty() && !Owner.validTenantId(tenantId)) throw new IllegalArgumentException("malformed tenant");
+      return new Scope("t|" + tenantId);
     }
 
     Tuple tuple() {
-      return Tuple.of(access, tenant, user);
+      return Tuple.of(value);
     }
   }
 
@@ -62,11 +64,12 @@ public final class ScopedClient {
   public Future<RowSet<Row>> query(Scope scope, String sql, Tuple args) {
     if (!rowLevelSecurity) return pool.preparedQuery(sql).execute(args);
     return pool.withConnection(conn -> {
-      Future<RowSet<Row>> begin = conn.query("BEGIN").execute();
+      // prepared, like the statement itself: parsed once per connection, not on every request
+      Future<RowSet<Row>> begin = conn.preparedQuery("BEGIN").execute();
       Future<RowSet<Row>> settings = conn.preparedQuery(SET_SCOPE).execute(scope.tuple());
       Future<RowSet<Row>> result = conn.preparedQuery(sql).execute(args);
       // COMMIT after a failed command ends the aborted transaction (PostgreSQL answers ROLLBACK)
-      Future<RowSet<Row>> end = conn.query("COMMIT").execute();
+      Future<RowSet<Row>> end = conn.preparedQuery("COMMIT").execute();
       // every answer is awaited before the connection goes back to the pool; the first failure is the one reported
       return Future.join(begin, settings, result, end).transform(done -> {
         for (Future<RowSet<Row>> step : java.util.List.of(begin, settings, result, end)) {
