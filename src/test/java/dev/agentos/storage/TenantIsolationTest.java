@@ -289,6 +289,14 @@ class TenantIsolationTest {
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
     assertThat(r.bodyAsJsonObject().getBoolean("allowed")).isTrue();
     assertThat(r.bodyAsJsonObject().getString("tenant_id")).isEqualTo("globex");
+    // a principal given as JSON is one of the asking request's tenant, with that tenant's roles
+    HttpResponse<Buffer> asked = call(HttpMethod.POST, "/authz/check", ADMIN_ACME, new JsonObject().put("method", "GET")
+        .put("path", "/sessions").put("principal", new JsonObject().put("user_id", "alice").put("scopes", new JsonArray().add("sessions:read"))));
+    assertThat(asked.bodyAsJsonObject().getBoolean("allowed")).isTrue();
+    assertThat(asked.bodyAsJsonObject().getString("tenant_id")).isEqualTo("acme");
+    HttpResponse<Buffer> platform = call(HttpMethod.POST, "/authz/check", PLATFORM, "globex", new JsonObject().put("method", "GET")
+        .put("path", "/sessions").put("principal", new JsonObject().put("user_id", "alice").put("scopes", new JsonArray().add("sessions:read"))));
+    assertThat(platform.bodyAsJsonObject().getString("tenant_id")).isEqualTo("globex");
   }
 
   @Nested

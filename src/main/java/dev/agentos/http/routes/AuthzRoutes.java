@@ -192,7 +192,7 @@ public final class AuthzRoutes {
           ? policy.authorize(verified.result(), upper, path)
           : Future.succeededFuture(tokenNotAccepted(verified.cause())));
     } else if (body.getValue("principal") instanceof JsonObject p) {
-      decision = policy.authorize(principalOf(p), method.toUpperCase(java.util.Locale.ROOT), path);
+      decision = policy.authorize(principalOf(p, tenant(ctx)), method.toUpperCase(java.util.Locale.ROOT), path);
     } else {
       throw new ValidationFailure("body", "principal", "Give a principal or a token", "missing");
     }
@@ -208,11 +208,12 @@ public final class AuthzRoutes {
     return new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, "", List.of("token not accepted: " + why), why);
   }
 
-  private static Principal principalOf(JsonObject p) {
+  /** A what-if principal is one of the tenant the asking request acts in: nobody asks about another tenant's users. */
+  private Principal principalOf(JsonObject p, String tenant) {
     Object sub = p.getValue("user_id", p.getValue("sub"));
     if (sub != null && !(sub instanceof String)) throw new ValidationFailure("body", "principal", "user_id must be a string", "string_type");
     return new Principal(Principal.Kind.JWT, Optional.ofNullable((String) sub), strings(p, "scopes"), strings(p, "roles"),
-        Optional.empty(), new JsonObject(), 0);
+        Optional.empty(), new JsonObject(), 0, config.tenants() ? Optional.of(tenant) : Optional.empty());
   }
 
   private static List<String> strings(JsonObject p, String field) {
