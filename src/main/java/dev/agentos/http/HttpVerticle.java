@@ -187,7 +187,7 @@ public final class HttpVerticle extends VerticleBase {
     return CorsHandler.create().addOrigins(origins).allowCredentials(true)
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE,
             HttpMethod.OPTIONS, HttpMethod.HEAD))
-        .allowedHeaders(Set.of("Authorization", "Content-Type", "X-Request-Id", "Accept"))
+        .allowedHeaders(Set.of("Authorization", "Content-Type", "X-Request-Id", "Accept", PolicyHandler.TENANT_HEADER))
         .exposedHeaders(Set.of("X-Request-Id", PolicyHandler.DECISION_ID_HEADER));
   }
 

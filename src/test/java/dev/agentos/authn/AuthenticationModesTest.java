@@ -191,6 +191,12 @@ class AuthenticationModesTest {
       assertThat(r.statusCode()).isIn(200, 204);
       assertThat(r.getHeader("Access-Control-Allow-Origin")).isEqualTo("http://localhost:3000");
       assertThat(r.bodyAsString() == null || r.bodyAsString().isEmpty()).isTrue();
+      // a browser client of a multi-tenant deployment may name the tenant it acts in
+      HttpResponse<Buffer> tenant = TestServer.send(s.request(HttpMethod.OPTIONS, "/sessions")
+          .putHeader("Origin", "http://localhost:3000").putHeader("Access-Control-Request-Method", "GET")
+          .putHeader("Access-Control-Request-Headers", "authorization, x-tenant-id"));
+      assertThat(tenant.statusCode()).isIn(200, 204);
+      assertThat(tenant.getHeader("Access-Control-Allow-Headers")).containsIgnoringCase("X-Tenant-Id");
       HttpResponse<Buffer> evil = TestServer.send(s.request(HttpMethod.GET, "/metrics").putHeader("Origin", "https://evil.example"));
       assertThat(evil.statusCode()).isIn(401, 403);
       HttpResponse<Buffer> plainOptions = TestServer.send(s.request(HttpMethod.OPTIONS, "/metrics"));
