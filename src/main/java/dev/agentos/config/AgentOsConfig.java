@@ -65,7 +65,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       Optional<Long> maxTokenLifetimeSeconds,
       int policyInstances,
       Optional<String> tenantIdClaim,
-      Optional<String> platformAdminScope) {
+      Optional<String> platformAdminScope,
+      boolean trustTokenScopes) {
 
     /** Tenants are on: every caller acts in the tenant its token names (docs/isolation.md, "Tenants"). */
     public boolean tenants() {
@@ -137,7 +138,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
         a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds, a.policyInstances, a.tenantIdClaim,
-        a.platformAdminScope);
+        a.platformAdminScope, a.trustTokenScopes);
     return new AgentOsConfig(os, http, dev, postgres, logging, registry, cluster);
   }
 }

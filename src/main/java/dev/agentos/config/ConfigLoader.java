@@ -372,13 +372,16 @@ public final class ConfigLoader {
         r.has("authorization.max_token_lifetime_seconds") ? Optional.of(r.lng("authorization.max_token_lifetime_seconds")) : Optional.empty(),
         r.has("authorization.policy_instances") ? r.integer("authorization.policy_instances")
             : io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
-        tenantIdClaim(r), r.opt("authorization.platform_admin_scope"));
+        tenantIdClaim(r), r.opt("authorization.platform_admin_scope"), r.bool("authorization.trust_token_scopes"));
     if (authz.platformAdminScope().isPresent()) {
       if (authz.platformAdminScope().get().isBlank()) {
         throw new ConfigException("authorization.platform_admin_scope", "must not be empty");
       }
       if (authz.tenantIdClaim().isEmpty()) {
         throw new ConfigException("authorization.platform_admin_scope", "needs authorization.tenant_id_claim (tenants on)");
+      }
+      if (!authz.trustTokenScopes()) {
+        throw new ConfigException("authorization.platform_admin_scope", "is a token scope: it needs authorization.trust_token_scopes: true");
       }
       if (authz.platformAdminScope().get().equals(adminScope)) {
         throw new ConfigException("authorization.platform_admin_scope", "must differ from authorization.admin_scope");

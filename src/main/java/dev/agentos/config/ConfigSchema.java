@@ -76,6 +76,7 @@ public final class ConfigSchema {
       list("authorization.session_state_claims", List.of(), false, "Claims copied into a run's session_state."),
       string("authorization.admin_scope", "agent_os:admin", "The scope that grants everything; replaces the default."),
       bool("authorization.user_isolation", false, "Per-user data isolation."),
+      bool("authorization.trust_token_scopes", true, "Whether a token's own scopes claim grants anything. `true`: token scopes and roles both grant (OR). `false` (agno 3.1's default, roles-only): only roles decide (the token's roles claim, managed assignments); a token's scopes, the admin scope among them, grant nothing. Service accounts' stored scopes count either way."),
       string("authorization.tenant_id_claim", null, "Claim with the tenant id (dotted path allowed, e.g. `org.id`). Set: tenants are on, every caller acts in its token's tenant and a token without the claim gets 403; unset: one implicit tenant (docs/isolation.md)."),
       string("authorization.platform_admin_scope", null, "With tenants on, the scope that makes a caller admin in every tenant, chosen per request with the `X-Tenant-Id` header; unset: nobody acts across tenants. The admin scope alone is admin within the caller's own tenant."),
       scopeMap("authorization.scope_mappings", "Extra `\"METHOD /path\": [scopes]` entries merged over the default route map."),

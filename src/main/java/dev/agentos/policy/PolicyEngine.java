@@ -147,6 +147,17 @@ public final class PolicyEngine {
     return d.inTenant(tenant.tenant());
   }
 
+  /**
+   * The principal as far as its own scopes are honoured: with {@code trust_token_scopes: false} (roles only) a token's
+   * scopes claim grants nothing, the admin scope included; its roles claim and managed assignments still do. A service
+   * account's scopes are the service's own record, not a token's claim, and always count.
+   */
+  private Principal honoured(Principal p) {
+    boolean token = p.kind() == Principal.Kind.JWT || p.kind() == Principal.Kind.UNVERIFIED;
+    if (config.trustTokenScopes() || !token || p.scopes().isEmpty()) return p;
+    return new Principal(p.kind(), p.userId(), List.of(), p.roles(), p.sessionId(), p.claims(), p.expiresAt(), p.tenantId());
+  }
+
   /** The tenant a request acts in, or why it may not act at all ({@code refusal}). */
   record TenantChoice(String tenant, String refusal) {}
 
@@ -180,13 +191,13 @@ public final class PolicyEngine {
    * admin can create.
    */
   boolean platformAdmin(Principal principal) {
-    return config.platformAdminScope().isPresent() && principal.kind() == Principal.Kind.JWT
+    return config.platformAdminScope().isPresent() && config.trustTokenScopes() && principal.kind() == Principal.Kind.JWT
         && principal.scopes().contains(config.platformAdminScope().get());
   }
 
   /** The principal's grants in its own tenant; a platform admin is an admin in every tenant. */
   private RoleDirectory.Expansion expand(Principal principal) {
-    RoleDirectory.Expansion e = roles.expand(principal);
+    RoleDirectory.Expansion e = roles.expand(honoured(principal));
     if (!platformAdmin(principal)) return e;
     List<String> scopes = new ArrayList<>(e.scopes());
     scopes.add(config.adminScope());

@@ -129,6 +129,7 @@ public final class RouteScopeMap {
       {"PUT /authz/subjects/*", "authz:write"},
       {"POST /authz/check", "authz:read"},
       {"GET /authz/audit", "authz:read"},
+      {"GET /authz/scopes", "authz:read"},
   };
 
   private final Map<String, Entry> exact = new HashMap<>();

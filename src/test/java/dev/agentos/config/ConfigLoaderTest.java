@@ -57,6 +57,7 @@ class ConfigLoaderTest {
         Arguments.of("a platform admin scope without tenants", "{\"authorization\": {\"platform_admin_scope\": \"platform:admin\"}}", Map.of(), "authorization.platform_admin_scope: needs authorization.tenant_id_claim"),
         Arguments.of("a platform admin scope equal to the admin scope", "{\"authorization\": {\"tenant_id_claim\": \"org\", \"platform_admin_scope\": \"agent_os:admin\"}}", Map.of(), "authorization.platform_admin_scope: must differ from authorization.admin_scope"),
         Arguments.of("an application role that is not a plain role name", "{\"storage\": {\"postgres\": {\"app_role\": \"app\\\"; DROP\"}}}", Map.of(), "storage.postgres.app_role: must be a role name"),
+        Arguments.of("a platform admin scope in roles-only mode", "{\"authorization\": {\"tenant_id_claim\": \"org\", \"platform_admin_scope\": \"platform:admin\", \"trust_token_scopes\": false}}", Map.of(), "authorization.platform_admin_scope: is a token scope"),
         Arguments.of("an application role in upper case", "{}", Map.of("AGENTOS_STORAGE_POSTGRES_APP_ROLE", "Agentos"), "storage.postgres.app_role: must be a role name"));
   }
 

@@ -64,6 +64,29 @@ public final class AuthzRoutes {
     router.put("/authz/subjects/:sub/roles").handler(this::putSubject);
     router.post("/authz/check").handler(this::check);
     router.get("/authz/audit").handler(this::audit);
+    router.get("/authz/scopes").handler(this::scopes);
+  }
+
+  /**
+   * The scope catalog, generated from the route map the policy decides with (its defaults and the configured
+   * {@code scope_mappings}), so it can never list a scope no route requires nor miss one: each scope with the
+   * routes that require it. The admin scope grants every route and is listed with none.
+   */
+  private void scopes(RoutingContext ctx) {
+    java.util.TreeMap<String, List<String>> byScope = new java.util.TreeMap<>();
+    for (dev.agentos.policy.RouteScopeMap.Entry e : dev.agentos.policy.RouteScopeMap.withDefaults(config.scopeMappings()).entries()) {
+      for (String scope : e.required()) byScope.computeIfAbsent(scope, k -> new ArrayList<>()).add(e.method() + " " + e.pattern());
+    }
+    byScope.putIfAbsent(config.adminScope(), List.of());
+    JsonArray catalog = new JsonArray();
+    byScope.forEach((scope, routes) -> {
+      int first = scope.indexOf(':');
+      int last = scope.lastIndexOf(':');
+      JsonObject item = new JsonObject().put("raw", scope).put("namespace", first < 0 ? scope : scope.substring(0, first))
+          .put("permission", last < 0 ? null : scope.substring(last + 1)).put("routes", new JsonArray(routes));
+      catalog.add(item);
+    });
+    JsonBodies.respondArray(ctx, 200, catalog);
   }
 
   /** The roles of the tenant the request acts in (the global ones and that tenant's managed ones). */
