@@ -254,4 +254,29 @@ class ComponentsTest {
     assertThatThrownBy(() -> ConfigLoader.fromJson(new JsonObject(json), Map.of()))
         .isInstanceOf(ConfigException.class).hasMessageStartingWith(message);
   }
+
+  @Test
+  @DisplayName("GET /registry: agno's paginated components, here the configured models, filtered by type and name")
+  void registry() {
+    String reader = Tokens.hs256("ops", "registry:read");
+    JsonArray models = s.get("/models", Tokens.hs256("ops", "config:read")).bodyAsJsonArray();
+    HttpResponse<Buffer> all = s.get("/registry", reader);
+    assertThat(all.statusCode()).as(all.bodyAsString()).isEqualTo(200);
+    JsonArray data = all.bodyAsJsonObject().getJsonArray("data");
+    assertThat(data).hasSize(models.size());
+    java.util.List<String> names = new java.util.ArrayList<>();
+    data.forEach(o -> names.add(((JsonObject) o).getString("name")));
+    assertThat(names).isSorted().contains("echo-1");
+    JsonObject echo = data.stream().map(JsonObject.class::cast).filter(o -> o.getString("name").equals("echo-1")).findFirst().orElseThrow();
+    assertThat(echo.getString("type")).isEqualTo("model");
+    assertThat(echo.getJsonObject("metadata").getString("provider")).isEqualTo("echo");
+    assertThat(all.bodyAsJsonObject().getJsonObject("meta").getInteger("total_count")).isEqualTo(models.size());
+    assertThat(s.get("/registry?component_type=tool", reader).bodyAsJsonObject().getJsonArray("data")).isEmpty();
+    assertThat(s.get("/registry?component_type=model&name=ECHO-1", reader).bodyAsJsonObject().getJsonArray("data")).hasSize(1);
+    HttpResponse<Buffer> page = s.get("/registry?limit=1&page=2", reader);
+    assertThat(page.bodyAsJsonObject().getJsonObject("meta").getInteger("total_pages")).isEqualTo(models.size());
+    assertThat(s.get("/registry?component_type=agent", reader).statusCode()).isEqualTo(422);
+    assertThat(s.get("/registry?limit=101", reader).statusCode()).isEqualTo(422);
+    assertThat(s.get("/registry", Tokens.hs256("ops", "agents:read")).statusCode()).isEqualTo(403);
+  }
 }

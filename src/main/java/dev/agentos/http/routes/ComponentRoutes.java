@@ -64,6 +64,7 @@ public final class ComponentRoutes {
   public void mount(Router router) {
     router.get("/config").handler(this::config);
     router.get("/models").handler(this::models);
+    router.get("/registry").handler(this::registry);
     for (String family : FAMILIES) {
       router.get("/" + family).handler(ctx -> list(ctx, family));
       router.get("/" + family + "/:id").handler(ctx -> get(ctx, family));
@@ -189,6 +190,49 @@ public final class ComponentRoutes {
       if (seen.add(m.provider() + "/" + m.id())) out.add(new JsonObject().put("id", m.id()).put("provider", m.provider()));
     }
     return out;
+  }
+
+  /** agno's registry kinds ({@code RegistryContentType}); this service's registry holds models only. */
+  private static final List<String> REGISTRY_TYPES = List.of("tool", "model", "db", "vector_db", "schema", "function");
+
+  /**
+   * agno's {@code GET /registry}: the registry's components, sorted by (type, name), filtered by {@code component_type}
+   * and a case-insensitive part of the name, one page of {@code limit} (at most 100). The models of the configured
+   * agents and teams are this service's components; it registers no tools, databases, vector databases, schemas or
+   * functions, so those types answer an empty page.
+   */
+  private void registry(RoutingContext ctx) {
+    long started = System.nanoTime();
+    List<String> types = ctx.queryParam("component_type");
+    if (types.size() > 1) throw new ValidationFailure("query", "component_type", "Give this parameter once", "value_error");
+    String type = types.isEmpty() ? null : types.get(0);
+    if (type != null && !REGISTRY_TYPES.contains(type)) {
+      throw new ValidationFailure("query", "component_type", "Input should be 'tool', 'model', 'db', 'vector_db', 'schema' or 'function'",
+          "literal_error");
+    }
+    List<String> names = ctx.queryParam("name");
+    if (names.size() > 1) throw new ValidationFailure("query", "name", "Give this parameter once", "value_error");
+    String needle = names.isEmpty() ? null : names.get(0).strip().toLowerCase(java.util.Locale.ROOT);
+    int page = pageParam(ctx, "page", 1, Integer.MAX_VALUE);
+    int limit = pageParam(ctx, "limit", 20, 100);
+    List<JsonObject> components = new java.util.ArrayList<>();
+    if (type == null || type.equals("model")) {
+      for (Object o : models()) {
+        JsonObject m = (JsonObject) o;
+        components.add(new JsonObject().put("name", m.getString("id")).put("type", "model")
+            .put("metadata", new JsonObject().put("provider", m.getString("provider")).put("model_id", m.getString("id"))));
+      }
+    }
+    components.sort(java.util.Comparator.comparing((JsonObject c) -> c.getString("type")).thenComparing(c -> c.getString("name")));
+    if (needle != null && !needle.isEmpty()) {
+      components.removeIf(c -> !c.getString("name").toLowerCase(java.util.Locale.ROOT).contains(needle));
+    }
+    int total = components.size();
+    long from = Math.min((long) (page - 1) * limit, total);
+    JsonArray data = new JsonArray(new java.util.ArrayList<>(components.subList((int) from, (int) Math.min(from + limit, total))));
+    JsonObject meta = new JsonObject().put("page", page).put("limit", limit).put("total_pages", (total + limit - 1) / limit)
+        .put("total_count", total).put("search_time_ms", Math.round((System.nanoTime() - started) / 10_000.0) / 100.0);
+    JsonBodies.respond(ctx, 200, new JsonObject().put("data", data).put("meta", meta));
   }
 
   // ---- runs -----------------------------------------------------------------------------------------------
