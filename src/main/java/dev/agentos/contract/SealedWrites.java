@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
  */
 public final class SealedWrites {
   private static final Pattern ROLE = Pattern.compile("/authz/roles/[^/]+");
+  private static final Pattern ROLE_SCOPES = Pattern.compile("/authz/roles/[^/]+/scopes");
   private static final Pattern SUBJECT_ROLES = Pattern.compile("/authz/subjects/[^/]+/roles");
   private static final Pattern SERVICE_ACCOUNT = Pattern.compile("/service-accounts/[^/]+");
 
@@ -17,7 +18,8 @@ public final class SealedWrites {
   /** True when {@code method} on the canonical {@code path} is one of the sealed writes. */
   public static boolean needsSeal(String method, String path) {
     return switch (method) {
-      case "PUT" -> ROLE.matcher(path).matches() || SUBJECT_ROLES.matcher(path).matches();
+      case "PUT" -> ROLE.matcher(path).matches() || ROLE_SCOPES.matcher(path).matches() || SUBJECT_ROLES.matcher(path).matches();
+      case "PATCH" -> ROLE_SCOPES.matcher(path).matches();
       case "DELETE" -> ROLE.matcher(path).matches() || SERVICE_ACCOUNT.matcher(path).matches();
       case "POST" -> path.equals("/service-accounts");
       default -> false;

@@ -124,6 +124,7 @@ public final class RouteScopeMap {
       {"GET /authz/roles", "authz:read"},
       {"GET /authz/roles/*", "authz:read"},
       {"PUT /authz/roles/*", "authz:write"},
+      {"PATCH /authz/roles/*", "authz:write"},
       {"DELETE /authz/roles/*", "authz:write"},
       {"GET /authz/subjects/*", "authz:read"},
       {"PUT /authz/subjects/*", "authz:write"},

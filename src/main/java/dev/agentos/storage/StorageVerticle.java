@@ -26,6 +26,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -323,7 +324,9 @@ public final class StorageVerticle extends VerticleBase {
     }
     if (request instanceof StorageRequest.RolesPut r) {
       String name = required(r.name(), "name");
-      DecisionSeal seal = sealed(r.seal(), "PUT", "/authz/roles/" + name);
+      // a role is written whole by PUT /authz/roles/{name}, or through its scopes (PUT or PATCH …/scopes)
+      DecisionSeal seal = sealedAny(r.seal(), List.of("PUT /authz/roles/" + name, "PUT /authz/roles/" + name + "/scopes",
+          "PATCH /authz/roles/" + name + "/scopes"));
       return roles.put(seal.tenant(), name, required(r.scopes(), "scopes"), required(r.deny(), "deny"), r.description(),
           seal.actor().orElse(null));
     }
@@ -353,12 +356,24 @@ public final class StorageVerticle extends VerticleBase {
   private DecisionSeal sealed(Object sealJson, String method, String path) {
     try {
       DecisionSeal seal = DecisionSeal.fromJson(sealJson);
-      seal.verify(identity, method, path, System.currentTimeMillis());
+      // null: the caller checks the route itself (sealedAny), after the signature, signer and age are verified here
+      seal.verify(identity, method == null ? seal.method() : method, path == null ? seal.path() : path, System.currentTimeMillis());
       return seal;
     } catch (DecisionSeal.Refused e) {
-      log.warn("refused {} {}: {}", method, dev.agentos.contract.LogSafe.clean(path), e.getMessage());
+      log.warn("refused {} {}: {}", method == null ? "a write to" : method,
+          path == null ? "a role's routes" : dev.agentos.contract.LogSafe.clean(path), e.getMessage());
       throw new StorageFailure(StorageApi.FORBIDDEN, "The decision for this change could not be verified");
     }
+  }
+
+  /** The verified seal, when it is for one of {@code routes} ("METHOD path"); refused as {@link #sealed} refuses. */
+  private DecisionSeal sealedAny(Object sealJson, List<String> routes) {
+    DecisionSeal seal = sealed(sealJson, null, null);
+    if (!routes.contains(seal.method() + " " + seal.path())) {
+      log.warn("refused a role write sealed for {} {}", seal.method(), dev.agentos.contract.LogSafe.clean(seal.path()));
+      throw new StorageFailure(StorageApi.FORBIDDEN, "The decision for this change could not be verified");
+    }
+    return seal;
   }
 
   /** A service account's creator as agno records it: the minting user, or {@code security_key}. */

@@ -263,4 +263,65 @@ class ManagedRolesTest {
         .statusCode()).isEqualTo(403);
     assertThat(call(s, HttpMethod.DELETE, "/authz/roles/no-secret", ADMIN, null).statusCode()).isEqualTo(204);
   }
+
+  @Test
+  @DisplayName("PUT …/scopes replaces a role's scopes with effects (a string is an allow), keeps its description, and is enforced")
+  void putScopesWithEffects() {
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/editor", ADMIN, new JsonObject().put("scopes", new JsonArray().add("metrics:read"))
+        .put("description", "edits")).statusCode()).isEqualTo(200);
+    var r = call(s, HttpMethod.PUT, "/authz/roles/editor/scopes", ADMIN, new JsonObject().put("scopes", new JsonArray()
+        .add("sessions:read").add(new JsonObject().put("scope", "agents:secret:run").put("effect", "deny"))
+        .add(new JsonObject().put("scope", "traces:read"))));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    assertThat(r.bodyAsJsonArray().getJsonObject(0).getMap()).containsEntry("raw", "sessions:read").containsEntry("namespace", "sessions")
+        .containsEntry("permission", "read").containsEntry("value", "allow");
+    JsonObject role = s.get("/authz/roles/editor", ADMIN).bodyAsJsonObject();
+    assertThat(role.getJsonArray("scopes").getList()).containsExactly("sessions:read", "traces:read");
+    assertThat(role.getJsonArray("deny").getList()).containsExactly("agents:secret:run");
+    assertThat(role.getString("description")).isEqualTo("edits");
+    awaitStatus("/traces", withRoles("ed", "editor"), HttpMethod.GET, 200);
+    awaitStatus("/metrics", withRoles("ed", "editor"), HttpMethod.GET, 403);
+  }
+
+  @Test
+  @DisplayName("PATCH …/scopes upserts (adding, or flipping an effect) and removes, keeping the rest; deny wins")
+  void patchScopes() {
+    call(s, HttpMethod.PUT, "/authz/roles/editor", ADMIN, new JsonObject().put("scopes", new JsonArray().add("sessions:read")
+        .add("memories:read")).put("deny", new JsonArray().add("sessions:delete")));
+    var r = call(s, HttpMethod.PATCH, "/authz/roles/editor/scopes", ADMIN, new JsonObject()
+        .put("upsert", new JsonArray().add(new JsonObject().put("scope", "memories:read").put("effect", "deny")).add("traces:read")
+            .add("metrics:read").add(new JsonObject().put("scope", "metrics:read").put("effect", "deny")))
+        .put("remove", new JsonArray().add("sessions:read")));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    assertThat(r.bodyAsJsonObject().getJsonArray("scopes").getList()).containsExactly("traces:read");
+    assertThat(r.bodyAsJsonObject().getJsonArray("deny").getList()).containsExactlyInAnyOrder("sessions:delete", "memories:read", "metrics:read");
+    assertThat(s.get("/authz/roles/editor", ADMIN).bodyAsJsonObject().getJsonArray("scopes").getList()).containsExactly("traces:read");
+    JsonArray audit = s.get("/authz/audit", ADMIN).bodyAsJsonObject().getJsonArray("data");
+    assertThat(audit.getJsonObject(0).getString("action")).isEqualTo("role.update");
+    assertThat(audit.getJsonObject(0).getJsonObject("before").getJsonArray("scopes").getList()).contains("sessions:read");
+  }
+
+  @Test
+  @DisplayName("the scope routes keep the role rules: 404 unknown, 409 built in, 422 malformed, and no escalation or deny lifting")
+  void scopeRoutesRules() {
+    assertThat(call(s, HttpMethod.PUT, "/authz/roles/nope/scopes", ADMIN, new JsonObject().put("scopes", new JsonArray())).statusCode())
+        .isEqualTo(404);
+    assertThat(call(s, HttpMethod.PATCH, "/authz/roles/member/scopes", ADMIN, new JsonObject()).statusCode()).isEqualTo(409);
+    call(s, HttpMethod.PUT, "/authz/roles/editor", ADMIN, new JsonObject().put("scopes", new JsonArray().add("sessions:read"))
+        .put("deny", new JsonArray().add("agents:secret:run")));
+    for (JsonObject bad : List.of(new JsonObject(), new JsonObject().put("scopes", "sessions:read"),
+        new JsonObject().put("scopes", new JsonArray().add(new JsonObject().put("scope", "sessions:read").put("effect", "maybe"))),
+        new JsonObject().put("scopes", new JsonArray().add(7)), new JsonObject().put("scopes", new JsonArray().add("not a scope")))) {
+      assertThat(call(s, HttpMethod.PUT, "/authz/roles/editor/scopes", ADMIN, bad).statusCode()).as(bad.encode()).isEqualTo(422);
+    }
+    String manager = Tokens.hs256("mgr", "authz:read", "authz:write", "sessions:read");
+    assertThat(call(s, HttpMethod.PATCH, "/authz/roles/editor/scopes", manager,
+        new JsonObject().put("upsert", new JsonArray().add("traces:read"))).statusCode()).as("escalation").isEqualTo(403);
+    var lift = call(s, HttpMethod.PATCH, "/authz/roles/editor/scopes", manager,
+        new JsonObject().put("remove", new JsonArray().add("agents:secret:run")));
+    assertThat(lift.statusCode()).isEqualTo(403);
+    assertThat(lift.bodyAsJsonObject().getString("detail")).isEqualTo("Only an admin can lift a role's deny");
+    assertThat(call(s, HttpMethod.PATCH, "/authz/roles/editor/scopes", Tokens.hs256("nobody", "authz:read"),
+        new JsonObject().put("upsert", new JsonArray())).statusCode()).as("authz:write is required").isEqualTo(403);
+  }
 }

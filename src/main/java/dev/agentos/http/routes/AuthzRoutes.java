@@ -59,6 +59,8 @@ public final class AuthzRoutes {
     router.get("/authz/roles").handler(this::listRoles);
     router.get("/authz/roles/:name").handler(this::getRole);
     router.put("/authz/roles/:name").handler(this::putRole);
+    router.put("/authz/roles/:name/scopes").handler(ctx -> editScopes(ctx, false));
+    router.patch("/authz/roles/:name/scopes").handler(ctx -> editScopes(ctx, true));
     router.delete("/authz/roles/:name").handler(this::deleteRole);
     router.get("/authz/subjects/:sub/roles").handler(this::getSubject);
     router.put("/authz/subjects/:sub/roles").handler(this::putSubject);
@@ -79,13 +81,7 @@ public final class AuthzRoutes {
     }
     byScope.putIfAbsent(config.adminScope(), List.of());
     JsonArray catalog = new JsonArray();
-    byScope.forEach((scope, routes) -> {
-      int first = scope.indexOf(':');
-      int last = scope.lastIndexOf(':');
-      JsonObject item = new JsonObject().put("raw", scope).put("namespace", first < 0 ? scope : scope.substring(0, first))
-          .put("permission", last < 0 ? null : scope.substring(last + 1)).put("routes", new JsonArray(routes));
-      catalog.add(item);
-    });
+    byScope.forEach((scope, routes) -> catalog.add(describe(scope).put("routes", new JsonArray(routes))));
     JsonBodies.respondArray(ctx, 200, catalog);
   }
 
@@ -148,6 +144,101 @@ public final class AuthzRoutes {
     }).compose(v -> writeRoles(PolicyApi.ROLES_PUT,
             new StorageRequest.RolesPut(name, scopes, deny, (String) description, seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 200));
+  }
+
+  /** A scope entry of agno 3.1's role-scope routes: a scope and its effect. */
+  private record ScopeEntry(String scope, boolean deny) {}
+
+  /** {@code ["agents:read", {"scope": "agents:x:run", "effect": "deny"}]}: a string is an allow. */
+  private List<ScopeEntry> scopeEntries(JsonObject body, String field, boolean effects) {
+    Object v = body.getValue(field);
+    if (v == null && effects) throw new ValidationFailure("body", field, "Field required", "missing");
+    if (v == null) return List.of();
+    if (!(v instanceof JsonArray arr)) throw new ValidationFailure("body", field, "Input should be a valid list", "list_type");
+    if (arr.size() > 500) throw new ValidationFailure("body", field, "List should have at most 500 items", "too_long");
+    List<ScopeEntry> out = new ArrayList<>();
+    for (Object o : arr) {
+      if (o instanceof String s) {
+        out.add(new ScopeEntry(s, false));
+      } else if (o instanceof JsonObject e && e.getValue("scope") instanceof String s) {
+        Object effect = e.getValue("effect", "allow");
+        if (!"allow".equals(effect) && !"deny".equals(effect)) {
+          throw new ValidationFailure("body", field, "effect should be 'allow' or 'deny'", "literal_error");
+        }
+        out.add(new ScopeEntry(s, "deny".equals(effect)));
+      } else {
+        throw new ValidationFailure("body", field, "Input should be a scope or {scope, effect}", "model_type");
+      }
+    }
+    // validated as a role's scope lists are (parseable, never the platform admin scope)
+    scopeList(new JsonObject().put(field, new JsonArray(out.stream().filter(x -> !x.deny()).map(ScopeEntry::scope).toList())), field);
+    scopeList(new JsonObject().put("deny", new JsonArray(out.stream().filter(ScopeEntry::deny).map(ScopeEntry::scope).toList())), "deny");
+    return out;
+  }
+
+  /**
+   * {@code PUT} (replace) and {@code PATCH} (upsert and remove) of a role's scopes with effects, agno 3.1's routes over
+   * the same role: the same rules as {@code PUT /authz/roles/{name}} (what it grants before and after must be held;
+   * weakening a deny needs an admin), one audited write. A scope both allowed and denied is denied.
+   */
+  private void editScopes(RoutingContext ctx, boolean patch) {
+    String name = ctx.pathParam("name");
+    JsonObject body = JsonBodies.object(ctx);
+    List<ScopeEntry> entries = scopeEntries(body, patch ? "upsert" : "scopes", !patch);
+    List<String> removed = patch ? scopeListOrEmpty(body, "remove") : List.of();
+    immutable(name);
+    directory(ctx).compose(dir -> {
+      Optional<RoleDirectory.Role> role = dir.role(name);
+      if (role.isEmpty()) return Future.failedFuture(new DetailedFailure(404, "Role not found"));
+      LinkedHashSet<String> allow = new LinkedHashSet<>(patch ? role.get().scopes() : List.of());
+      LinkedHashSet<String> deny = new LinkedHashSet<>(patch ? role.get().deny() : List.of());
+      allow.removeAll(removed);
+      deny.removeAll(removed);
+      for (ScopeEntry e : entries) {
+        (e.deny() ? allow : deny).remove(e.scope());
+        (e.deny() ? deny : allow).add(e.scope());
+      }
+      allow.removeAll(deny);
+      List<String> scopes = List.copyOf(allow);
+      List<String> denies = List.copyOf(deny);
+      boolean lifts = !denies.containsAll(role.get().deny());
+      return requireAdminIf(ctx, lifts).compose(v -> requireHolds(ctx, union(role.get().scopes(), scopes)))
+          .compose(v -> writeRoles(PolicyApi.ROLES_PUT, new StorageRequest.RolesPut(name, scopes, denies, role.get().description(), seal(ctx))))
+          .map(written -> patch ? new RoleDirectory.Role(name, scopes, denies, RoleDirectory.Source.MANAGED, role.get().description()).toJson()
+              : new JsonObject().put("entries", entries(scopes, denies)));
+    }).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, ar.cause());
+      } else if (patch) {
+        JsonBodies.respond(ctx, 200, ar.result());
+      } else {
+        JsonBodies.respondArray(ctx, 200, ar.result().getJsonArray("entries"));
+      }
+    });
+  }
+
+  private List<String> scopeListOrEmpty(JsonObject body, String field) {
+    return body.getValue(field) == null ? List.of() : scopeList(body, field);
+  }
+
+  /** agno's {@code RoleScopeSchema}: {raw, namespace, permission, value}. */
+  private static JsonArray entries(List<String> scopes, List<String> denies) {
+    JsonArray out = new JsonArray();
+    for (String s : scopes) out.add(entry(s, "allow"));
+    for (String s : denies) out.add(entry(s, "deny"));
+    return out;
+  }
+
+  private static JsonObject entry(String scope, String value) {
+    return describe(scope).put("value", value);
+  }
+
+  /** agno's parts of a scope: {raw, namespace, permission} (the first and the last segment). */
+  private static JsonObject describe(String scope) {
+    int first = scope.indexOf(':');
+    int last = scope.lastIndexOf(':');
+    return new JsonObject().put("raw", scope).put("namespace", first < 0 ? scope : scope.substring(0, first))
+        .put("permission", last < 0 ? null : scope.substring(last + 1));
   }
 
   private void deleteRole(RoutingContext ctx) {
@@ -301,7 +392,7 @@ public final class AuthzRoutes {
       out.add(s);
     }
     if (!bad.isEmpty()) throw new ValidationFailure("body", field, "Invalid scope(s): " + String.join(", ", bad), "value_error");
-    if (field.equals("scopes") && GrantRules.namesPlatformScope(config, out)) {
+    if (!field.equals("deny") && !field.equals("remove") && GrantRules.namesPlatformScope(config, out)) {
       throw new ValidationFailure("body", field, "The platform admin scope is granted only by the identity provider's token, never by a role",
           "value_error");
     }
