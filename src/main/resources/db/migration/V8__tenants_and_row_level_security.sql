@@ -29,7 +29,7 @@ ALTER TABLE authz_audit ADD COLUMN IF NOT EXISTS tenant_id TEXT NOT NULL DEFAULT
 -- A span carries its trace's owner, so the row-level policy can judge it without a look-up.
 ALTER TABLE spans ADD COLUMN IF NOT EXISTS user_id TEXT;
 UPDATE spans s SET user_id = t.user_id FROM traces t
-  WHERE t.trace_id = s.trace_id AND s.user_id IS DISTINCT FROM t.user_id;
+  WHERE t.tenant_id = s.tenant_id AND t.trace_id = s.trace_id AND s.user_id IS DISTINCT FROM t.user_id;
 
 ALTER TABLE sessions ALTER COLUMN tenant_id DROP DEFAULT;
 ALTER TABLE runs ALTER COLUMN tenant_id DROP DEFAULT;
@@ -168,8 +168,11 @@ BEGIN
   END IF;
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${app_role}') THEN
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), '${app_role}');
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON sessions, runs, memories, traces, spans, service_accounts, '
-                   'roles, subject_roles, authz_audit TO %I', '${app_role}');
+    -- only the verbs the service's statements use: the audit is append-only, a service account is revoked, never deleted
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON sessions, runs, memories, traces, spans, roles, subject_roles TO %I',
+                   '${app_role}');
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON service_accounts TO %I', '${app_role}');
+    EXECUTE format('GRANT SELECT, INSERT ON authz_audit TO %I', '${app_role}');
     EXECUTE format('GRANT USAGE ON SEQUENCE authz_audit_id_seq TO %I', '${app_role}');
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
        AND NOT pg_has_role(current_user, '${app_role}', 'MEMBER') THEN

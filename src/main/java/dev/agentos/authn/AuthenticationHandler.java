@@ -172,7 +172,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
       } catch (AuthenticationException e) {
         payload = new JsonObject();
       }
-      return Future.succeededFuture(claims.toPrincipal(payload, Principal.Kind.UNVERIFIED));
+      return Future.succeededFuture(claims.toPrincipal(payload, Principal.Kind.UNVERIFIED, token));
     }
     String cacheKey = VerifiedTokenCache.keyOf(token);
     Principal cached = cache.get(cacheKey);
@@ -202,7 +202,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
 
   private Principal verifyAndMap(String token) {
     JsonObject payload = verifier.verify(token, System.currentTimeMillis() / 1000);
-    return claims.toPrincipal(payload, Principal.Kind.JWT);
+    return claims.toPrincipal(payload, Principal.Kind.JWT, token);
   }
 
   private String extractToken(RoutingContext ctx) {

@@ -17,6 +17,34 @@ public final class ClaimMapper {
   }
 
   public Principal toPrincipal(JsonObject payload, Principal.Kind kind) {
+    return toPrincipal(payload, kind, null);
+  }
+
+  /**
+   * The principal of a token; {@code token} (when given) names it in decision records as its {@code jti}, or else as
+   * the first 12 hex digits of its SHA-256, never as itself.
+   */
+  public Principal toPrincipal(JsonObject payload, Principal.Kind kind, String token) {
+    Principal p = principal(payload, kind);
+    Optional<String> ref = tokenRef(payload, token);
+    return ref.isEmpty() ? p : new Principal(p.kind(), p.userId(), p.scopes(), p.roles(), p.sessionId(), p.claims(), p.expiresAt(),
+        p.tenantId(), ref);
+  }
+
+  static Optional<String> tokenRef(JsonObject payload, String token) {
+    if (payload.getValue("jti") instanceof String jti && !jti.isEmpty() && jti.length() <= 128 && jti.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      return Optional.of("jti:" + jti);
+    }
+    if (token == null) return Optional.empty();
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return Optional.of("sha256:" + java.util.HexFormat.of().formatHex(digest, 0, 6));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Principal principal(JsonObject payload, Principal.Kind kind) {
     Optional<String> userId = stringClaim(payload, config.userIdClaim(), "Subject must be a string");
     if (userId.isPresent() && isReserved(userId.get())) throw new AuthenticationException("Invalid token subject");
     Object sub = payload.getValue("sub");

@@ -85,7 +85,8 @@ public final class ServiceAccountVerifier {
                 List.of(), Optional.empty(), new JsonObject().put(ACCOUNT_ID_CLAIM, account.getString("id")),
                 expires == null ? 0 : Instant.parse(expires).getEpochSecond(),
                 // its tenant is the one it was minted into, as stored: never a claim
-                Optional.of(account.getString("tenant_id", dev.agentos.contract.Owner.IMPLICIT_TENANT)));
+                Optional.of(account.getString("tenant_id", dev.agentos.contract.Owner.IMPLICIT_TENANT)),
+                Optional.of("sa:" + account.getString("id")));
             if (cache != null) cache.put(hash, new Verified(account.getString("id"), p, expires == null ? null : Instant.parse(expires)));
             return Future.succeededFuture(p);
           }

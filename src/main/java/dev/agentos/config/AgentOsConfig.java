@@ -66,7 +66,9 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       int policyInstances,
       Optional<String> tenantIdClaim,
       Optional<String> platformAdminScope,
-      boolean trustTokenScopes) {
+      boolean trustTokenScopes,
+      boolean decisionRecords,
+      int decisionRecordsQueue) {
 
     /** Tenants are on: every caller acts in the tenant its token names (docs/isolation.md, "Tenants"). */
     public boolean tenants() {
@@ -109,7 +111,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
   public record Postgres(Optional<String> url, Optional<String> host, int port, Optional<String> database,
                          Optional<String> user, Optional<String> password, int poolSize, boolean embedded,
                          java.nio.file.Path embeddedDataDir, Optional<String> source, int requestTimeoutMs, int instances,
-                         int maxConcurrentPages, boolean rowLevelSecurity, String appRole) {
+                         int maxConcurrentPages, boolean rowLevelSecurity, String appRole, int decisionRetentionDays) {
     @Override
     public String toString() {
       return "Postgres[host=" + host + ", port=" + port + ", database=" + database + ", user=" + user
@@ -138,7 +140,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
         a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds, a.policyInstances, a.tenantIdClaim,
-        a.platformAdminScope, a.trustTokenScopes);
+        a.platformAdminScope, a.trustTokenScopes, a.decisionRecords, a.decisionRecordsQueue);
     return new AgentOsConfig(os, http, dev, postgres, logging, registry, cluster);
   }
 }

@@ -372,7 +372,14 @@ public final class ConfigLoader {
         r.has("authorization.max_token_lifetime_seconds") ? Optional.of(r.lng("authorization.max_token_lifetime_seconds")) : Optional.empty(),
         r.has("authorization.policy_instances") ? r.integer("authorization.policy_instances")
             : io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
-        tenantIdClaim(r), r.opt("authorization.platform_admin_scope"), r.bool("authorization.trust_token_scopes"));
+        tenantIdClaim(r), r.opt("authorization.platform_admin_scope"), r.bool("authorization.trust_token_scopes"),
+        r.bool("authorization.decision_records"), r.integer("authorization.decision_records_queue"));
+    if (authz.tenantIdClaim().isPresent() && (!authz.validate() || authz.verificationKeys().isEmpty() && authz.jwksFile().isEmpty()
+        && authz.jwksUrl().isEmpty())) {
+      // an unverified or absent token would let anyone name any tenant
+      throw new ConfigException("authorization.tenant_id_claim", "needs verified tokens: authorization.validate: true and a key, "
+          + "jwks_file or jwks_url");
+    }
     if (authz.platformAdminScope().isPresent()) {
       if (authz.platformAdminScope().get().isBlank()) {
         throw new ConfigException("authorization.platform_admin_scope", "must not be empty");
@@ -396,7 +403,8 @@ public final class ConfigLoader {
         r.opt("storage.postgres.user"), r.opt("storage.postgres.password"), r.integer("storage.postgres.pool_size"),
         !configuredServer && databaseSource != null, java.nio.file.Path.of(dataDir), Optional.ofNullable(databaseSource),
         r.integer("storage.request_timeout_ms"), r.integer("storage.instances"),
-        r.integer("storage.max_concurrent_pages"), r.bool("storage.postgres.row_level_security"), appRole(r));
+        r.integer("storage.max_concurrent_pages"), r.bool("storage.postgres.row_level_security"), appRole(r),
+        r.integer("storage.decision_retention_days"));
     r.opt("storage.postgres.url").ifPresent(url -> {
       if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
         throw new ConfigException("storage.postgres.url", "must start with postgresql://");

@@ -19,9 +19,12 @@ import java.util.Optional;
  * @param expiresAt   the token's exp (epoch seconds), or 0 when it has none
  * @param tenantId    the tenant claim ({@code authorization.tenant_id_claim}), or a service account's stored tenant;
  *                    empty when tenants are off or the token has none (the policy decides what that means)
+ * @param tokenRef    what names the credential in decision records without being it: the token's {@code jti}, a
+ *                    {@code sha256:} prefix of the token, or a service account's id; never the token
  */
 public record Principal(Kind kind, Optional<String> userId, List<String> scopes, List<String> roles,
-                        Optional<String> sessionId, JsonObject claims, long expiresAt, Optional<String> tenantId) {
+                        Optional<String> sessionId, JsonObject claims, long expiresAt, Optional<String> tenantId,
+                        Optional<String> tokenRef) {
 
   public enum Kind {
     /** A verified JWT. */
@@ -39,11 +42,17 @@ public record Principal(Kind kind, Optional<String> userId, List<String> scopes,
   /** A principal of no tenant (tenants off, or the claim absent). */
   public Principal(Kind kind, Optional<String> userId, List<String> scopes, List<String> roles, Optional<String> sessionId,
                    JsonObject claims, long expiresAt) {
-    this(kind, userId, scopes, roles, sessionId, claims, expiresAt, Optional.empty());
+    this(kind, userId, scopes, roles, sessionId, claims, expiresAt, Optional.empty(), Optional.empty());
+  }
+
+  public Principal(Kind kind, Optional<String> userId, List<String> scopes, List<String> roles, Optional<String> sessionId,
+                   JsonObject claims, long expiresAt, Optional<String> tenantId) {
+    this(kind, userId, scopes, roles, sessionId, claims, expiresAt, tenantId, Optional.empty());
   }
 
   public Principal {
     tenantId = tenantId == null ? Optional.empty() : tenantId;
+    tokenRef = tokenRef == null ? Optional.empty() : tokenRef;
     scopes = List.copyOf(scopes);
     roles = List.copyOf(roles);
     claims = claims == null ? new JsonObject() : claims.copy();
@@ -63,6 +72,7 @@ public record Principal(Kind kind, Optional<String> userId, List<String> scopes,
     userId.ifPresent(u -> json.put("user_id", u));
     sessionId.ifPresent(s -> json.put("session_id", s));
     tenantId.ifPresent(t -> json.put("tenant_id", t));
+    tokenRef.ifPresent(t -> json.put("token_ref", t));
     return json;
   }
 
@@ -74,7 +84,7 @@ public record Principal(Kind kind, Optional<String> userId, List<String> scopes,
       return new Principal(kind, Optional.ofNullable(json.getString("user_id")), strings(json.getJsonArray("scopes")),
           strings(json.getJsonArray("roles")), Optional.ofNullable(json.getString("session_id")),
           json.getJsonObject("claims", new JsonObject()), json.getLong("expires_at", 0L),
-          Optional.ofNullable(json.getString("tenant_id")));
+          Optional.ofNullable(json.getString("tenant_id")), Optional.ofNullable(json.getString("token_ref")));
     } catch (ClassCastException | NullPointerException e) {
       throw new IllegalArgumentException("malformed principal", e);
     }

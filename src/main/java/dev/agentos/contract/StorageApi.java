@@ -57,6 +57,11 @@ public final class StorageApi {
   public static final String SUBJECT_ROLES_PUT = "roles.assign";
   public static final String AUTHZ_AUDIT = "roles.audit";
 
+  /** A batch of decision records, from the policy verticle's recorder (append-only). */
+  public static final String DECISIONS_RECORD = "decisions.record";
+  /** A page of one tenant's decision records, filtered. */
+  public static final String DECISIONS_LIST = "decisions.list";
+
   /**
    * Published (to every node) after a service account is revoked; body {@code {"id": ...}}. Every HTTP
    * verticle drops that account from its verification cache.

@@ -698,15 +698,26 @@ public sealed interface StorageRequest extends ContractMessage {
   }
 
   /** Every managed role and assignment. {@link StorageApi#ROLES_SNAPSHOT}. */
-  record RolesSnapshot() implements StorageRequest {
+  record RolesSnapshot(java.util.Optional<String> onlyTenant) implements StorageRequest {
+    public RolesSnapshot {
+      onlyTenant = onlyTenant == null ? java.util.Optional.empty() : onlyTenant;
+    }
+
+    /** Every tenant's (the policy verticle's reload). */
+    public RolesSnapshot() {
+      this(java.util.Optional.empty());
+    }
+
     @Override public String action() { return StorageApi.ROLES_SNAPSHOT; }
 
     @Override public JsonObject toJson() {
-      return new JsonObject();
+      JsonObject json = new JsonObject();
+      onlyTenant.ifPresent(t -> json.put("only_tenant", t));
+      return json;
     }
 
     public static RolesSnapshot fromJson(JsonObject json) {
-      return new RolesSnapshot();
+      return new RolesSnapshot(java.util.Optional.ofNullable(Fields.string(json, "only_tenant")));
     }
   }
 
@@ -820,6 +831,57 @@ public sealed interface StorageRequest extends ContractMessage {
     }
   }
 
+  /**
+   * A batch of decision records, each {@code {tenant, at, decision_id, subject, principal_kind, method, path, route,
+   * required[], held[], result, reasons[], token_ref}} (docs/authorization.md, "Decision records").
+   * {@link StorageApi#DECISIONS_RECORD}.
+   */
+  record DecisionsRecord(JsonArray records) implements StorageRequest {
+    @Override public String action() { return StorageApi.DECISIONS_RECORD; }
+
+    @Override public JsonObject toJson() {
+      return new JsonObject().put("records", records);
+    }
+
+    public static DecisionsRecord fromJson(JsonObject json) {
+      return new DecisionsRecord(Fields.array(json, "records"));
+    }
+  }
+
+  /** A page of one tenant's decision records, newest first. {@link StorageApi#DECISIONS_LIST}. */
+  record DecisionsList(String tenant,
+      String subject,
+      String result,
+      String path,
+      OffsetDateTime from,
+      OffsetDateTime to,
+      int page,
+      int limit) implements StorageRequest {
+    public DecisionsList {
+      tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
+    }
+
+    @Override public String action() { return StorageApi.DECISIONS_LIST; }
+
+    @Override public JsonObject toJson() {
+      JsonObject json = Fields.putTenant(new JsonObject(), tenant);
+      json.put("subject", subject);
+      json.put("result", result);
+      json.put("path", path);
+      Fields.putTime(json, "from", from);
+      Fields.putTime(json, "to", to);
+      json.put("page", page);
+      json.put("limit", limit);
+      return json;
+    }
+
+    public static DecisionsList fromJson(JsonObject json) {
+      return new DecisionsList(Fields.tenant(json), Fields.string(json, "subject"), Fields.string(json, "result"),
+          Fields.string(json, "path"), Fields.time(json, "from"), Fields.time(json, "to"), Fields.integer(json, "page", 1),
+          Fields.integer(json, "limit", 50));
+    }
+  }
+
   /** One request type: its class, its action and its JSON reader. */
   record Type<T extends StorageRequest>(Class<T> type, String action, Function<JsonObject, T> fromJson) {}
 
@@ -857,7 +919,9 @@ public sealed interface StorageRequest extends ContractMessage {
       new Type<>(RolesDelete.class, StorageApi.ROLES_DELETE, RolesDelete::fromJson),
       new Type<>(SubjectRolesGet.class, StorageApi.SUBJECT_ROLES_GET, SubjectRolesGet::fromJson),
       new Type<>(SubjectRolesPut.class, StorageApi.SUBJECT_ROLES_PUT, SubjectRolesPut::fromJson),
-      new Type<>(AuthzAudit.class, StorageApi.AUTHZ_AUDIT, AuthzAudit::fromJson));
+      new Type<>(AuthzAudit.class, StorageApi.AUTHZ_AUDIT, AuthzAudit::fromJson),
+      new Type<>(DecisionsRecord.class, StorageApi.DECISIONS_RECORD, DecisionsRecord::fromJson),
+      new Type<>(DecisionsList.class, StorageApi.DECISIONS_LIST, DecisionsList::fromJson));
 
   /** The request a JSON sender meant by {@code action}, or empty for an action this API does not know. */
   static java.util.Optional<StorageRequest> fromJson(String action, JsonObject json) {

@@ -155,7 +155,8 @@ public final class PolicyEngine {
   private Principal honoured(Principal p) {
     boolean token = p.kind() == Principal.Kind.JWT || p.kind() == Principal.Kind.UNVERIFIED;
     if (config.trustTokenScopes() || !token || p.scopes().isEmpty()) return p;
-    return new Principal(p.kind(), p.userId(), List.of(), p.roles(), p.sessionId(), p.claims(), p.expiresAt(), p.tenantId());
+    return new Principal(p.kind(), p.userId(), List.of(), p.roles(), p.sessionId(), p.claims(), p.expiresAt(), p.tenantId(),
+        p.tokenRef());
   }
 
   /** The tenant a request acts in, or why it may not act at all ({@code refusal}). */
@@ -176,6 +177,10 @@ public final class PolicyEngine {
     }
     if (principal.tenantId().isEmpty()) {
       return new TenantChoice(null, "Tenant isolation requires a tenant claim ('" + config.tenantIdClaim().get() + "')");
+    }
+    if (principal.tenantId().get().isEmpty()) {
+      // a service account minted before tenants were on: the implicit tenant is the security key's alone
+      return new TenantChoice(null, "This service account belongs to no tenant; mint one in a tenant");
     }
     String home = principal.tenantId().get();
     if (requested.isPresent() && !requested.get().equals(home)) {

@@ -10,6 +10,7 @@ import dev.agentos.contract.RequestBinding;
 import dev.agentos.contract.StorageApi;
 import dev.agentos.contract.StorageRequest;
 import dev.agentos.config.AgentOsConfig;
+import dev.agentos.storage.impl.DecisionStore;
 import dev.agentos.storage.impl.MemoryStore;
 import dev.agentos.storage.impl.Migrations;
 import dev.agentos.storage.impl.PageLane;
@@ -55,6 +56,8 @@ public final class StorageVerticle extends VerticleBase {
   private TraceStore traces;
   private ServiceAccountStore serviceAccounts;
   private RoleStore roles;
+  private DecisionStore decisions;
+  private long pruneTimer = -1;
 
   private final dev.agentos.contract.NodeIdentity identity;
 
@@ -76,6 +79,7 @@ public final class StorageVerticle extends VerticleBase {
     traces = new TraceStore(db);
     serviceAccounts = new ServiceAccountStore(db);
     roles = new RoleStore(db);
+    decisions = new DecisionStore(db);
     // The consumer is registered once the schema is migrated: until then this verticle could only answer 503,
     // and in a cluster other nodes' requests would be sent here round-robin and fail. Unregistered, they go
     // to storage verticles that can answer (or get NO_HANDLERS → 503 when there are none).
@@ -118,6 +122,9 @@ public final class StorageVerticle extends VerticleBase {
         schemaVersion = ar.result().schemaVersion();
         migrated = true;
         consumer = vertx.eventBus().consumer(StorageApi.ADDRESS, this::handle);
+        // decision records past their retention go within the hour, whichever storage verticle gets there first
+        prune();
+        pruneTimer = vertx.setPeriodic(3_600_000, id -> prune());
         log.info("PostgreSQL {} ready: schema version {} ({} migration(s) applied now)", target, schemaVersion,
             ar.result().applied());
       } else {
@@ -125,6 +132,13 @@ public final class StorageVerticle extends VerticleBase {
             rootMessage(ar.cause()), nextBackoffMs);
         retryTimer = vertx.setTimer(nextBackoffMs, id -> migrate(Math.min(MAX_BACKOFF_MS, nextBackoffMs * 2)));
       }
+    });
+  }
+
+  private void prune() {
+    decisions.prune(pgConfig.decisionRetentionDays()).onComplete(ar -> {
+      if (ar.failed()) logFailure("decisions.prune", ar.cause());
+      else if (ar.result() > 0) log.info("pruned {} decision record(s) older than {} days", ar.result(), pgConfig.decisionRetentionDays());
     });
   }
 
@@ -319,8 +333,8 @@ public final class StorageVerticle extends VerticleBase {
     if (request instanceof StorageRequest.ServiceAccountsVerify r) {
       return serviceAccounts.verify(required(r.tokenHash(), "token_hash"));
     }
-    if (request instanceof StorageRequest.RolesSnapshot) {
-      return roles.snapshot();
+    if (request instanceof StorageRequest.RolesSnapshot r) {
+      return roles.snapshot(r.onlyTenant());
     }
     if (request instanceof StorageRequest.RolesPut r) {
       String name = required(r.name(), "name");
@@ -345,6 +359,16 @@ public final class StorageVerticle extends VerticleBase {
     }
     if (request instanceof StorageRequest.AuthzAudit r) {
       return roles.audit(r.tenant(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
+    }
+    if (request instanceof StorageRequest.DecisionsRecord r) {
+      return decisions.record(required(r.records(), "records"));
+    }
+    if (request instanceof StorageRequest.DecisionsList r) {
+      if (r.result() != null && !r.result().equals("allow") && !r.result().equals("deny")) {
+        throw new StorageFailure(StorageApi.BAD_REQUEST, "result must be allow or deny");
+      }
+      return decisions.list(r.tenant(), r.subject(), r.result(), r.path(), r.from(), r.to(), atLeast(r.page(), 1, "page"),
+          bounded(r.limit(), "limit"));
     }
     throw new StorageFailure(StorageApi.UNKNOWN_ACTION, "unknown storage action");
   }
@@ -415,6 +439,7 @@ public final class StorageVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     if (retryTimer >= 0) vertx.cancelTimer(retryTimer);
+    if (pruneTimer >= 0) vertx.cancelTimer(pruneTimer);
     Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
     // A migration in flight holds a JDBC connection on a worker thread: let it finish (bounded) first.
     Future<?> migrationDone = migrating.recover(e -> Future.succeededFuture()).timeout(30, TimeUnit.SECONDS)

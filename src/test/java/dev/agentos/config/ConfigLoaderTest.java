@@ -54,10 +54,12 @@ class ConfigLoaderTest {
         Arguments.of("a cluster port equal to the HTTP port", "{\"cluster\": {\"enabled\": true, \"port\": 7777}}", Map.of(), "cluster.port: cluster.port and cluster.event_bus_port must differ from http.port"),
         Arguments.of("one port for the member and the event bus", "{\"cluster\": {\"port\": 5801}}", Map.of(), "cluster.event_bus_port: must differ from cluster.port"),
         Arguments.of("an empty tenant claim", "{\"authorization\": {\"tenant_id_claim\": \" \"}}", Map.of(), "authorization.tenant_id_claim: must not be empty"),
+        Arguments.of("tenants without verified tokens", "{\"authorization\": {\"tenant_id_claim\": \"org\"}}", Map.of(), "authorization.tenant_id_claim: needs verified tokens"),
+        Arguments.of("tenants with unverified tokens", "{\"authorization\": {\"validate\": false, \"verification_keys\": [\"k\"], \"tenant_id_claim\": \"org\"}}", Map.of(), "authorization.tenant_id_claim: needs verified tokens"),
         Arguments.of("a platform admin scope without tenants", "{\"authorization\": {\"platform_admin_scope\": \"platform:admin\"}}", Map.of(), "authorization.platform_admin_scope: needs authorization.tenant_id_claim"),
-        Arguments.of("a platform admin scope equal to the admin scope", "{\"authorization\": {\"tenant_id_claim\": \"org\", \"platform_admin_scope\": \"agent_os:admin\"}}", Map.of(), "authorization.platform_admin_scope: must differ from authorization.admin_scope"),
+        Arguments.of("a platform admin scope equal to the admin scope", "{\"authorization\": {\"verification_keys\": [\"k\"], \"tenant_id_claim\": \"org\", \"platform_admin_scope\": \"agent_os:admin\"}}", Map.of(), "authorization.platform_admin_scope: must differ from authorization.admin_scope"),
         Arguments.of("an application role that is not a plain role name", "{\"storage\": {\"postgres\": {\"app_role\": \"app\\\"; DROP\"}}}", Map.of(), "storage.postgres.app_role: must be a role name"),
-        Arguments.of("a platform admin scope in roles-only mode", "{\"authorization\": {\"tenant_id_claim\": \"org\", \"platform_admin_scope\": \"platform:admin\", \"trust_token_scopes\": false}}", Map.of(), "authorization.platform_admin_scope: is a token scope"),
+        Arguments.of("a platform admin scope in roles-only mode", "{\"authorization\": {\"verification_keys\": [\"k\"], \"tenant_id_claim\": \"org\", \"platform_admin_scope\": \"platform:admin\", \"trust_token_scopes\": false}}", Map.of(), "authorization.platform_admin_scope: is a token scope"),
         Arguments.of("an application role in upper case", "{}", Map.of("AGENTOS_STORAGE_POSTGRES_APP_ROLE", "Agentos"), "storage.postgres.app_role: must be a role name"));
   }
 

@@ -90,7 +90,11 @@ class ContractCodecTest {
         new StorageRequest.RolesDelete("analyst", SEAL),
         new StorageRequest.SubjectRolesGet("acme", "alice"),
         new StorageRequest.SubjectRolesPut("alice", List.of("analyst"), null),
-        new StorageRequest.AuthzAudit("", 1, 50));
+        new StorageRequest.AuthzAudit("", 1, 50),
+        new StorageRequest.RolesSnapshot(java.util.Optional.of("acme")),
+        new StorageRequest.DecisionsRecord(new JsonArray().add(new JsonObject().put("tenant", "acme").put("decision_id", "d1")
+            .put("result", "deny"))),
+        new StorageRequest.DecisionsList("acme", "alice", "deny", "/sessions", T0, T0.plusDays(1), 1, 50));
   }
 
   @Test

@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class TenantDecisionTest {
   static final AgentOsConfig.Authorization ON = ConfigLoader.fromJson(new JsonObject().put("authorization", new JsonObject()
       .put("user_isolation", true).put("tenant_id_claim", "org").put("platform_admin_scope", "platform:admin")
+      .put("verification_keys", new JsonArray().add("a-test-key-of-at-least-32-bytes-long!"))
       .put("roles", new JsonObject().put("ops", new JsonObject().put("scopes", new JsonArray().add("platform:admin"))))), Map.of())
       .authorization();
   static final AgentOsConfig.Authorization OFF = ConfigLoader.fromJson(new JsonObject().put("authorization", new JsonObject()
@@ -62,7 +63,8 @@ class TenantDecisionTest {
       "on  | JWT             | operator | ops    | -                       | ops       | globex | false | -      | false | Acting in another tenant requires the platform admin scope",
       "on  | JWT             | mallory  | acme   | -                       | -         | globex | false | -      | false | Acting in another tenant requires the platform admin scope",
       "on  | SERVICE_ACCOUNT | sa:ci    | acme   | platform:admin          | -         | globex | false | -      | false | Acting in another tenant requires the platform admin scope",
-      "on  | SERVICE_ACCOUNT | sa:ci    | ''     | sessions:read           | -         | -      | true  | ''     | false | -",
+      "on  | SERVICE_ACCOUNT | sa:ci    | ''     | sessions:read           | -         | -      | false | -      | false | This service account belongs to no tenant; mint one in a tenant",
+      "on  | SERVICE_ACCOUNT | sa:ci    | acme   | sessions:read           | -         | -      | true  | acme   | false | -",
       "on  | UNVERIFIED      | operator | ops    | platform:admin          | -         | globex | false | -      | false | Acting in another tenant requires the platform admin scope",
       "on  | SECURITY_KEY    | -        | -      | -                       | -         | globex | true  | globex | true  | -",
       "on  | SECURITY_KEY    | -        | -      | -                       | -         | -      | true  | ''     | true  | -"})

@@ -219,6 +219,28 @@ class RowLevelSecurityTest {
   }
 
   @Test
+  @DisplayName("with row-level security on, statements as a login that owns the tables are refused: it could turn the policies off")
+  void tableOwnerRefused() throws Exception {
+    try (TestDatabase other = TestDatabase.create(); java.sql.Connection c = other.connect(); java.sql.Statement st = c.createStatement()) {
+      st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'agentos_test_owner') THEN "
+          + "CREATE ROLE agentos_test_owner LOGIN; END IF; END $$");
+      AgentOsConfig.Postgres owner = ConfigLoader.fromJson(new JsonObject().put("storage", new JsonObject().put("postgres",
+          other.postgresConfig().put("user", "agentos_test_owner").put("app_role", "").put("pool_size", 1))), Map.of()).postgres();
+      Migrations.migrate(PostgresTarget.fromConfig(ConfigLoader.fromJson(new JsonObject().put("storage", new JsonObject()
+          .put("postgres", other.postgresConfig())), Map.of()).postgres()).orElseThrow(), "agentos_app");
+      st.execute("ALTER TABLE sessions OWNER TO agentos_test_owner");
+      Pool direct = StorageVerticle.createPool(vertx, owner, PostgresTarget.fromConfig(owner).orElseThrow(), "rls-owner");
+      try {
+        Throwable refused = ScopedClient.requireSubjectToPolicies(direct).toCompletionStage().toCompletableFuture()
+            .handle((ok, e) -> e).get(10, TimeUnit.SECONDS);
+        assertThat(refused).isNotNull().hasMessageContaining("owns the tables");
+      } finally {
+        direct.close();
+      }
+    }
+  }
+
+  @Test
   @DisplayName("a role the login may not take fails the connection instead of running as the login")
   void roleNotTakenFailsClosed() throws Exception {
     AgentOsConfig.Postgres other = config(new JsonObject().put("app_role", "agentos_no_such_role")).postgres();

@@ -28,12 +28,13 @@ class StatementOwnershipTest {
   private static final Pattern OWNER_INSERT = Pattern.compile(
       "^INSERT INTO (sessions|runs|memories|traces) \\(tenant_id, user_id,.*(VALUES \\(|SELECT )"
           + Pattern.quote("($1::text[])[1], ($1::text[])[2],") + ".*", Pattern.DOTALL);
-  private static final Pattern TENANT_LEVEL = Pattern.compile("\\b(FROM|INTO|UPDATE|JOIN)\\s+(service_accounts|roles|subject_roles|authz_audit)\\b");
+  private static final Pattern TENANT_LEVEL = Pattern.compile("\\b(FROM|INTO|UPDATE|JOIN)\\s+(service_accounts|roles|subject_roles|authz_audit|authz_decisions)\\b");
   /** An insert into a tenant-level table that writes $1 into tenant_id. */
   private static final Pattern TENANT_INSERT = Pattern.compile(
-      "^INSERT INTO (service_accounts|roles|subject_roles|authz_audit) \\(tenant_id,.*(VALUES \\(\\$1,|SELECT \\$1,).*", Pattern.DOTALL);
+      "^INSERT INTO (service_accounts|roles|subject_roles|authz_audit|authz_decisions) \\(tenant_id,.*(VALUES \\(\\$1,|SELECT \\$1,).*", Pattern.DOTALL);
   /** The service's own look-ups, made before a tenant is known or for every tenant (docs/isolation.md). */
-  private static final List<String> SYSTEM_STATEMENTS = List.of("USE_SERVICE_ACCOUNT", "ALL_ROLES", "ALL_SUBJECT_ROLES");
+  private static final List<String> SYSTEM_STATEMENTS = List.of("FIND_SERVICE_ACCOUNT", "ALL_ROLES", "ALL_SUBJECT_ROLES",
+      "PRUNE_DECISIONS");
 
   private static List<String> statements() throws Exception {
     return statements(List.of());

@@ -88,7 +88,7 @@ public final class AuthzRoutes {
   /** The roles of the tenant the request acts in (the global ones and that tenant's managed ones). */
   private Future<RoleDirectory> directory(RoutingContext ctx) {
     String tenant = tenant(ctx);
-    return storage.request(new StorageRequest.RolesSnapshot()).map(snapshot ->
+    return storage.request(new StorageRequest.RolesSnapshot(Optional.of(tenant))).map(snapshot ->
         RoleDirectory.fromConfig(config).withManaged(config, snapshot).inTenant(tenant));
   }
 

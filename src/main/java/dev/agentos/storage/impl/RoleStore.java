@@ -26,8 +26,15 @@ public final class RoleStore {
    * {@code {tenants: {tenant: {roles: [...], subjects: {sub: [role, ...]}}}}}.
    */
   public Future<JsonObject> snapshot() {
-    return db.transaction(ScopedClient.Scope.SYSTEM, conn -> conn.query(Sql.ALL_ROLES).execute()
-        .compose(roles -> conn.query(Sql.ALL_SUBJECT_ROLES).execute().map(subjects -> {
+    return snapshot(java.util.Optional.empty());
+  }
+
+  /** The same, of one tenant only when {@code only} names it (in that tenant's scope: the /authz routes). */
+  public Future<JsonObject> snapshot(java.util.Optional<String> only) {
+    ScopedClient.Scope scope = only.map(ScopedClient.Scope::tenant).orElse(ScopedClient.Scope.SYSTEM);
+    Tuple args = only.map(t -> Tuple.of(t)).orElse(Tuple.tuple());
+    return db.transaction(scope, conn -> conn.preparedQuery(only.isPresent() ? Sql.TENANT_ROLES : Sql.ALL_ROLES).execute(args)
+        .compose(roles -> conn.preparedQuery(only.isPresent() ? Sql.TENANT_SUBJECT_ROLES : Sql.ALL_SUBJECT_ROLES).execute(args).map(subjects -> {
           JsonObject tenants = new JsonObject();
           for (Row r : roles) tenantOf(tenants, r).getJsonArray("roles").add(role(r));
           for (Row r : subjects) {

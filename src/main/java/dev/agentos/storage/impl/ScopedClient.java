@@ -100,13 +100,18 @@ public final class ScopedClient {
    * would make the second wall no wall, so with row-level security on such a node does not serve, and says why.
    */
   public static Future<Void> requireSubjectToPolicies(Pool pool) {
-    return pool.query("SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+    // the owner of a table could turn its policies off (ALTER TABLE … NO FORCE ROW LEVEL SECURITY)
+    return pool.query("SELECT current_user AS role, rolsuper, rolbypassrls, (SELECT count(*) FROM pg_class c WHERE c.relname IN "
+            + "('sessions', 'runs', 'memories', 'traces', 'spans', 'service_accounts', 'roles', 'subject_roles', 'authz_audit', "
+            + "'authz_decisions') AND c.relnamespace = current_schema()::regnamespace AND pg_has_role(current_user, c.relowner, "
+            + "'MEMBER')) AS owned FROM pg_roles WHERE rolname = current_user")
         .execute().compose(rows -> {
           Row r = rows.iterator().next();
-          if (r.getBoolean("rolsuper") || r.getBoolean("rolbypassrls")) {
+          String why = r.getBoolean("rolsuper") ? "is a superuser" : r.getBoolean("rolbypassrls") ? "has BYPASSRLS"
+              : r.getLong("owned") > 0 ? "owns the tables (and could turn their policies off)" : null;
+          if (why != null) {
             return Future.failedFuture(new IllegalStateException("storage.postgres.row_level_security is on, but statements run as "
-                + r.getString("role") + ", which " + (r.getBoolean("rolsuper") ? "is a superuser" : "has BYPASSRLS")
-                + " and is not subject to it; set storage.postgres.app_role (docs/deployment.md)"));
+                + r.getString("role") + ", which " + why + "; set storage.postgres.app_role (docs/deployment.md)"));
           }
           return Future.succeededFuture();
         });

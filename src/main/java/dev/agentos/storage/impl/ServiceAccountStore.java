@@ -67,9 +67,18 @@ public final class ServiceAccountStore {
    * own look-up, before anyone knows the tenant ({@link ScopedClient.Scope#SYSTEM}).
    */
   public Future<JsonObject> verify(String tokenHash) {
-    return db.query(ScopedClient.Scope.SYSTEM, Sql.USE_SERVICE_ACCOUNT, Tuple.of(tokenHash)).compose(rows -> rows.size() == 0
-        ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Invalid or expired service account token"))
-        : Future.succeededFuture(account(rows.iterator().next())));
+    // the look-up reads over every tenant (read-only); the write that marks the account used is in its own tenant
+    return db.query(ScopedClient.Scope.SYSTEM, Sql.FIND_SERVICE_ACCOUNT, Tuple.of(tokenHash)).compose(found -> {
+      if (found.size() == 0) {
+        return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Invalid or expired service account token"));
+      }
+      Row r = found.iterator().next();
+      String tenant = r.getString("tenant_id");
+      return db.query(ScopedClient.Scope.tenant(tenant), Sql.MARK_SERVICE_ACCOUNT_USED, Tuple.of(tenant, r.getString("id")))
+          .compose(marked -> marked.size() == 0
+              ? Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Invalid or expired service account token"))
+              : Future.succeededFuture(account(marked.iterator().next())));
+    });
   }
 
   private static JsonObject account(Row r) {

@@ -242,13 +242,22 @@ public final class Sql {
       + "UPDATE service_accounts SET revoked_at = COALESCE(revoked_at, now()) WHERE tenant_id = $1 AND id IN (SELECT id FROM tree) "
       + "RETURNING " + SA_COLUMNS;
 
-  /** Verification: the account behind a token hash, marking it used; revoked and expired ones are not returned. */
-  static final String USE_SERVICE_ACCOUNT = "UPDATE service_accounts SET last_used_at = now() WHERE token_hash = $1 "
-      + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) RETURNING " + SA_COLUMNS;
+  /** Verification: the active account behind a token hash (revoked and expired ones are not returned), read-only. */
+  static final String FIND_SERVICE_ACCOUNT = "SELECT " + SA_COLUMNS + " FROM service_accounts WHERE token_hash = $1 "
+      + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
+
+  /** Then, in the account's own tenant, marks it used. */
+  static final String MARK_SERVICE_ACCOUNT_USED = "UPDATE service_accounts SET last_used_at = now() WHERE tenant_id = $1 AND id = $2 "
+      + "RETURNING " + SA_COLUMNS;
 
   // ---- managed roles (policy data, guarded by authz:* scopes; the tenant is $1 but in the snapshot) -----
   static final String ALL_ROLES = "SELECT tenant_id, name, scopes, deny, description, updated_by, updated_at FROM roles ORDER BY tenant_id, name";
   static final String ALL_SUBJECT_ROLES = "SELECT tenant_id, subject, role_name FROM subject_roles ORDER BY tenant_id, subject, role_name";
+  /** One tenant's roles and assignments (the /authz routes: they answer for one tenant). */
+  static final String TENANT_ROLES = "SELECT tenant_id, name, scopes, deny, description, updated_by, updated_at FROM roles WHERE tenant_id = $1 "
+      + "ORDER BY name";
+  static final String TENANT_SUBJECT_ROLES = "SELECT tenant_id, subject, role_name FROM subject_roles WHERE tenant_id = $1 "
+      + "ORDER BY subject, role_name";
   static final String GET_ROLE_FOR_UPDATE = "SELECT name, scopes, deny, description FROM roles WHERE tenant_id = $1 AND name = $2 FOR UPDATE";
   static final String UPSERT_ROLE = "INSERT INTO roles (tenant_id, name, scopes, deny, description, updated_by) VALUES ($1, $2, "
       + "$3::text[], $4::text[], $5, $6) ON CONFLICT (tenant_id, name) DO UPDATE SET scopes = EXCLUDED.scopes, deny = EXCLUDED.deny, "
@@ -265,4 +274,15 @@ public final class Sql {
       + "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)";
   static final String LIST_AUDIT = "SELECT id, at, actor, action, target, before, after, count(*) OVER () AS total FROM authz_audit "
       + "WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3";
+
+  // ---- decision records (append-only; the recorder's batches and the retention run in the 'all' scope) ---------
+  static final String INSERT_DECISION = "INSERT INTO authz_decisions (tenant_id, at, decision_id, subject, principal_kind, method, "
+      + "path, route, required, held, result, reasons, token_ref) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], "
+      + "$11, $12::text[], $13)";
+  static final String DECISION_COLUMNS = "id, at, decision_id, subject, principal_kind, method, path, route, required, held, result, "
+      + "reasons, token_ref";
+  static final String LIST_DECISIONS = pageWithCount("authz_decisions", DECISION_COLUMNS, "tenant_id = $1 AND ($2::text IS NULL OR "
+      + "subject = $2) AND ($3::text IS NULL OR result = $3) AND ($4::text IS NULL OR path = $4) AND ($5::timestamptz IS NULL OR "
+      + "at >= $5) AND ($6::timestamptz IS NULL OR at <= $6)", "at DESC, id DESC", "LIMIT $7 OFFSET $8");
+  static final String PRUNE_DECISIONS = "DELETE FROM authz_decisions WHERE at < now() - make_interval(days => $1)";
 }
