@@ -47,6 +47,8 @@ public final class ClaimMapper {
   private Principal principal(JsonObject payload, Principal.Kind kind) {
     Optional<String> userId = stringClaim(payload, config.userIdClaim(), "Subject must be a string");
     if (userId.isPresent() && isReserved(userId.get())) throw new AuthenticationException("Invalid token subject");
+    // a user id is stored as text (the owner of rows): one PostgreSQL cannot hold is no subject, never a failed query
+    if (userId.isPresent() && !storable(userId.get())) throw AuthenticationException.invalid("Invalid token subject");
     Object sub = payload.getValue("sub");
     if (sub instanceof String s && isReserved(s)) throw new AuthenticationException("Invalid token subject");
 
@@ -78,6 +80,21 @@ public final class ClaimMapper {
       throw AuthenticationException.invalid("Invalid tenant claim");
     }
     return Optional.of(s);
+  }
+
+  /** Text PostgreSQL can store: no NUL, no unpaired surrogate. */
+  static boolean storable(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == 0) return false;
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) return false;
+        i++;
+      } else if (Character.isLowSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** agno §2.4: service-account, OAuth and scheduler principals cannot be claimed by a JWT. */

@@ -159,6 +159,16 @@ public final class PolicyEngine {
         p.tokenRef());
   }
 
+  /** The route-map key a request was decided by ({@code "GET /sessions/*"}), or null when none matched. */
+  public String routeOf(String method, String path) {
+    return routes.lookup(method.equals("HEAD") ? "GET" : method, path).map(e -> e.method() + " " + e.pattern()).orElse(null);
+  }
+
+  /** What the principal holds when it is decided on: its honoured scopes and those of its roles (a decision record's). */
+  public List<String> held(Principal principal) {
+    return expand(principal).scopes();
+  }
+
   /** The tenant a request acts in, or why it may not act at all ({@code refusal}). */
   record TenantChoice(String tenant, String refusal) {}
 

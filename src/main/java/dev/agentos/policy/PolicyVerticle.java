@@ -52,6 +52,7 @@ public final class PolicyVerticle extends VerticleBase {
   private long retryTimer = -1;
   /** Three missed periodic reloads. */
   private static final long STALE_AFTER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3L * PolicyApi.ROLES_RELOAD_SECONDS);
+  private dev.agentos.policy.impl.DecisionRecorder recorder;
   private Counter allowed;
   private Counter denied;
   private Timer evaluation;
@@ -82,6 +83,14 @@ public final class PolicyVerticle extends VerticleBase {
           .description("Decisions of this node's policy verticle, by result").register(registry);
       evaluation = Timer.builder("agentos_policy_evaluation")
           .description("Time the policy engine takes to decide one authorize request (the event-bus hop excluded)").register(registry);
+    }
+    if (config.decisionRecords()) {
+      Counter dropped = registry == null ? null : Counter.builder("agentos_policy_decision_records_dropped")
+          .description("Decision records this node did not write (a full queue, storage away); the decisions stood").register(registry);
+      Counter written = registry == null ? null : Counter.builder("agentos_policy_decision_records_written")
+          .description("Decision records this node wrote").register(registry);
+      recorder = new dev.agentos.policy.impl.DecisionRecorder(vertx, storage, config.decisionRecordsQueue(), dropped, written);
+      recorder.start();
     }
     rolesChanged = vertx.eventBus().consumer(PolicyApi.ROLES_CHANGED, msg -> reloadRoles());
     // the timer first: a failed first load retries every 500 ms only while the verticle is running (timer set)
@@ -168,6 +177,7 @@ public final class PolicyVerticle extends VerticleBase {
     if (retryTimer >= 0) vertx.cancelTimer(retryTimer);
     if (rolesChanged != null) rolesChanged.unregister();
     if (coLocated != null) coLocated.unregister();
+    if (recorder != null) recorder.stop();
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 
@@ -277,6 +287,7 @@ public final class PolicyVerticle extends VerticleBase {
     Decision d = engine.authorize(principal, method, path, tenant);
     long nanos = System.nanoTime() - start;
     record(d, nanos);
+    if (recorder != null) recorder.record(d, principal, method, path, engine.routeOf(method, path), engine.held(principal));
     if (!d.allowed() || sampledAllow()) logDecision(d, principal, method, path, nanos);
     return d;
   }

@@ -131,6 +131,7 @@ public final class RouteScopeMap {
       {"POST /authz/check", "authz:read"},
       {"GET /authz/audit", "authz:read"},
       {"GET /authz/scopes", "authz:read"},
+      {"GET /authz/decisions", "authz:read"},
   };
 
   private final Map<String, Entry> exact = new HashMap<>();

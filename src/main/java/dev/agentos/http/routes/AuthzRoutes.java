@@ -67,6 +67,7 @@ public final class AuthzRoutes {
     router.post("/authz/check").handler(this::check);
     router.get("/authz/audit").handler(this::audit);
     router.get("/authz/scopes").handler(this::scopes);
+    router.get("/authz/decisions").handler(this::decisions);
   }
 
   /**
@@ -340,6 +341,35 @@ public final class AuthzRoutes {
       out.add(s);
     }
     return out;
+  }
+
+  /** The tenant's decision records (docs/authorization.md, "Decision records"). */
+  private void decisions(RoutingContext ctx) {
+    int page = intParam(ctx, "page", 1, Integer.MAX_VALUE);
+    int limit = intParam(ctx, "limit", 50, 100);
+    String result = ctx.queryParams().get("result");
+    if (result != null && !result.equals("allow") && !result.equals("deny")) {
+      throw new ValidationFailure("query", "result", "Input should be 'allow' or 'deny'", "literal_error");
+    }
+    storage.request(new StorageRequest.DecisionsList(tenant(ctx), emptyToNull(ctx.queryParams().get("subject")), result,
+        emptyToNull(ctx.queryParams().get("path")), time(ctx, "from"), time(ctx, "to"), page, limit)).onComplete(ar -> {
+          if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result());
+          else fail(ctx, ar.cause());
+        });
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  private static java.time.OffsetDateTime time(RoutingContext ctx, String name) {
+    String raw = ctx.queryParams().get(name);
+    if (raw == null || raw.isEmpty()) return null;
+    try {
+      return java.time.OffsetDateTime.parse(raw);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new ValidationFailure("query", name, "Input should be a valid datetime", "datetime_parsing");
+    }
   }
 
   private void audit(RoutingContext ctx) {
