@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The cost of the second wall (docs/isolation.md, "Two walls"): the same jar started twice on one database, with
-# storage.postgres.row_level_security on (port 7811) and off (port 7812), both with tenants on and user isolation.
+# The cost of a switch, same jar started twice on one database, both with tenants on and user isolation:
+#   bench/rls.sh                     storage.postgres.row_level_security on (port 7811) and off (port 7812), the second
+#                                    wall of docs/isolation.md
+#   SWITCH=records bench/rls.sh      authorization.decision_records on and off (docs/authorization.md)
 # GET /sessions (a listing: one statement) and POST /agents/assistant/runs (echo model, not streaming: a history
 # statement and a write transaction) are measured with wrk, alternating on/off ROUNDS times (default 3) so both see
 # the same machine; the ratio on/off of each round's requests/s is printed, and the median of the rounds.
-# Needs wrk and a local PostgreSQL (127.0.0.1:5432, user postgres). Run from the repository root: bench/rls.sh
+# Needs wrk and a local PostgreSQL (127.0.0.1:5432, user postgres). Run from the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -18,13 +20,15 @@ if ! command -v wrk >/dev/null; then
 fi
 [ -f target/agentos.jar ] || mvn -B -q package -DskipTests
 psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS agentos_rls" -qc "CREATE DATABASE agentos_rls" >/dev/null
+SWITCH=${SWITCH:-rls}
 for mode in on off; do
   port=$([ $mode = on ] && echo 7811 || echo 7812)
-  rls=$([ $mode = on ] && echo true || echo false)
+  flag=$([ $mode = on ] && echo true || echo false)
+  if [ "$SWITCH" = records ]; then rls=true; records=$flag; else rls=$flag; records=false; fi
   cat > /tmp/agentos-rls-$mode.yaml <<YAML
 os: {id: rls}
 http: {host: 127.0.0.1, port: $port}
-authorization: {algorithms: [HS256], user_isolation: true, tenant_id_claim: org}
+authorization: {algorithms: [HS256], user_isolation: true, tenant_id_claim: org, decision_records: $records}
 storage: {postgres: {host: 127.0.0.1, port: 5432, database: agentos_rls, user: postgres, row_level_security: $rls}}
 logging: {access_log: "off", level: WARN}
 agents: [{id: assistant, model: {provider: echo, id: echo}}]
@@ -72,7 +76,7 @@ for port in 7811 7812; do
     "http://127.0.0.1:$port/agents/assistant/runs" >/dev/null
 done
 psql -h 127.0.0.1 -U postgres -d agentos_rls -qc "VACUUM ANALYZE" >/dev/null
-echo "scenario | round | RLS on: req/s p50 p99 | RLS off: req/s p50 p99 | on/off"
+echo "scenario | round | $SWITCH on: req/s p50 p99 | $SWITCH off: req/s p50 p99 | on/off"
 for scenario in sessions runs; do
   ratios=()
   for round in $(seq 1 "$ROUNDS"); do
