@@ -127,6 +127,40 @@ class ContractClusterIT {
     assertThat(await(client.check(alice, "agents:run", "a2"))).isFalse();
   }
 
+  @Test
+  @DisplayName("a decision asked for on one node and made on another is recorded there, and read back from the first")
+  void decisionRecordsAcrossNodes() throws Exception {
+    PolicyClient client = new PolicyClient(asking, 10_000);
+    Principal carol = new Principal(Principal.Kind.JWT, Optional.of("carol-cluster"), List.of("agents:read"), List.of(),
+        Optional.empty(), new JsonObject(), 0, Optional.empty(), Optional.of("jti:cluster-probe"));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    Decision denied = null;
+    while (System.nanoTime() < deadline && denied == null) {
+      try {
+        denied = await(client.authorize(carol, "DELETE", "/agents/a1"));
+      } catch (Exception notYet) {
+        Thread.sleep(200); // the policy verticle registers once it has loaded roles
+      }
+    }
+    assertThat(denied).isNotNull();
+    assertThat(denied.allowed()).isFalse();
+    dev.agentos.storage.StorageClient storage = new dev.agentos.storage.StorageClient(asking, 10_000);
+    JsonArray data = new JsonArray();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < until) {
+      data = await(storage.request(new StorageRequest.DecisionsList("", "carol-cluster", null, null, null, null, 1, 10)))
+          .getJsonArray("data");
+      if (!data.isEmpty()) break;
+      Thread.sleep(100);
+    }
+    assertThat(data).hasSize(1);
+    JsonObject record = data.getJsonObject(0);
+    assertThat(record.getString("decision_id")).isEqualTo(denied.decisionId());
+    assertThat(record.getString("result")).isEqualTo("deny");
+    assertThat(record.getString("route")).isEqualTo("DELETE /agents/*");
+    assertThat(record.getString("token_ref")).isEqualTo("jti:cluster-probe");
+  }
+
   /** What a node of contract version 0 would write under the same codec name. */
   static final class OlderCodec implements MessageCodec<JsonObject, JsonObject> {
     private final String name;
