@@ -143,6 +143,12 @@ class EmbeddedDefaultIT {
     } finally {
       stop(second);
     }
-    assertThat(Files.readString(dir.resolve("second.log"))).doesNotContain("Exception");
+    // the second start and its requests ran cleanly. What follows the SIGTERM is left out: runuser's session kill reaches
+    // the embedded server's backends too, so a connection with a command in flight (a decision-record batch, a role
+    // reload) may see the server go first, and says so
+    String log = Files.readString(dir.resolve("second.log"));
+    int shutdown = log.indexOf("shutting down");
+    assertThat(shutdown).as("the service logged its shutdown").isPositive();
+    assertThat(log.substring(0, shutdown)).doesNotContain("Exception");
   }
 }
