@@ -25,10 +25,7 @@ public final class ClaimMapper {
    * the first 12 hex digits of its SHA-256, never as itself.
    */
   public Principal toPrincipal(JsonObject payload, Principal.Kind kind, String token) {
-    Principal p = principal(payload, kind);
-    Optional<String> ref = tokenRef(payload, token);
-    return ref.isEmpty() ? p : new Principal(p.kind(), p.userId(), p.scopes(), p.roles(), p.sessionId(), p.claims(), p.expiresAt(),
-        p.tenantId(), ref);
+    return principal(payload, kind, tokenRef(payload, token));
   }
 
   static Optional<String> tokenRef(JsonObject payload, String token) {
@@ -44,7 +41,7 @@ public final class ClaimMapper {
     }
   }
 
-  private Principal principal(JsonObject payload, Principal.Kind kind) {
+  private Principal principal(JsonObject payload, Principal.Kind kind, Optional<String> tokenRef) {
     Optional<String> userId = stringClaim(payload, config.userIdClaim(), "Subject must be a string");
     if (userId.isPresent() && isReserved(userId.get())) throw new AuthenticationException("Invalid token subject");
     // a user id is stored as text (the owner of rows): one PostgreSQL cannot hold is no subject, never a failed query
@@ -64,7 +61,7 @@ public final class ClaimMapper {
     for (String claim : config.sessionStateClaims()) copy(payload, claim, copied);
     Object exp = payload.getValue("exp");
     long expiresAt = exp instanceof Number n ? n.longValue() : 0L;
-    return new Principal(kind, userId, scopes, roles, sessionId, copied, expiresAt, tenant(payload));
+    return new Principal(kind, userId, scopes, roles, sessionId, copied, expiresAt, tenant(payload), tokenRef);
   }
 
   /**

@@ -133,40 +133,41 @@ public final class PolicyEngine {
    * tenant (docs/isolation.md, "Tenants"); naming another tenant than the caller's own needs the platform admin scope.
    */
   public Decision authorize(Principal principal, String method, String path, Optional<String> requestedTenant) {
-    TenantChoice tenant = tenantOf(principal, requestedTenant);
-    if (tenant.refusal() != null) {
-      return new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, newDecisionId(),
-          List.of(tenant.refusal()), tenant.refusal());
-    }
-    RoleDirectory.Expansion expansion = expand(principal);
-    Target target = Target.of(path);
-    Decision d = listingAlwaysFiltered(decide(principal, expansion, method, path, target), principal, expansion, method, path, target);
-    if (d.allowed() && !expansion.deny().isEmpty()) {
-      d = applyDenies(d, parseAll(expansion.deny()), method.equals("HEAD") ? "GET" : method, path, target);
-    }
-    return d.inTenant(tenant.tenant());
+    return evaluate(principal, method, path, requestedTenant).decision();
   }
 
   /**
-   * The principal as far as its own scopes are honoured: with {@code trust_token_scopes: false} (roles only) a token's
-   * scopes claim grants nothing, the admin scope included; its roles claim and managed assignments still do. A service
-   * account's scopes are the service's own record, not a token's claim, and always count.
+   * A decision with what a decision record keeps of it: the route-map key it was decided by ({@code "GET /sessions/*"},
+   * null when none matched) and what the principal held (its honoured scopes and its roles'), found once, while deciding.
    */
-  private Principal honoured(Principal p) {
+  public record Evaluation(Decision decision, String route, List<String> held) {}
+
+  public Evaluation evaluate(Principal principal, String method, String path, Optional<String> requestedTenant) {
+    TenantChoice tenant = tenantOf(principal, requestedTenant);
+    if (tenant.refusal() != null) {
+      return new Evaluation(new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, newDecisionId(),
+          List.of(tenant.refusal()), tenant.refusal()), null, expand(principal).scopes());
+    }
+    RoleDirectory.Expansion expansion = expand(principal);
+    Target target = Target.of(path);
+    Optional<RouteScopeMap.Entry> entry = routes.lookup(method.equals("HEAD") ? "GET" : method, path);
+    Decision d = listingAlwaysFiltered(decide(principal, expansion, entry, method, path, target), principal, expansion, method,
+        path, target);
+    if (d.allowed() && !expansion.deny().isEmpty()) {
+      d = applyDenies(d, parseAll(expansion.deny()), method.equals("HEAD") ? "GET" : method, path, target);
+    }
+    return new Evaluation(d.inTenant(tenant.tenant()), entry.map(e -> e.method() + " " + e.pattern()).orElse(null),
+        expansion.scopes());
+  }
+
+  /**
+   * The principal's own scopes as far as they are honoured: with {@code trust_token_scopes: false} (roles only) a
+   * token's scopes claim grants nothing, the admin scope included; its roles claim and managed assignments still do. A
+   * service account's scopes are the service's own record, not a token's claim, and always count.
+   */
+  private List<String> honouredScopes(Principal p) {
     boolean token = p.kind() == Principal.Kind.JWT || p.kind() == Principal.Kind.UNVERIFIED;
-    if (config.trustTokenScopes() || !token || p.scopes().isEmpty()) return p;
-    return new Principal(p.kind(), p.userId(), List.of(), p.roles(), p.sessionId(), p.claims(), p.expiresAt(), p.tenantId(),
-        p.tokenRef());
-  }
-
-  /** The route-map key a request was decided by ({@code "GET /sessions/*"}), or null when none matched. */
-  public String routeOf(String method, String path) {
-    return routes.lookup(method.equals("HEAD") ? "GET" : method, path).map(e -> e.method() + " " + e.pattern()).orElse(null);
-  }
-
-  /** What the principal holds when it is decided on: its honoured scopes and those of its roles (a decision record's). */
-  public List<String> held(Principal principal) {
-    return expand(principal).scopes();
+    return config.trustTokenScopes() || !token ? p.scopes() : List.of();
   }
 
   /** The tenant a request acts in, or why it may not act at all ({@code refusal}). */
@@ -212,7 +213,7 @@ public final class PolicyEngine {
 
   /** The principal's grants in its own tenant; a platform admin is an admin in every tenant. */
   private RoleDirectory.Expansion expand(Principal principal) {
-    RoleDirectory.Expansion e = roles.expand(honoured(principal));
+    RoleDirectory.Expansion e = roles.expand(principal, honouredScopes(principal));
     if (!platformAdmin(principal)) return e;
     List<String> scopes = new ArrayList<>(e.scopes());
     scopes.add(config.adminScope());
@@ -246,13 +247,13 @@ public final class PolicyEngine {
     }
   }
 
-  private Decision decide(Principal principal, RoleDirectory.Expansion expansion, String method, String path, Target target) {
+  private Decision decide(Principal principal, RoleDirectory.Expansion expansion, Optional<RouteScopeMap.Entry> entry,
+                          String method, String path, Target target) {
     String id = newDecisionId();
     ScopeIndex userScopes = index(expansion.scopes());
     boolean admin = userScopes.hasAdmin();
     Optional<String> scopedUser = scopedUserId(principal, admin);
     String lookupMethod = method.equals("HEAD") ? "GET" : method;
-    Optional<RouteScopeMap.Entry> entry = routes.lookup(lookupMethod, path);
     List<String> required = entry.map(RouteScopeMap.Entry::required).orElse(List.of());
 
     if (principal.kind() == Principal.Kind.SECURITY_KEY || principal.kind() == Principal.Kind.ANONYMOUS) {

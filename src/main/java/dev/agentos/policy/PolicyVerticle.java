@@ -284,10 +284,11 @@ public final class PolicyVerticle extends VerticleBase {
 
   private Decision decide(Principal principal, String method, String path, java.util.Optional<String> tenant) {
     long start = System.nanoTime();
-    Decision d = engine.authorize(principal, method, path, tenant);
+    PolicyEngine.Evaluation e = engine.evaluate(principal, method, path, tenant);
+    Decision d = e.decision();
     long nanos = System.nanoTime() - start;
     record(d, nanos);
-    if (recorder != null) recorder.record(d, principal, method, path, engine.routeOf(method, path), engine.held(principal));
+    if (recorder != null) recorder.record(d, principal, method, path, e.route(), e.held());
     if (!d.allowed() || sampledAllow()) logDecision(d, principal, method, path, nanos);
     return d;
   }

@@ -149,19 +149,24 @@ public final class RoleDirectory {
    * principal's, whatever tenant this view answers for); their denies.
    */
   public Expansion expand(Principal principal) {
-    String home = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
-    if (principal.roles().isEmpty() && principal.userId().map(sub -> subjectRoles(home, sub).isEmpty()).orElse(true)) {
-      return new Expansion(principal.scopes(), List.of(), List.of());
-    }
-    return expansions.get(new ExpansionKey(principal.scopes(), principal.roles(), principal.userId(), home),
-        k -> expandNow(principal, home));
+    return expand(principal, principal.scopes());
   }
 
-  private Expansion expandNow(Principal principal, String home) {
+  /** The same, with {@code honoured} as the principal's own scopes (none, when token scopes are not trusted). */
+  public Expansion expand(Principal principal, List<String> honoured) {
+    String home = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
+    if (principal.roles().isEmpty() && principal.userId().map(sub -> subjectRoles(home, sub).isEmpty()).orElse(true)) {
+      return new Expansion(honoured, List.of(), List.of());
+    }
+    return expansions.get(new ExpansionKey(honoured, principal.roles(), principal.userId(), home),
+        k -> expandNow(principal, honoured, home));
+  }
+
+  private Expansion expandNow(Principal principal, List<String> honoured, String home) {
     Set<String> names = new LinkedHashSet<>(principal.roles());
     principal.userId().ifPresent(sub -> names.addAll(subjectRoles(home, sub)));
-    if (names.isEmpty()) return new Expansion(principal.scopes(), List.of(), List.of());
-    List<String> scopes = new ArrayList<>(principal.scopes());
+    if (names.isEmpty()) return new Expansion(honoured, List.of(), List.of());
+    List<String> scopes = new ArrayList<>(honoured);
     List<String> deny = new ArrayList<>();
     List<String> used = new ArrayList<>();
     for (String name : names) {

@@ -318,7 +318,7 @@ public final class StorageVerticle extends VerticleBase {
    */
   private Future<JsonObject> dispatchPolicyData(StorageRequest request) {
     if (request instanceof StorageRequest.ServiceAccountsCreate r) {
-      DecisionSeal seal = sealed(r.seal(), "POST", "/service-accounts");
+      DecisionSeal seal = sealed(r.seal(), "POST /service-accounts");
       return serviceAccounts.create(seal.tenant(), required(r.name(), "name"), required(r.tokenHash(), "token_hash"),
           required(r.tokenPrefix(), "token_prefix"), required(r.scopes(), "scopes"), creator(seal), r.expiresAt(), r.parentId());
     }
@@ -327,7 +327,7 @@ public final class StorageVerticle extends VerticleBase {
           "asc".equals(r.sortOrder()));
     }
     if (request instanceof StorageRequest.ServiceAccountsRevoke r) {
-      DecisionSeal seal = sealed(r.seal(), "DELETE", "/service-accounts/" + required(r.id(), "id"));
+      DecisionSeal seal = sealed(r.seal(), "DELETE /service-accounts/" + required(r.id(), "id"));
       return serviceAccounts.revoke(seal.tenant(), r.id());
     }
     if (request instanceof StorageRequest.ServiceAccountsVerify r) {
@@ -339,14 +339,14 @@ public final class StorageVerticle extends VerticleBase {
     if (request instanceof StorageRequest.RolesPut r) {
       String name = required(r.name(), "name");
       // a role is written whole by PUT /authz/roles/{name}, or through its scopes (PUT or PATCH …/scopes)
-      DecisionSeal seal = sealedAny(r.seal(), List.of("PUT /authz/roles/" + name, "PUT /authz/roles/" + name + "/scopes",
-          "PATCH /authz/roles/" + name + "/scopes"));
+      DecisionSeal seal = sealed(r.seal(), "PUT /authz/roles/" + name, "PUT /authz/roles/" + name + "/scopes",
+          "PATCH /authz/roles/" + name + "/scopes");
       return roles.put(seal.tenant(), name, required(r.scopes(), "scopes"), required(r.deny(), "deny"), r.description(),
           seal.actor().orElse(null));
     }
     if (request instanceof StorageRequest.RolesDelete r) {
       String name = required(r.name(), "name");
-      DecisionSeal seal = sealed(r.seal(), "DELETE", "/authz/roles/" + name);
+      DecisionSeal seal = sealed(r.seal(), "DELETE /authz/roles/" + name);
       return roles.delete(seal.tenant(), name, seal.actor().orElse(null));
     }
     if (request instanceof StorageRequest.SubjectRolesGet r) {
@@ -354,7 +354,7 @@ public final class StorageVerticle extends VerticleBase {
     }
     if (request instanceof StorageRequest.SubjectRolesPut r) {
       String subject = required(r.subject(), "subject");
-      DecisionSeal seal = sealed(r.seal(), "PUT", "/authz/subjects/" + subject + "/roles");
+      DecisionSeal seal = sealed(r.seal(), "PUT /authz/subjects/" + subject + "/roles");
       return roles.assign(seal.tenant(), subject, required(r.roles(), "roles"), seal.actor().orElse(null));
     }
     if (request instanceof StorageRequest.AuthzAudit r) {
@@ -374,30 +374,23 @@ public final class StorageVerticle extends VerticleBase {
   }
 
   /**
-   * The verified seal of the decision that allowed this write: the actor recorded is the seal's (the principal the
-   * policy verticle decided on), never a field of the request.
+   * The verified seal of the decision that allowed this write, which must be for one of {@code routes} ("METHOD path":
+   * a role is written whole by PUT /authz/roles/{name} or through its scopes): the actor recorded is the seal's (the
+   * principal the policy verticle decided on), never a field of the request.
    */
-  private DecisionSeal sealed(Object sealJson, String method, String path) {
+  private DecisionSeal sealed(Object sealJson, String... routes) {
     try {
       DecisionSeal seal = DecisionSeal.fromJson(sealJson);
-      // null: the caller checks the route itself (sealedAny), after the signature, signer and age are verified here
-      seal.verify(identity, method == null ? seal.method() : method, path == null ? seal.path() : path, System.currentTimeMillis());
+      String route = seal.method() + " " + seal.path();
+      if (!List.of(routes).contains(route)) {
+        throw new DecisionSeal.Refused("the decision was for " + route + ", not " + String.join(" or ", routes));
+      }
+      seal.verify(identity, seal.method(), seal.path(), System.currentTimeMillis());
       return seal;
     } catch (DecisionSeal.Refused e) {
-      log.warn("refused {} {}: {}", method == null ? "a write to" : method,
-          path == null ? "a role's routes" : dev.agentos.contract.LogSafe.clean(path), e.getMessage());
+      log.warn("refused {}: {}", dev.agentos.contract.LogSafe.clean(routes[0]), e.getMessage());
       throw new StorageFailure(StorageApi.FORBIDDEN, "The decision for this change could not be verified");
     }
-  }
-
-  /** The verified seal, when it is for one of {@code routes} ("METHOD path"); refused as {@link #sealed} refuses. */
-  private DecisionSeal sealedAny(Object sealJson, List<String> routes) {
-    DecisionSeal seal = sealed(sealJson, null, null);
-    if (!routes.contains(seal.method() + " " + seal.path())) {
-      log.warn("refused a role write sealed for {} {}", seal.method(), dev.agentos.contract.LogSafe.clean(seal.path()));
-      throw new StorageFailure(StorageApi.FORBIDDEN, "The decision for this change could not be verified");
-    }
-    return seal;
   }
 
   /** A service account's creator as agno records it: the minting user, or {@code security_key}. */

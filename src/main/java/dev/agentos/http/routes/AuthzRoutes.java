@@ -53,6 +53,7 @@ public final class AuthzRoutes {
     this.storage = storage;
     this.config = config;
     this.policy = policy;
+    this.catalog = catalog();
   }
 
   public void mount(Router router) {
@@ -76,14 +77,21 @@ public final class AuthzRoutes {
    * routes that require it. The admin scope grants every route and is listed with none.
    */
   private void scopes(RoutingContext ctx) {
+    JsonBodies.respondArray(ctx, 200, catalog);
+  }
+
+  /** Built once: the route map is fixed by the configuration. */
+  private final JsonArray catalog;
+
+  private JsonArray catalog() {
     java.util.TreeMap<String, List<String>> byScope = new java.util.TreeMap<>();
     for (dev.agentos.policy.RouteScopeMap.Entry e : dev.agentos.policy.RouteScopeMap.withDefaults(config.scopeMappings()).entries()) {
       for (String scope : e.required()) byScope.computeIfAbsent(scope, k -> new ArrayList<>()).add(e.method() + " " + e.pattern());
     }
     byScope.putIfAbsent(config.adminScope(), List.of());
-    JsonArray catalog = new JsonArray();
-    byScope.forEach((scope, routes) -> catalog.add(describe(scope).put("routes", new JsonArray(routes))));
-    JsonBodies.respondArray(ctx, 200, catalog);
+    JsonArray out = new JsonArray();
+    byScope.forEach((scope, routes) -> out.add(describe(scope).put("routes", new JsonArray(routes))));
+    return out;
   }
 
   /** The roles of the tenant the request acts in (the global ones and that tenant's managed ones). */
