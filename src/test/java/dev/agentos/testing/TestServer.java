@@ -93,13 +93,20 @@ public final class TestServer implements AutoCloseable {
     return start(file, env);
   }
 
+  /** Ports this JVM has handed out: the kernel may give a just-closed port again, and two of a node's ports must differ. */
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** A port free now and never handed out before by this JVM (so three calls give three different ports). */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    for (int attempt = 0; attempt < 1_000; attempt++) {
+      try (ServerSocket s = new ServerSocket(0)) {
+        s.setReuseAddress(true);
+        if (HANDED_OUT.add(s.getLocalPort())) return s.getLocalPort();
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
     }
+    throw new IllegalStateException("no new free port after 1,000 tries");
   }
 
   public void awaitReady(java.time.Duration bound) throws InterruptedException {
