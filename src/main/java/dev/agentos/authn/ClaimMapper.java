@@ -59,6 +59,8 @@ public final class ClaimMapper {
     JsonObject copied = new JsonObject();
     for (String claim : config.dependenciesClaims()) copy(payload, claim, copied);
     for (String claim : config.sessionStateClaims()) copy(payload, claim, copied);
+    JsonObject profile = profile(payload);
+    if (!profile.isEmpty()) copied.put(Principal.PROFILE_CLAIM, profile);
     Object exp = payload.getValue("exp");
     long expiresAt = exp instanceof Number n ? n.longValue() : 0L;
     return new Principal(kind, userId, scopes, roles, sessionId, copied, expiresAt, tenant(payload), tokenRef);
@@ -97,6 +99,24 @@ public final class ClaimMapper {
   /** agno §2.4: service-account, OAuth and scheduler principals cannot be claimed by a JWT. */
   public static boolean isReserved(String subject) {
     return subject.startsWith("sa:") || subject.startsWith("__oauth__:") || subject.equals("__scheduler__");
+  }
+
+  /**
+   * The token's {@code email} and {@code name}, for the users directory's first-request entry: strings only, bounded,
+   * control characters removed; a claim that is none of that is left out (a profile is a label, never a reason to refuse).
+   */
+  static JsonObject profile(JsonObject payload) {
+    JsonObject profile = new JsonObject();
+    label(payload.getValue("email"), 320).ifPresent(v -> profile.put("email", v));
+    label(payload.getValue("name"), 255).ifPresent(v -> profile.put("name", v));
+    return profile;
+  }
+
+  private static Optional<String> label(Object value, int max) {
+    if (!(value instanceof String s) || !storable(s)) return Optional.empty();
+    String clean = s.codePoints().filter(c -> !Character.isISOControl(c))
+        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString().strip();
+    return clean.isEmpty() || clean.length() > max ? Optional.empty() : Optional.of(clean);
   }
 
   private static void copy(JsonObject payload, String claim, JsonObject into) {

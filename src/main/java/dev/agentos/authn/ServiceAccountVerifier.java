@@ -80,9 +80,14 @@ public final class ServiceAccountVerifier {
             List<String> scopes = new ArrayList<>();
             account.getJsonArray("scopes").forEach(s -> scopes.add((String) s));
             String expires = account.getString("expires_at");
-            // the account's id and expiry travel with its principal: what it mints is bounded by both
+            // the account's id and expiry travel with its principal: what it mints is bounded by both; and the user it
+            // acts for, whom the users directory's kill switch checks
+            JsonObject claims = new JsonObject().put(ACCOUNT_ID_CLAIM, account.getString("id"));
+            if (account.getString("minted_for") != null) {
+              claims.put(Principal.MINTED_FOR_CLAIM, account.getString("minted_for"));
+            }
             Principal p = new Principal(Principal.Kind.SERVICE_ACCOUNT, Optional.of("sa:" + account.getString("name")), scopes,
-                List.of(), Optional.empty(), new JsonObject().put(ACCOUNT_ID_CLAIM, account.getString("id")),
+                List.of(), Optional.empty(), claims,
                 expires == null ? 0 : Instant.parse(expires).getEpochSecond(),
                 // its tenant is the one it was minted into, as stored: never a claim
                 Optional.of(account.getString("tenant_id", dev.agentos.contract.Owner.IMPLICIT_TENANT)),

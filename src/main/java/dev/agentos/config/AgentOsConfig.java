@@ -68,7 +68,9 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       Optional<String> platformAdminScope,
       boolean trustTokenScopes,
       boolean decisionRecords,
-      int decisionRecordsQueue) {
+      int decisionRecordsQueue,
+      Optional<String> defaultRole,
+      boolean autoProvisionUsers) {
 
     /** Tenants are on: every caller acts in the tenant its token names (docs/isolation.md, "Tenants"). */
     public boolean tenants() {
@@ -140,7 +142,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
         a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds, a.policyInstances, a.tenantIdClaim,
-        a.platformAdminScope, a.trustTokenScopes, a.decisionRecords, a.decisionRecordsQueue);
+        a.platformAdminScope, a.trustTokenScopes, a.decisionRecords, a.decisionRecordsQueue, a.defaultRole, a.autoProvisionUsers);
     return new AgentOsConfig(os, http, dev, postgres, logging, registry, cluster);
   }
 }

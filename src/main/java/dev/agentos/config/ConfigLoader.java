@@ -373,7 +373,21 @@ public final class ConfigLoader {
         r.has("authorization.policy_instances") ? r.integer("authorization.policy_instances")
             : io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
         tenantIdClaim(r), r.opt("authorization.platform_admin_scope"), r.bool("authorization.trust_token_scopes"),
-        r.bool("authorization.decision_records"), r.integer("authorization.decision_records_queue"));
+        r.bool("authorization.decision_records"), r.integer("authorization.decision_records_queue"),
+        r.opt("authorization.default_role"), r.bool("authorization.auto_provision_users"));
+    authz.defaultRole().ifPresent(role -> {
+      // a role every tenant has: a built-in or a configured one (a tenant's managed roles are not known here)
+      if (!List.of("owner", "administrator", "member").contains(role) && !authz.roles().containsKey(role)) {
+        throw new ConfigException("authorization.default_role", "names no built-in or configured role: " + role);
+      }
+      if (List.of("owner", "administrator").contains(role)
+          || authz.roles().containsKey(role) && authz.roles().get(role).scopes().contains(authz.adminScope())) {
+        throw new ConfigException("authorization.default_role", "grants the admin scope: every new user would be an admin");
+      }
+      if (!authz.autoProvisionUsers()) {
+        throw new ConfigException("authorization.default_role", "is given on a user's first request: it needs authorization.auto_provision_users: true");
+      }
+    });
     if (authz.tenantIdClaim().isPresent() && (!authz.validate() || authz.verificationKeys().isEmpty() && authz.jwksFile().isEmpty()
         && authz.jwksUrl().isEmpty())) {
       // an unverified or absent token would let anyone name any tenant

@@ -12,8 +12,12 @@ import java.util.function.Function;
  * another version is refused by its codec.
  */
 public final class Contract {
-  /** 2: owners, principals, decisions and seals carry a tenant (a version-1 node would read a tenant-scoped request as the implicit tenant). */
-  public static final int VERSION = 2;
+  /**
+   * 2: owners, principals, decisions and seals carry a tenant (a version-1 node would read a tenant-scoped request as the
+   * implicit tenant). 3: the users directory; a decision may be {@code revoked} (a disabled user), and a version-2 policy
+   * node, which knows no disabled users, would let one in.
+   */
+  public static final int VERSION = 3;
   public static final String NAME = "agentos.v" + VERSION;
 
   private Contract() {}

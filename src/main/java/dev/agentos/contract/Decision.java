@@ -14,10 +14,25 @@ import java.util.Set;
  */
 public record Decision(boolean allowed, List<String> required, Optional<Set<String>> accessibleIds,
                        Optional<String> scopedUserId, boolean admin, String decisionId, List<String> reasons,
-                       String detail, Set<String> excludedIds, String tenantId) {
+                       String detail, Set<String> excludedIds, String tenantId, boolean revoked) {
 
   public Decision {
     tenantId = tenantId == null ? Owner.IMPLICIT_TENANT : tenantId;
+    if (revoked && allowed) throw new IllegalArgumentException("a revoked credential is never allowed");
+  }
+
+  public Decision(boolean allowed, List<String> required, Optional<Set<String>> accessibleIds, Optional<String> scopedUserId,
+                  boolean admin, String decisionId, List<String> reasons, String detail, Set<String> excludedIds, String tenantId) {
+    this(allowed, required, accessibleIds, scopedUserId, admin, decisionId, reasons, detail, excludedIds, tenantId, false);
+  }
+
+  /**
+   * A deny because the caller's credential is no longer honoured (its user is disabled in the users directory): the
+   * HTTP layer answers 401, as for a revoked token, not 403.
+   */
+  public static Decision revoked(String decisionId, String reason, String detail) {
+    return new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, decisionId, List.of(reason), detail, Set.of(),
+        Owner.IMPLICIT_TENANT, true);
   }
 
   public Decision(boolean allowed, List<String> required, Optional<Set<String>> accessibleIds, Optional<String> scopedUserId,
@@ -32,7 +47,7 @@ public record Decision(boolean allowed, List<String> required, Optional<Set<Stri
 
   /** The same decision, in a tenant. */
   public Decision inTenant(String tenant) {
-    return new Decision(allowed, required, accessibleIds, scopedUserId, admin, decisionId, reasons, detail, excludedIds, tenant);
+    return new Decision(allowed, required, accessibleIds, scopedUserId, admin, decisionId, reasons, detail, excludedIds, tenant, revoked);
   }
 
   /** Whose rows the request may touch: the scoped user of the tenant, or (unscoped) every user of the tenant. */
@@ -48,6 +63,7 @@ public record Decision(boolean allowed, List<String> required, Optional<Set<Stri
     json.put("excluded_ids", new JsonArray(List.copyOf(excludedIds)));
     if (!tenantId.isEmpty()) json.put("tenant_id", tenantId);
     if (detail != null) json.put("detail", detail);
+    if (revoked) json.put("revoked", true);
     return json;
   }
 
@@ -57,7 +73,8 @@ public record Decision(boolean allowed, List<String> required, Optional<Set<Stri
         ids == null ? Optional.empty() : Optional.of(Set.copyOf(strings(ids))),
         Optional.ofNullable(json.getString("scoped_user_id")), json.getBoolean("admin", false),
         json.getString("decision_id", ""), strings(json.getJsonArray("reasons")), json.getString("detail"),
-        Set.copyOf(strings(json.getJsonArray("excluded_ids"))), json.getString("tenant_id", Owner.IMPLICIT_TENANT));
+        Set.copyOf(strings(json.getJsonArray("excluded_ids"))), json.getString("tenant_id", Owner.IMPLICIT_TENANT),
+        json.getBoolean("revoked", false));
   }
 
   private static List<String> strings(JsonArray a) {

@@ -43,9 +43,11 @@ public final class PolicyApi {
   public static final String ROLES_PUT = "roles.put";
   public static final String ROLES_DELETE = "roles.delete";
   public static final String ROLES_ASSIGN = "roles.assign";
+  /** A change to the users directory (the {@code disabled} kill switch among them): announced as a role change is. */
+  public static final String USERS_UPDATE = "users.update";
 
   /**
-   * Published (to every node) after a managed role or a subject's roles change; body empty. Every policy
+   * Published (to every node) after a managed role, a subject's roles or a user of the users directory change; body empty. Every policy
    * verticle reloads its role directory at once (and every {@link #ROLES_RELOAD_SECONDS} anyway).
    */
   public static final String ROLES_CHANGED = "agentos.policy.v1.roles-changed";

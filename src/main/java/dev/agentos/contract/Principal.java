@@ -26,6 +26,19 @@ public record Principal(Kind kind, Optional<String> userId, List<String> scopes,
                         Optional<String> sessionId, JsonObject claims, long expiresAt, Optional<String> tenantId,
                         Optional<String> tokenRef) {
 
+  /**
+   * The claim of a service account's principal (set by the service, never read from a token) that names the user the
+   * account acts for: who minted it, or who minted the account that minted it. The users directory's kill switch
+   * checks that user.
+   */
+  public static final String MINTED_FOR_CLAIM = "minted_for";
+
+  /**
+   * Where a token's principal carries its {@code email} and {@code name} claims (cleaned, bounded), for the users
+   * directory's entry on the subject's first request; never an authorization input.
+   */
+  public static final String PROFILE_CLAIM = "_profile";
+
   public enum Kind {
     /** A verified JWT. */
     JWT,

@@ -4,7 +4,7 @@ import java.util.regex.Pattern;
 
 /**
  * The writes that record who made them, and so need a {@link DecisionSeal}: role changes and assignments,
- * service-account mints and revocations. The HTTP verticle asks the policy verticle for a seal on these routes;
+ * service-account mints and revocations, changes to the users directory. The HTTP verticle asks the policy verticle for a seal on these routes;
  * the storage verticle performs the matching actions only with one.
  */
 public final class SealedWrites {
@@ -12,6 +12,7 @@ public final class SealedWrites {
   private static final Pattern ROLE_SCOPES = Pattern.compile("/authz/roles/[^/]+/scopes");
   private static final Pattern SUBJECT_ROLES = Pattern.compile("/authz/subjects/[^/]+/roles");
   private static final Pattern SERVICE_ACCOUNT = Pattern.compile("/service-accounts/[^/]+");
+  private static final Pattern USER = Pattern.compile("/users/[^/]+");
 
   private SealedWrites() {}
 
@@ -19,7 +20,7 @@ public final class SealedWrites {
   public static boolean needsSeal(String method, String path) {
     return switch (method) {
       case "PUT" -> ROLE.matcher(path).matches() || ROLE_SCOPES.matcher(path).matches() || SUBJECT_ROLES.matcher(path).matches();
-      case "PATCH" -> ROLE_SCOPES.matcher(path).matches();
+      case "PATCH" -> ROLE_SCOPES.matcher(path).matches() || USER.matcher(path).matches();
       case "DELETE" -> ROLE.matcher(path).matches() || SERVICE_ACCOUNT.matcher(path).matches();
       case "POST" -> path.equals("/service-accounts");
       default -> false;

@@ -57,6 +57,17 @@ public final class StorageApi {
   public static final String SUBJECT_ROLES_PUT = "roles.assign";
   public static final String AUTHZ_AUDIT = "roles.audit";
 
+  /** A page of one tenant's users directory. */
+  public static final String USERS_LIST = "users.list";
+  /** One user of a tenant, with their managed roles; 404 when the directory does not know them. */
+  public static final String USERS_GET = "users.get";
+  /** An admin's change to a user (sealed): profile fields and the {@code disabled} kill switch; creates an unknown one. */
+  public static final String USERS_UPDATE = "users.update";
+  /** A user's first request (just-in-time): adds them, with the default role when they hold no role; idempotent. */
+  public static final String USERS_PROVISION = "users.provision";
+  /** Counts of one tenant's users directory. */
+  public static final String USERS_METRICS = "users.metrics";
+
   /** A batch of decision records, from the policy verticle's recorder (append-only). */
   public static final String DECISIONS_RECORD = "decisions.record";
   /** A page of one tenant's decision records, filtered. */

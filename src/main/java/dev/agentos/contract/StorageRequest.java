@@ -697,10 +697,18 @@ public sealed interface StorageRequest extends ContractMessage {
     }
   }
 
-  /** Every managed role and assignment. {@link StorageApi#ROLES_SNAPSHOT}. */
-  record RolesSnapshot(java.util.Optional<String> onlyTenant) implements StorageRequest {
+  /**
+   * Every managed role and assignment, and the users directory's disabled users; with {@code unassignedUsers}, also the
+   * users it knows who hold no managed role (what the default role needs). {@link StorageApi#ROLES_SNAPSHOT}.
+   */
+  record RolesSnapshot(java.util.Optional<String> onlyTenant, boolean unassignedUsers) implements StorageRequest {
     public RolesSnapshot {
       onlyTenant = onlyTenant == null ? java.util.Optional.empty() : onlyTenant;
+    }
+
+    /** One tenant's, or every tenant's. */
+    public RolesSnapshot(java.util.Optional<String> onlyTenant) {
+      this(onlyTenant, false);
     }
 
     /** Every tenant's (the policy verticle's reload). */
@@ -713,11 +721,13 @@ public sealed interface StorageRequest extends ContractMessage {
     @Override public JsonObject toJson() {
       JsonObject json = new JsonObject();
       onlyTenant.ifPresent(t -> json.put("only_tenant", t));
+      if (unassignedUsers) json.put("unassigned_users", true);
       return json;
     }
 
     public static RolesSnapshot fromJson(JsonObject json) {
-      return new RolesSnapshot(java.util.Optional.ofNullable(Fields.string(json, "only_tenant")));
+      return new RolesSnapshot(java.util.Optional.ofNullable(Fields.string(json, "only_tenant")),
+          Fields.bool(json, "unassigned_users", false));
     }
   }
 
@@ -831,6 +841,116 @@ public sealed interface StorageRequest extends ContractMessage {
     }
   }
 
+  /** A page of a tenant's users directory. {@link StorageApi#USERS_LIST}. */
+  record UsersList(String tenant,
+      String search,
+      Boolean disabled,
+      String sortBy,
+      String sortOrder,
+      int page,
+      int limit) implements StorageRequest {
+    public UsersList {
+      tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
+    }
+
+    @Override public String action() { return StorageApi.USERS_LIST; }
+
+    @Override public JsonObject toJson() {
+      JsonObject json = Fields.putTenant(new JsonObject(), tenant);
+      json.put("search", search);
+      json.put("disabled", disabled);
+      json.put("sort_by", sortBy);
+      json.put("sort_order", sortOrder);
+      json.put("page", page);
+      json.put("limit", limit);
+      return json;
+    }
+
+    public static UsersList fromJson(JsonObject json) {
+      Object disabled = json.getValue("disabled");
+      if (disabled != null && !(disabled instanceof Boolean)) throw new IllegalArgumentException("disabled");
+      return new UsersList(Fields.tenant(json), Fields.string(json, "search"), (Boolean) disabled,
+          Fields.string(json, "sort_by"), Fields.string(json, "sort_order"), Fields.integer(json, "page", 1),
+          Fields.integer(json, "limit", 20));
+    }
+  }
+
+  /** One user of a tenant. {@link StorageApi#USERS_GET}. */
+  record UsersGet(String tenant, String id) implements StorageRequest {
+    public UsersGet {
+      tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
+    }
+
+    @Override public String action() { return StorageApi.USERS_GET; }
+
+    @Override public JsonObject toJson() {
+      return Fields.putTenant(new JsonObject(), tenant).put("id", id);
+    }
+
+    public static UsersGet fromJson(JsonObject json) {
+      return new UsersGet(Fields.tenant(json), Fields.string(json, "id"));
+    }
+  }
+
+  /**
+   * An admin's change to a user, in the seal's tenant (sealed: {@code PATCH /users/{id}}; the actor is the seal's): each
+   * field given is set, {@code null} leaves it. {@link StorageApi#USERS_UPDATE}.
+   */
+  record UsersUpdate(String id, String email, String name, Boolean disabled, Object seal) implements StorageRequest {
+    @Override public String action() { return StorageApi.USERS_UPDATE; }
+
+    @Override public JsonObject toJson() {
+      return new JsonObject().put("id", id).put("email", email).put("name", name).put("disabled", disabled).put("seal", seal);
+    }
+
+    public static UsersUpdate fromJson(JsonObject json) {
+      Object disabled = json.getValue("disabled");
+      if (disabled != null && !(disabled instanceof Boolean)) throw new IllegalArgumentException("disabled");
+      return new UsersUpdate(Fields.string(json, "id"), Fields.string(json, "email"), Fields.string(json, "name"),
+          (Boolean) disabled, json.getValue("seal"));
+    }
+  }
+
+  /**
+   * A user's first authenticated request, from the policy verticle: adds the user (profile from the token's claims)
+   * unless known, and then assigns {@code defaultRole} when given and the user holds no managed role. Idempotent.
+   * {@link StorageApi#USERS_PROVISION}.
+   */
+  record UsersProvision(String tenant, String id, String email, String name, String defaultRole) implements StorageRequest {
+    public UsersProvision {
+      tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
+    }
+
+    @Override public String action() { return StorageApi.USERS_PROVISION; }
+
+    @Override public JsonObject toJson() {
+      return Fields.putTenant(new JsonObject(), tenant).put("id", id).put("email", email).put("name", name)
+          .put("default_role", defaultRole);
+    }
+
+    public static UsersProvision fromJson(JsonObject json) {
+      return new UsersProvision(Fields.tenant(json), Fields.string(json, "id"), Fields.string(json, "email"),
+          Fields.string(json, "name"), Fields.string(json, "default_role"));
+    }
+  }
+
+  /** Counts of a tenant's users directory. {@link StorageApi#USERS_METRICS}. */
+  record UsersMetrics(String tenant) implements StorageRequest {
+    public UsersMetrics {
+      tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
+    }
+
+    @Override public String action() { return StorageApi.USERS_METRICS; }
+
+    @Override public JsonObject toJson() {
+      return Fields.putTenant(new JsonObject(), tenant);
+    }
+
+    public static UsersMetrics fromJson(JsonObject json) {
+      return new UsersMetrics(Fields.tenant(json));
+    }
+  }
+
   /**
    * A batch of decision records, each {@code {tenant, at, decision_id, subject, principal_kind, method, path, route,
    * required[], held[], result, reasons[], token_ref}} (docs/authorization.md, "Decision records").
@@ -920,6 +1040,11 @@ public sealed interface StorageRequest extends ContractMessage {
       new Type<>(SubjectRolesGet.class, StorageApi.SUBJECT_ROLES_GET, SubjectRolesGet::fromJson),
       new Type<>(SubjectRolesPut.class, StorageApi.SUBJECT_ROLES_PUT, SubjectRolesPut::fromJson),
       new Type<>(AuthzAudit.class, StorageApi.AUTHZ_AUDIT, AuthzAudit::fromJson),
+      new Type<>(UsersList.class, StorageApi.USERS_LIST, UsersList::fromJson),
+      new Type<>(UsersGet.class, StorageApi.USERS_GET, UsersGet::fromJson),
+      new Type<>(UsersUpdate.class, StorageApi.USERS_UPDATE, UsersUpdate::fromJson),
+      new Type<>(UsersProvision.class, StorageApi.USERS_PROVISION, UsersProvision::fromJson),
+      new Type<>(UsersMetrics.class, StorageApi.USERS_METRICS, UsersMetrics::fromJson),
       new Type<>(DecisionsRecord.class, StorageApi.DECISIONS_RECORD, DecisionsRecord::fromJson),
       new Type<>(DecisionsList.class, StorageApi.DECISIONS_LIST, DecisionsList::fromJson));
 

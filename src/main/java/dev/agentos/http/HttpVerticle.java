@@ -17,6 +17,7 @@ import dev.agentos.http.pipeline.StrictRequestDecoder;
 import dev.agentos.http.routes.ApiDocsRoutes;
 import dev.agentos.http.routes.AuthzRoutes;
 import dev.agentos.http.routes.ComponentRoutes;
+import dev.agentos.http.routes.UserRoutes;
 import dev.agentos.http.routes.DataRoutes;
 import dev.agentos.http.routes.ServiceAccountRoutes;
 import dev.agentos.http.support.ErrorResponses;
@@ -147,6 +148,7 @@ public final class HttpVerticle extends VerticleBase {
     new DataRoutes(vertx, config.authorization(), storage).mount(router);
     new ServiceAccountRoutes(vertx, config.authorization(), policy, storage).mount(router);
     new AuthzRoutes(vertx, config.authorization(), policy, authentication, storage).mount(router);
+    new UserRoutes(config.authorization(), policy, storage).mount(router);
     new ComponentRoutes(vertx, config, storage).mount(router);
     JsonObject[] openApi = new JsonObject[1];
     router.get("/openapi.json").handler(ctx -> json(ctx, 200, openApi[0]));

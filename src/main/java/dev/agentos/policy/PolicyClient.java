@@ -46,10 +46,13 @@ public final class PolicyClient {
     return authorizeRequest(principal, method, path, Optional.empty());
   }
 
-  /** The same, for a request that names the tenant it acts in ({@code X-Tenant-Id}). */
+  /**
+   * The same, for a request that names the tenant it acts in ({@code X-Tenant-Id}); its subject may be added to the users
+   * directory (its first request).
+   */
   public Future<AuthorizeReply> authorizeRequest(Principal principal, String method, String path, Optional<String> tenant) {
     boolean seal = dev.agentos.contract.SealedWrites.needsSeal(method, path);
-    return send(PolicyApi.AUTHORIZE, new AuthorizeRequest(principal, method, path, seal, tenant), AuthorizeReply.class,
+    return send(PolicyApi.AUTHORIZE, new AuthorizeRequest(principal, method, path, seal, tenant, true), AuthorizeReply.class,
         AuthorizeReply::fromJson);
   }
 

@@ -143,6 +143,8 @@ public final class PolicyEngine {
   public record Evaluation(Decision decision, String route, List<String> held) {}
 
   public Evaluation evaluate(Principal principal, String method, String path, Optional<String> requestedTenant) {
+    Decision off = killSwitch(principal);
+    if (off != null) return new Evaluation(off, null, List.of());
     TenantChoice tenant = tenantOf(principal, requestedTenant);
     if (tenant.refusal() != null) {
       return new Evaluation(new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, newDecisionId(),
@@ -423,8 +425,39 @@ public final class PolicyEngine {
     return r;
   }
 
+  /**
+   * The users directory's kill switch (docs/authorization.md, "Users directory"): a disabled user's token, and every
+   * service account minted for that user, is refused before anything else is looked at, whatever it holds; null when
+   * the caller is not disabled.
+   */
+  private Decision killSwitch(Principal principal) {
+    String home = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
+    RoleDirectory directory = roles;
+    switch (principal.kind()) {
+      case JWT, UNVERIFIED -> {
+        String sub = principal.userId().orElse(null);
+        if (sub != null && directory.disabled(home, sub)) {
+          return Decision.revoked(newDecisionId(), "user '" + sub + "' is disabled in the users directory", DISABLED).inTenant(home);
+        }
+      }
+      case SERVICE_ACCOUNT -> {
+        if (principal.claims().getValue(Principal.MINTED_FOR_CLAIM) instanceof String user && directory.disabled(home, user)) {
+          return Decision.revoked(newDecisionId(), "the service account acts for user '" + user + "', who is disabled in the users directory",
+              DISABLED).inTenant(home);
+        }
+      }
+      default -> { }
+    }
+    return null;
+  }
+
+  /** agno's detail for a disabled user. */
+  public static final String DISABLED = "User is disabled";
+
   /** {@code check}: may the principal perform {@code action} (e.g. agents:run) on {@code resourceId}? */
   public Decision check(Principal principal, String action, String resourceId) {
+    Decision off = killSwitch(principal);
+    if (off != null) return off;
     String id = newDecisionId();
     if (action.equals(config.adminScope())) {
       // "may this principal act as admin?": only with the admin scope and no deny anywhere (a deny beats admin)

@@ -125,7 +125,7 @@ public final class PolicyVerticle extends VerticleBase {
       return;
     }
     loading = true;
-    storage.request(new StorageRequest.RolesSnapshot()).onComplete(ar -> {
+    storage.request(new StorageRequest.RolesSnapshot(java.util.Optional.empty(), config.defaultRole().isPresent())).onComplete(ar -> {
       loading = false;
       if (stopped) return;
       if (ar.succeeded()) {
@@ -200,7 +200,9 @@ public final class PolicyVerticle extends VerticleBase {
             msg.fail(PolicyApi.UNAVAILABLE, "roles not loaded yet");
             return;
           }
-          reply(msg, inKind(msg, authorize(request)));
+          AuthorizeReply answer = authorize(request);
+          reply(msg, inKind(msg, answer));
+          if (request.provision()) provision(request.principal(), answer.decision());
         }
         case PolicyApi.CHECK -> {
           CheckRequest request = msg.body() instanceof CheckRequest typed ? typed : CheckRequest.fromJson(json(msg));
@@ -212,7 +214,7 @@ public final class PolicyVerticle extends VerticleBase {
           record(d, 0);
           reply(msg, inKind(msg, new CheckReply(d.allowed(), d.decisionId(), d.reasons())));
         }
-        case PolicyApi.ROLES_PUT, PolicyApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN -> writeRoles(msg, roleWrite(msg, action));
+        case PolicyApi.ROLES_PUT, PolicyApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN, PolicyApi.USERS_UPDATE -> writeRoles(msg, roleWrite(msg, action));
         default -> msg.fail(PolicyApi.UNKNOWN_ACTION, "unknown policy action");
       }
     } catch (dev.agentos.contract.ContractCodec.ContractMismatch e) {
@@ -224,7 +226,8 @@ public final class PolicyVerticle extends VerticleBase {
 
   /** The storage action each role write is. */
   private static final java.util.Map<String, String> ROLE_WRITES = java.util.Map.of(PolicyApi.ROLES_PUT, StorageApi.ROLES_PUT,
-      PolicyApi.ROLES_DELETE, StorageApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN, StorageApi.SUBJECT_ROLES_PUT);
+      PolicyApi.ROLES_DELETE, StorageApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN, StorageApi.SUBJECT_ROLES_PUT,
+      PolicyApi.USERS_UPDATE, StorageApi.USERS_UPDATE);
 
   /** The role write a message carries: the typed storage request, or its JSON form; of the kind its action names. */
   private static StorageRequest roleWrite(Message<Object> msg, String action) {
@@ -258,6 +261,37 @@ public final class PolicyVerticle extends VerticleBase {
   private static JsonObject json(Message<Object> msg) {
     if (msg.body() instanceof JsonObject json) return json;
     throw new IllegalArgumentException("not a policy request");
+  }
+
+  /**
+   * Subjects this verticle has had added to the users directory (each once, not per request; the least recent are
+   * forgotten past the bound, and at worst asked about again: the write is idempotent).
+   */
+  private final com.github.benmanes.caffeine.cache.Cache<String, Boolean> provisioned =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
+
+  /**
+   * Just-in-time provisioning (docs/authorization.md, "Users directory"): a token's subject that the directory does not
+   * know is added, in its own tenant, with the default role when it holds none. After the answer, asynchronously: it
+   * never delays or changes a decision (the default role already applies to a subject the directory does not know).
+   * A failed write is tried again on a later request.
+   */
+  private void provision(Principal principal, Decision decision) {
+    if (!config.autoProvisionUsers() || decision.revoked() || principal.userId().isEmpty()) return;
+    if (principal.kind() != Principal.Kind.JWT && principal.kind() != Principal.Kind.UNVERIFIED) return;
+    if (config.tenants() && principal.tenantId().isEmpty()) return; // refused: no tenant to add it to
+    String tenant = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
+    String sub = principal.userId().get();
+    String key = tenant + '\u0000' + sub;
+    if (provisioned.asMap().putIfAbsent(key, Boolean.TRUE) != null) return;
+    if (engine.roles().knows(tenant, sub) && config.defaultRole().isPresent()) return; // the snapshot has them
+    JsonObject profile = principal.claims().getValue(Principal.PROFILE_CLAIM) instanceof JsonObject p ? p : new JsonObject();
+    storage.request(new StorageRequest.UsersProvision(tenant, sub, text(profile, "email"), text(profile, "name"),
+        config.defaultRole().orElse(null))).onFailure(e -> provisioned.invalidate(key));
+  }
+
+  private static String text(JsonObject json, String field) {
+    return json.getValue(field) instanceof String s ? s : null;
   }
 
   private AuthorizeReply authorize(AuthorizeRequest request) {

@@ -25,12 +25,25 @@ public final class RoleDirectory {
 
   public enum Source { BUILT_IN, CONFIG, MANAGED }
 
-  public record Role(String name, List<String> scopes, List<String> deny, Source source, String description) {
+  /**
+   * A role. {@code seeded}: defined in {@code authorization.roles}; a managed role of the same name is that definition
+   * as changed at run time in one tenant, and wins there over the configuration (docs/authorization.md, "Roles from
+   * the configuration are seeds").
+   */
+  public record Role(String name, List<String> scopes, List<String> deny, Source source, String description, boolean seeded) {
+    public Role(String name, List<String> scopes, List<String> deny, Source source, String description) {
+      this(name, scopes, deny, source, description, source == Source.CONFIG);
+    }
+
     public JsonObject toJson() {
-      return new JsonObject().put("name", name).put("scopes", new JsonArray(scopes)).put("deny", new JsonArray(deny))
+      JsonObject json = new JsonObject().put("name", name).put("scopes", new JsonArray(scopes)).put("deny", new JsonArray(deny))
           .put("source", source.name().toLowerCase(java.util.Locale.ROOT)).put("description", description);
+      return seeded ? json.put("seeded_from_config", true) : json;
     }
   }
+
+  /** The roles nobody can change: every tenant has them as they are. */
+  public static final List<String> BUILT_IN = List.of("owner", "administrator", "member");
 
   /** A principal's effective grants and denies, and the roles they came from. */
   public record Expansion(List<String> scopes, List<String> deny, List<String> roles) {}
@@ -46,16 +59,26 @@ public final class RoleDirectory {
   private final Map<String, Map<String, Role>> managed;
   /** Managed assignments, per tenant: subject to role names. */
   private final Map<String, Map<String, List<String>>> subjectRoles;
+  /** Per tenant: the users directory's disabled users (the kill switch). */
+  private final Map<String, Set<String>> disabled;
+  /** Per tenant: users the directory knows who hold no managed role (they do not get the default role again). */
+  private final Map<String, Set<String>> unassigned;
+  /** {@code authorization.default_role}: held by a subject the directory does not know yet (its first request). */
+  private final Optional<String> defaultRole;
   /** The tenant {@link #role}, {@link #roles} and {@link #subjectRoles} answer for. */
   private final String tenant;
   /** Unknown role names already logged (kept across reloads, so each is logged once). */
   private final Set<String> loggedUnknown;
 
   private RoleDirectory(Map<String, Role> global, Map<String, Map<String, Role>> managed,
-                        Map<String, Map<String, List<String>>> subjectRoles, String tenant, Set<String> loggedUnknown) {
+                        Map<String, Map<String, List<String>>> subjectRoles, Map<String, Set<String>> disabled,
+                        Map<String, Set<String>> unassigned, Optional<String> defaultRole, String tenant, Set<String> loggedUnknown) {
     this.global = global;
     this.managed = managed;
     this.subjectRoles = subjectRoles;
+    this.disabled = disabled;
+    this.unassigned = unassigned;
+    this.defaultRole = defaultRole;
     this.tenant = tenant;
     this.loggedUnknown = loggedUnknown;
   }
@@ -67,7 +90,8 @@ public final class RoleDirectory {
 
   /**
    * With the managed roles and assignments of every tenant, as the storage snapshot has them:
-   * {@code {tenants: {tenant: {roles: [{name, scopes, deny, description}], subjects: {sub: [roles]}}}}}.
+   * {@code {tenants: {tenant: {roles: [{name, scopes, deny, description}], subjects: {sub: [roles]}, disabled: [sub],
+   * unassigned: [sub]}}}}: the last two from the users directory.
    */
   public RoleDirectory withManaged(AgentOsConfig.Authorization config, JsonObject snapshot) {
     return build(config, snapshot.getJsonObject("tenants", new JsonObject()), loggedUnknown);
@@ -80,7 +104,7 @@ public final class RoleDirectory {
 
   /** The same directory, answering {@link #role}, {@link #roles} and {@link #subjectRoles} for one tenant. */
   public RoleDirectory inTenant(String tenantId) {
-    return new RoleDirectory(global, managed, subjectRoles, tenantId, loggedUnknown);
+    return new RoleDirectory(global, managed, subjectRoles, disabled, unassigned, defaultRole, tenantId, loggedUnknown);
   }
 
   private static RoleDirectory build(AgentOsConfig.Authorization config, JsonObject tenants, Set<String> loggedUnknown) {
@@ -94,16 +118,21 @@ public final class RoleDirectory {
     config.roles().forEach((name, def) -> all.put(name, new Role(name, def.scopes(), def.deny(), Source.CONFIG, null)));
     Map<String, Map<String, Role>> managedByTenant = new LinkedHashMap<>();
     Map<String, Map<String, List<String>>> assignedByTenant = new LinkedHashMap<>();
+    Map<String, Set<String>> disabledByTenant = new LinkedHashMap<>();
+    Map<String, Set<String>> unassignedByTenant = new LinkedHashMap<>();
     for (String tenantId : tenants.fieldNames()) {
       JsonObject t = tenants.getJsonObject(tenantId);
       Map<String, Role> roles = new LinkedHashMap<>();
       for (Object o : t.getJsonArray("roles", new JsonArray())) {
         JsonObject r = (JsonObject) o;
         String name = r.getString("name");
-        if (all.containsKey(name)) continue; // built-in and configured roles cannot be shadowed
+        if (BUILT_IN.contains(name)) continue; // built-in roles cannot be shadowed
+        // a configured role's name: its run-time edit in this tenant, which the configuration never overwrites
         roles.put(name, new Role(name, strings(r.getJsonArray("scopes")), strings(r.getJsonArray("deny")), Source.MANAGED,
-            r.getString("description")));
+            r.getString("description"), config.roles().containsKey(name)));
       }
+      disabledByTenant.put(tenantId, Set.copyOf(strings(t.getJsonArray("disabled"))));
+      unassignedByTenant.put(tenantId, Set.copyOf(strings(t.getJsonArray("unassigned"))));
       JsonObject subjects = t.getJsonObject("subjects", new JsonObject());
       Map<String, List<String>> assigned = new LinkedHashMap<>();
       for (String sub : subjects.fieldNames()) assigned.put(sub, strings(subjects.getJsonArray(sub)));
@@ -111,23 +140,46 @@ public final class RoleDirectory {
       assignedByTenant.put(tenantId, Map.copyOf(assigned));
     }
     return new RoleDirectory(Map.copyOf(all), Map.copyOf(managedByTenant), Map.copyOf(assignedByTenant),
-        dev.agentos.contract.Owner.IMPLICIT_TENANT, loggedUnknown);
+        Map.copyOf(disabledByTenant), Map.copyOf(unassignedByTenant), config.defaultRole(), dev.agentos.contract.Owner.IMPLICIT_TENANT,
+        loggedUnknown);
   }
 
   public Optional<Role> role(String name) {
     return role(tenant, name);
   }
 
+  /** A built-in role; else the tenant's managed role (a configured role as edited there); else the configured one. */
   private Optional<Role> role(String tenantId, String name) {
-    Role r = global.get(name);
-    return Optional.ofNullable(r != null ? r : managed.getOrDefault(tenantId, Map.of()).get(name));
+    if (BUILT_IN.contains(name)) return Optional.ofNullable(global.get(name));
+    Role r = managed.getOrDefault(tenantId, Map.of()).get(name);
+    return Optional.ofNullable(r != null ? r : global.get(name));
   }
 
-  /** The global roles, then this tenant's managed ones. */
+  /** The global roles (a configured one as this tenant edited it, if it did), then this tenant's other managed ones. */
   public List<Role> roles() {
-    List<Role> out = new ArrayList<>(global.values());
-    out.addAll(managed.getOrDefault(tenant, Map.of()).values());
+    Map<String, Role> own = managed.getOrDefault(tenant, Map.of());
+    List<Role> out = new ArrayList<>();
+    for (Role r : global.values()) out.add(own.getOrDefault(r.name(), r));
+    for (Role r : own.values()) if (!global.containsKey(r.name())) out.add(r);
     return List.copyOf(out);
+  }
+
+  /** Whether the users directory has this subject disabled in this tenant: the kill switch. */
+  public boolean disabled(String tenantId, String subject) {
+    return disabled.getOrDefault(tenantId, Set.of()).contains(subject);
+  }
+
+  /** Whether the users directory knows the subject in the tenant (with or without managed roles). */
+  public boolean knows(String tenantId, String subject) {
+    return subjectRoles.getOrDefault(tenantId, Map.of()).containsKey(subject)
+        || unassigned.getOrDefault(tenantId, Set.of()).contains(subject);
+  }
+
+  /** The default role a token's subject holds because the directory does not know it yet (its first request). */
+  private Optional<String> firstRequestRole(Principal principal, String home) {
+    if (defaultRole.isEmpty() || principal.userId().isEmpty()) return Optional.empty();
+    if (principal.kind() != Principal.Kind.JWT && principal.kind() != Principal.Kind.UNVERIFIED) return Optional.empty();
+    return knows(home, principal.userId().get()) ? Optional.empty() : defaultRole;
   }
 
   public List<String> subjectRoles(String subject) {
@@ -138,7 +190,7 @@ public final class RoleDirectory {
     return subjectRoles.getOrDefault(tenantId, Map.of()).getOrDefault(subject, List.of());
   }
 
-  private record ExpansionKey(List<String> scopes, List<String> roles, Optional<String> subject, String tenant) {}
+  private record ExpansionKey(List<String> scopes, List<String> roles, Optional<String> subject, String tenant, Principal.Kind kind) {}
 
   /** Expansions of this directory (dropped with it when roles change, so never stale). */
   private final com.github.benmanes.caffeine.cache.Cache<ExpansionKey, Expansion> expansions =
@@ -155,16 +207,18 @@ public final class RoleDirectory {
   /** The same, with {@code honoured} as the principal's own scopes (none, when token scopes are not trusted). */
   public Expansion expand(Principal principal, List<String> honoured) {
     String home = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
-    if (principal.roles().isEmpty() && principal.userId().map(sub -> subjectRoles(home, sub).isEmpty()).orElse(true)) {
+    if (principal.roles().isEmpty() && principal.userId().map(sub -> subjectRoles(home, sub).isEmpty()).orElse(true)
+        && firstRequestRole(principal, home).isEmpty()) {
       return new Expansion(honoured, List.of(), List.of());
     }
-    return expansions.get(new ExpansionKey(honoured, principal.roles(), principal.userId(), home),
+    return expansions.get(new ExpansionKey(honoured, principal.roles(), principal.userId(), home, principal.kind()),
         k -> expandNow(principal, honoured, home));
   }
 
   private Expansion expandNow(Principal principal, List<String> honoured, String home) {
     Set<String> names = new LinkedHashSet<>(principal.roles());
     principal.userId().ifPresent(sub -> names.addAll(subjectRoles(home, sub)));
+    firstRequestRole(principal, home).ifPresent(names::add);
     if (names.isEmpty()) return new Expansion(honoured, List.of(), List.of());
     List<String> scopes = new ArrayList<>(honoured);
     List<String> deny = new ArrayList<>();

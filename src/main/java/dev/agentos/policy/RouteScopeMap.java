@@ -132,6 +132,10 @@ public final class RouteScopeMap {
       {"GET /authz/audit", "authz:read"},
       {"GET /authz/scopes", "authz:read"},
       {"GET /authz/decisions", "authz:read"},
+      // the users directory (agno 3.1's scopes of the same names)
+      {"GET /users", "users:read"},
+      {"GET /users/*", "users:read"},
+      {"PATCH /users/*", "users:write"},
   };
 
   private final Map<String, Entry> exact = new HashMap<>();

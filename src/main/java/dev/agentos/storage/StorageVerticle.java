@@ -57,6 +57,7 @@ public final class StorageVerticle extends VerticleBase {
   private ServiceAccountStore serviceAccounts;
   private RoleStore roles;
   private DecisionStore decisions;
+  private dev.agentos.storage.impl.UserStore users;
   private long pruneTimer = -1;
 
   private final dev.agentos.contract.NodeIdentity identity;
@@ -80,6 +81,7 @@ public final class StorageVerticle extends VerticleBase {
     serviceAccounts = new ServiceAccountStore(db);
     roles = new RoleStore(db);
     decisions = new DecisionStore(db);
+    users = new dev.agentos.storage.impl.UserStore(db);
     // The consumer is registered once the schema is migrated: until then this verticle could only answer 503,
     // and in a cluster other nodes' requests would be sent here round-robin and fail. Unregistered, they go
     // to storage verticles that can answer (or get NO_HANDLERS → 503 when there are none).
@@ -320,7 +322,8 @@ public final class StorageVerticle extends VerticleBase {
     if (request instanceof StorageRequest.ServiceAccountsCreate r) {
       DecisionSeal seal = sealed(r.seal(), "POST /service-accounts");
       return serviceAccounts.create(seal.tenant(), required(r.name(), "name"), required(r.tokenHash(), "token_hash"),
-          required(r.tokenPrefix(), "token_prefix"), required(r.scopes(), "scopes"), creator(seal), r.expiresAt(), r.parentId());
+          required(r.tokenPrefix(), "token_prefix"), required(r.scopes(), "scopes"), creator(seal), r.expiresAt(), r.parentId(),
+          mintingUser(seal));
     }
     if (request instanceof StorageRequest.ServiceAccountsList r) {
       return serviceAccounts.list(r.tenant(), r.includeRevoked(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"),
@@ -334,7 +337,7 @@ public final class StorageVerticle extends VerticleBase {
       return serviceAccounts.verify(required(r.tokenHash(), "token_hash"));
     }
     if (request instanceof StorageRequest.RolesSnapshot r) {
-      return roles.snapshot(r.onlyTenant());
+      return roles.snapshot(r.onlyTenant(), r.unassignedUsers());
     }
     if (request instanceof StorageRequest.RolesPut r) {
       String name = required(r.name(), "name");
@@ -359,6 +362,24 @@ public final class StorageVerticle extends VerticleBase {
     }
     if (request instanceof StorageRequest.AuthzAudit r) {
       return roles.audit(r.tenant(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
+    }
+    if (request instanceof StorageRequest.UsersList r) {
+      return users.list(r.tenant(), r.search(), r.disabled(), orDefault(r.sortBy(), "created_at"), "asc".equals(r.sortOrder()),
+          atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
+    }
+    if (request instanceof StorageRequest.UsersGet r) {
+      return users.get(r.tenant(), required(r.id(), "id"));
+    }
+    if (request instanceof StorageRequest.UsersUpdate r) {
+      String id = required(r.id(), "id");
+      DecisionSeal seal = sealed(r.seal(), "PATCH /users/" + id);
+      return users.update(seal.tenant(), id, r.email(), r.name(), r.disabled(), seal.actor().orElse(null));
+    }
+    if (request instanceof StorageRequest.UsersProvision r) {
+      return users.provision(r.tenant(), required(r.id(), "id"), r.email(), r.name(), r.defaultRole());
+    }
+    if (request instanceof StorageRequest.UsersMetrics r) {
+      return users.metrics(r.tenant());
     }
     if (request instanceof StorageRequest.DecisionsRecord r) {
       return decisions.record(required(r.records(), "records"));
@@ -396,6 +417,11 @@ public final class StorageVerticle extends VerticleBase {
   /** A service account's creator as agno records it: the minting user, or {@code security_key}. */
   private static String creator(DecisionSeal seal) {
     return seal.actor().orElse("security_key".equals(seal.actorKind()) ? "security_key" : null);
+  }
+
+  /** The user a service account acts for when a user (a token's subject, never another account) mints it. */
+  private static String mintingUser(DecisionSeal seal) {
+    return "jwt".equals(seal.actorKind()) || "unverified".equals(seal.actorKind()) ? seal.actor().orElse(null) : null;
   }
 
   /** The owner a request on user data names; a request that names none is malformed (never read as "everyone"). */

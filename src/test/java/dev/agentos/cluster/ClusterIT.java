@@ -128,6 +128,35 @@ class ClusterIT {
 
   @Test
   @Order(3)
+  @DisplayName("a user disabled through node A gets 401 on node C within one second, and so do the service accounts they minted")
+  void killSwitchReachesOtherNodes() throws Exception {
+    String dave = Tokens.hs256("dave", "agents:read", "service_accounts:write");
+    HttpResponse<String> minted = a.send("POST", "/service-accounts", dave, new JsonObject().put("name", "dave-bot")
+        .put("scopes", new JsonArray().add("agents:read")));
+    assertThat(minted.statusCode()).as(minted.body()).isEqualTo(201);
+    String bot = new JsonObject(minted.body()).getString("token");
+    assertThat(c.get("/agents", dave).statusCode()).isEqualTo(200);
+    assertThat(c.get("/agents", bot).statusCode()).isEqualTo(200);
+
+    assertThat(a.send("PATCH", "/users/dave", ADMIN, new JsonObject().put("disabled", true)).statusCode()).isEqualTo(200);
+    long userRefusedMs = awaitStatus(c, "/agents", dave, 401, Duration.ofSeconds(1));
+    long botRefusedMs = awaitStatus(c, "/agents", bot, 401, Duration.ofSeconds(1));
+    System.out.printf("[cluster] user disabled through A: refused on C after %d ms, their service account after %d ms more%n",
+        userRefusedMs, botRefusedMs);
+    // both policy verticles (B and C) refuse: requests are spread over them
+    for (int i = 0; i < 10; i++) {
+      assertThat(c.get("/agents", dave).statusCode()).isEqualTo(401);
+      assertThat(a.get("/agents", bot).statusCode()).isEqualTo(401);
+    }
+    assertThat(new JsonObject(c.get("/agents", dave).body()).getString("detail")).isEqualTo("User is disabled");
+
+    assertThat(a.send("PATCH", "/users/dave", ADMIN, new JsonObject().put("disabled", false)).statusCode()).isEqualTo(200);
+    awaitStatus(c, "/agents", dave, 200, Duration.ofSeconds(1));
+    awaitStatus(c, "/agents", bot, 200, Duration.ofSeconds(1));
+  }
+
+  @Test
+  @Order(4)
   @DisplayName("SIGTERM: the node stops being ready, leaves the cluster and exits 0, while the others keep serving")
   void sigtermLeavesGracefully() throws Exception {
     c.process.destroy(); // SIGTERM
@@ -140,7 +169,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   @DisplayName("with the only policy node killed (kill -9) the HTTP node answers 503, never 200, and recovers when a policy verticle is back")
   void policyNodeKilled() throws Exception {
     b.process.destroyForcibly(); // SIGKILL: no goodbye to the cluster

@@ -92,6 +92,12 @@ class ContractCodecTest {
         new StorageRequest.SubjectRolesPut("alice", List.of("analyst"), null),
         new StorageRequest.AuthzAudit("", 1, 50),
         new StorageRequest.RolesSnapshot(java.util.Optional.of("acme")),
+        new StorageRequest.RolesSnapshot(java.util.Optional.empty(), true),
+        new StorageRequest.UsersList("acme", "ann", false, "id", "asc", 2, 20),
+        new StorageRequest.UsersGet("acme", "ann"),
+        new StorageRequest.UsersUpdate("ann", "ann@example.com", null, true, SEAL),
+        new StorageRequest.UsersProvision("acme", "ann", "ann@example.com", "Ann", "starter"),
+        new StorageRequest.UsersMetrics("acme"),
         new StorageRequest.DecisionsRecord(new JsonArray().add(new JsonObject().put("tenant", "acme").put("decision_id", "d1")
             .put("result", "deny"))),
         new StorageRequest.DecisionsList("acme", "alice", "deny", "/sessions", T0, T0.plusDays(1), 1, 50));

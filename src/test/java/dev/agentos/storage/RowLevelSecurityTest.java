@@ -74,7 +74,7 @@ class RowLevelSecurityTest {
     ServiceAccountStore accounts = new ServiceAccountStore(scoped);
     RoleStore roles = new RoleStore(scoped);
     for (String tenant : List.of("acme", "globex")) {
-      await(accounts.create(tenant, "ci", "hash-" + tenant, "agentos_pat_x", List.of("agents:read"), "root", null, null));
+      await(accounts.create(tenant, "ci", "hash-" + tenant, "agentos_pat_x", List.of("agents:read"), "root", null, null, null));
       await(roles.put(tenant, "analyst", List.of("traces:read"), List.of(), null, "root"));
       await(roles.assign(tenant, "alice", List.of("analyst"), "root"));
     }
@@ -131,7 +131,7 @@ class RowLevelSecurityTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"service_accounts", "roles", "subject_roles", "authz_audit"})
+  @ValueSource(strings = {"service_accounts", "roles", "subject_roles", "authz_audit", "users"})
   @DisplayName("policy data is per tenant, and a user's scope sees none of it")
   void policyDataPerTenant(String table) throws Exception {
     assertThat(owners(Scope.tenant("acme"), table)).isNotEmpty().containsOnly("acme");
@@ -140,10 +140,23 @@ class RowLevelSecurityTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"sessions", "runs", "memories", "traces", "spans", "service_accounts", "roles", "subject_roles", "authz_audit"})
+  @ValueSource(strings = {"sessions", "runs", "memories", "traces", "spans", "service_accounts", "roles", "subject_roles", "authz_audit",
+      "users"})
   @DisplayName("a statement that sets no scope sees no row at all")
   void noScopeNoRows(String table) throws Exception {
     assertThat(await(pool.query("SELECT count(*) AS n FROM " + table).execute()).iterator().next().getLong("n")).isZero();
+  }
+
+  @Test
+  @DisplayName("every table of the schema but Flyway's history has forced row-level security: a new table without it fails here")
+  void everyTableIsWalled() throws Exception {
+    List<String> unwalled = new ArrayList<>();
+    try (java.sql.Connection c = db.connect(); java.sql.ResultSet rs = c.createStatement().executeQuery(
+        "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' "
+            + "AND NOT (relrowsecurity AND relforcerowsecurity) AND relname <> 'flyway_schema_history'")) {
+      while (rs.next()) unwalled.add(rs.getString(1));
+    }
+    assertThat(unwalled).isEmpty();
   }
 
   @Test

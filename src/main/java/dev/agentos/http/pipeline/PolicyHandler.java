@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Asks the policy verticle about every authenticated request. Denied → 403 with agno's text and
- * {@code X-Decision-Id}; no answer (no policy verticle, timeout, malformed reply) → 503. Never an allow by
+ * {@code X-Decision-Id} (401 when the caller's user is disabled in the users directory); no answer (no policy verticle, timeout, malformed reply) → 503. Never an allow by
  * default.
  */
 public final class PolicyHandler implements Handler<RoutingContext> {
@@ -68,6 +68,12 @@ public final class PolicyHandler implements Handler<RoutingContext> {
         return;
       }
       Decision d = ar.result().decision();
+      if (d.revoked()) {
+        // a disabled user's token is valid but no longer honoured: as for a revoked credential, 401
+        ctx.response().putHeader(DECISION_ID_HEADER, d.decisionId());
+        ctx.fail(new dev.agentos.authn.AuthenticationException(401, d.detail(), "invalid_token"));
+        return;
+      }
       if (!d.allowed()) {
         String detail = d.detail() != null ? d.detail() : "Insufficient permissions";
         ctx.fail(new DetailedFailure(403, detail, Map.of(DECISION_ID_HEADER, d.decisionId())));

@@ -250,11 +250,20 @@ public final class AuthzRoutes {
         .put("permission", last < 0 ? null : scope.substring(last + 1));
   }
 
+  /** A managed role goes; a configured role's run-time edit goes, and the configuration's definition is back. */
   private void deleteRole(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     immutable(name);
-    directory(ctx).compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false))
-            .compose(v -> requireHolds(ctx, dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of()))))
+    directory(ctx).compose(dir -> {
+      if (dir.role(name).map(r -> r.source() == RoleDirectory.Source.CONFIG).orElse(false)) {
+        return Future.failedFuture(new DetailedFailure(409, "Role '" + name + "' is defined in the configuration and has no "
+            + "change here to undo; remove it from authorization.roles to delete it"));
+      }
+      return Future.succeededFuture(dir);
+    }).compose(dir -> requireAdminIf(ctx, dir.role(name).map(r -> !r.deny().isEmpty()).orElse(false))
+            // undoing a configured role's edit hands its holders the configuration's scopes again: both must be held
+            .compose(v -> requireHolds(ctx, union(dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of()),
+                config.roles().containsKey(name) ? config.roles().get(name).scopes() : List.of()))))
         .compose(v -> writeRoles(PolicyApi.ROLES_DELETE, new StorageRequest.RolesDelete(name, seal(ctx))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 204));
   }
@@ -391,12 +400,13 @@ public final class AuthzRoutes {
 
   // ---- rules ------------------------------------------------------------------------------------------
 
+  /**
+   * Built-in roles never change. A configured role is a seed (docs/authorization.md, "Roles from the configuration are
+   * seeds"): a change here is kept in the tenant, and the configuration never overwrites it.
+   */
   private void immutable(String name) {
-    if (List.of("owner", "administrator", "member").contains(name)) {
+    if (RoleDirectory.BUILT_IN.contains(name)) {
       throw new DetailedFailure(409, "Role '" + name + "' is built in and cannot be changed");
-    }
-    if (config.roles().containsKey(name)) {
-      throw new DetailedFailure(409, "Role '" + name + "' is defined in the configuration and cannot be changed here");
     }
   }
 
@@ -464,7 +474,8 @@ public final class AuthzRoutes {
   }
 
 
-  private static int intParam(RoutingContext ctx, String name, int def, int max) {
+  /** A query integer between 1 and {@code max} ({@code def} when absent); else a 422 in agno's shape. */
+  static int intParam(RoutingContext ctx, String name, int def, int max) {
     String raw = ctx.queryParams().get(name);
     if (raw == null) return def;
     try {

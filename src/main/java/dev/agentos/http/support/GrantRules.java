@@ -18,6 +18,12 @@ public final class GrantRules {
   private GrantRules() {}
 
   public static Future<Void> requireHolds(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller, List<String> scopes) {
+    return requireHolds(policy, config, caller, scopes, "Cannot grant scope(s) you do not hold: ");
+  }
+
+  /** The same, refused with {@code refusal} followed by the scopes the caller does not hold. */
+  public static Future<Void> requireHolds(PolicyClient policy, AgentOsConfig.Authorization config, Principal caller, List<String> scopes,
+                                          String refusal) {
     if (caller.kind() == Principal.Kind.SECURITY_KEY) return Future.succeededFuture();
     return policy.check(caller, config.adminScope(), null).transform(admin -> {
       if (admin.failed()) return Future.failedFuture(new DetailedFailure(503, "Authorization service unavailable"));
@@ -39,7 +45,7 @@ public final class GrantRules {
         List<String> notHeld = new ArrayList<>();
         for (int i = 0; i < checks.size(); i++) if (!checks.get(i).result()) notHeld.add(asked.get(i));
         return notHeld.isEmpty() ? Future.succeededFuture()
-            : Future.failedFuture(new DetailedFailure(403, "Cannot grant scope(s) you do not hold: " + String.join(", ", notHeld)));
+            : Future.failedFuture(new DetailedFailure(403, refusal + String.join(", ", notHeld)));
       });
     });
   }

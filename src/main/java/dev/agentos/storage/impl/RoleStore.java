@@ -26,31 +26,48 @@ public final class RoleStore {
    * {@code {tenants: {tenant: {roles: [...], subjects: {sub: [role, ...]}}}}}.
    */
   public Future<JsonObject> snapshot() {
-    return snapshot(java.util.Optional.empty());
+    return snapshot(java.util.Optional.empty(), false);
   }
 
-  /** The same, of one tenant only when {@code only} names it (in that tenant's scope: the /authz routes). */
-  public Future<JsonObject> snapshot(java.util.Optional<String> only) {
+  /**
+   * The same, of one tenant only when {@code only} names it (in that tenant's scope: the /authz routes); with the users
+   * directory's disabled users ({@code disabled}) and, when asked, the users who hold no managed role ({@code unassigned}).
+   * One transaction: every part is of the same moment.
+   */
+  public Future<JsonObject> snapshot(java.util.Optional<String> only, boolean unassignedUsers) {
     ScopedClient.Scope scope = only.map(ScopedClient.Scope::tenant).orElse(ScopedClient.Scope.SYSTEM);
     Tuple args = only.map(t -> Tuple.of(t)).orElse(Tuple.tuple());
-    return db.transaction(scope, conn -> conn.preparedQuery(only.isPresent() ? Sql.TENANT_ROLES : Sql.ALL_ROLES).execute(args)
-        .compose(roles -> conn.preparedQuery(only.isPresent() ? Sql.TENANT_SUBJECT_ROLES : Sql.ALL_SUBJECT_ROLES).execute(args).map(subjects -> {
-          JsonObject tenants = new JsonObject();
+    boolean one = only.isPresent();
+    JsonObject tenants = new JsonObject();
+    return db.transaction(scope, conn -> conn.preparedQuery(one ? Sql.TENANT_ROLES : Sql.ALL_ROLES).execute(args)
+        .compose(roles -> {
           for (Row r : roles) tenantOf(tenants, r).getJsonArray("roles").add(role(r));
+          return conn.preparedQuery(one ? Sql.TENANT_SUBJECT_ROLES : Sql.ALL_SUBJECT_ROLES).execute(args);
+        }).compose(subjects -> {
           for (Row r : subjects) {
             JsonObject bySubject = tenantOf(tenants, r).getJsonObject("subjects");
             JsonArray assigned = bySubject.getJsonArray(r.getString("subject"));
             if (assigned == null) bySubject.put(r.getString("subject"), assigned = new JsonArray());
             assigned.add(r.getString("role_name"));
           }
-          return new JsonObject().put("tenants", tenants);
-        })));
+          return conn.preparedQuery(one ? Sql.TENANT_DISABLED_USERS : Sql.ALL_DISABLED_USERS).execute(args);
+        }).compose(disabled -> {
+          for (Row r : disabled) tenantOf(tenants, r).getJsonArray("disabled").add(r.getString("id"));
+          if (!unassignedUsers) return Future.succeededFuture(new JsonObject().put("tenants", tenants));
+          return conn.preparedQuery(one ? Sql.TENANT_UNASSIGNED_USERS : Sql.ALL_UNASSIGNED_USERS).execute(args).map(unassigned -> {
+            for (Row r : unassigned) tenantOf(tenants, r).getJsonArray("unassigned").add(r.getString("id"));
+            return new JsonObject().put("tenants", tenants);
+          });
+        }));
   }
 
   private static JsonObject tenantOf(JsonObject tenants, Row r) {
     String tenant = r.getString("tenant_id");
     JsonObject t = tenants.getJsonObject(tenant);
-    if (t == null) tenants.put(tenant, t = new JsonObject().put("roles", new JsonArray()).put("subjects", new JsonObject()));
+    if (t == null) {
+      tenants.put(tenant, t = new JsonObject().put("roles", new JsonArray()).put("subjects", new JsonObject())
+          .put("disabled", new JsonArray()).put("unassigned", new JsonArray()));
+    }
     return t;
   }
 
@@ -99,7 +116,9 @@ public final class RoleStore {
           Tuple args = Tuple.of(tenant, subject);
           args.addArrayOfString(roles.toArray(new String[0]));
           JsonObject now = new JsonObject().put("subject", subject).put("roles", new JsonArray(roles.stream().sorted().toList()));
-          return conn.preparedQuery(Sql.CLEAR_SUBJECT_ROLES).execute(Tuple.of(tenant, subject))
+          // a subject given roles (even none) is a user the directory knows: no default role for them later
+          return conn.preparedQuery(Sql.ENSURE_USER).execute(Tuple.of(tenant, subject))
+              .compose(v -> conn.preparedQuery(Sql.CLEAR_SUBJECT_ROLES).execute(Tuple.of(tenant, subject)))
               .compose(v -> conn.preparedQuery(Sql.ASSIGN_ROLES).execute(args))
               .compose(v -> audit(conn, tenant, actor, "subject.roles", "subject:" + subject,
                   new JsonObject().put("subject", subject).put("roles", old), now))
@@ -120,7 +139,8 @@ public final class RoleStore {
     });
   }
 
-  private static Future<Void> audit(SqlConnection conn, String tenant, String actor, String action, String target,
+  /** One audit row, in the change's transaction (roles, assignments and the users directory share the trail). */
+  static Future<Void> audit(SqlConnection conn, String tenant, String actor, String action, String target,
                                     Object before, Object after) {
     Tuple args = Tuple.of(tenant, actor, action, target);
     args.addValue(before).addValue(after);

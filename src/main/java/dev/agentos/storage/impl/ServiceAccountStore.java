@@ -23,11 +23,16 @@ public final class ServiceAccountStore {
     this.db = db;
   }
 
-  /** @param parentId the minting service account, if a service account minted this one (its revocation revokes this) */
+  /**
+   * @param parentId   the minting service account, if a service account minted this one (its revocation revokes this)
+   * @param mintingUser the user who minted it, when a user did: the account acts for them (disabling them stops it);
+   *                    an account minted by another acts for that one's user
+   */
   public Future<JsonObject> create(String tenant, String name, String tokenHash, String tokenPrefix, List<String> scopes, String createdBy,
-                                   OffsetDateTime expiresAt, String parentId) {
+                                   OffsetDateTime expiresAt, String parentId, String mintingUser) {
     Tuple args = Tuple.of(tenant, UUID.randomUUID().toString(), name, tokenHash, tokenPrefix);
-    args.addArrayOfString(scopes.toArray(new String[0])).addString(createdBy).addOffsetDateTime(expiresAt).addString(parentId);
+    args.addArrayOfString(scopes.toArray(new String[0])).addString(createdBy).addOffsetDateTime(expiresAt).addString(parentId)
+        .addString(mintingUser);
     return db.query(ScopedClient.Scope.tenant(tenant), Sql.CREATE_SERVICE_ACCOUNT, args)
         .map(rows -> account(rows.iterator().next()))
         .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
@@ -87,6 +92,8 @@ public final class ServiceAccountStore {
         .put("created_by", r.getString("created_by")).put("created_at", Rows.time(r, "created_at"))
         .put("expires_at", Rows.time(r, "expires_at")).put("last_used_at", Rows.time(r, "last_used_at"))
         .put("revoked_at", Rows.time(r, "revoked_at"));
+    String mintedFor = r.getString("minted_for");
+    if (mintedFor != null) account.put("minted_for", mintedFor);
     String tenant = r.getString("tenant_id");
     return tenant.isEmpty() ? account : account.put("tenant_id", tenant);
   }

@@ -226,10 +226,14 @@ public final class Sql {
   // ---- service accounts (not user data: tenant-level, guarded by service_accounts:* scopes) -----------
   // Every statement but the token look-up binds the tenant as $1; the look-up runs before anyone knows the tenant
   // and answers it (a token hash is unique over every tenant).
-  static final String SA_COLUMNS = "tenant_id, id, name, token_prefix, scopes, created_by, created_at, expires_at, last_used_at, revoked_at";
+  static final String SA_COLUMNS = "tenant_id, id, name, token_prefix, scopes, created_by, created_at, expires_at, last_used_at, "
+      + "revoked_at, minted_for";
 
+  /** The user it acts for: the minting user ($10), or for an account minted by another, that one's (fixed at minting). */
   static final String CREATE_SERVICE_ACCOUNT = "INSERT INTO service_accounts (tenant_id, id, name, token_hash, token_prefix, "
-      + "scopes, created_by, expires_at, parent_id) VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9) RETURNING " + SA_COLUMNS;
+      + "scopes, created_by, expires_at, parent_id, minted_for) VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, "
+      + "CASE WHEN $9::text IS NULL THEN $10::text ELSE (SELECT p.minted_for FROM service_accounts p WHERE p.tenant_id = $1 "
+      + "AND p.id = $9) END) RETURNING " + SA_COLUMNS;
 
   static String listServiceAccounts(boolean ascending) {
     return "SELECT " + SA_COLUMNS + ", count(*) OVER () AS total FROM service_accounts WHERE tenant_id = $1 AND ($2 OR revoked_at IS NULL)"
@@ -249,6 +253,45 @@ public final class Sql {
   /** Then, in the account's own tenant, marks it used. */
   static final String MARK_SERVICE_ACCOUNT_USED = "UPDATE service_accounts SET last_used_at = now() WHERE tenant_id = $1 AND id = $2 "
       + "RETURNING " + SA_COLUMNS;
+
+  // ---- the users directory (tenant-level; docs/authorization.md, "Users directory") -----------------------------
+  static final String USER_COLUMNS_FRAGMENT = "u.id, u.email, u.name, u.disabled, u.provisioned_by, u.created_at, u.updated_at, "
+      + "COALESCE((SELECT array_agg(sr.role_name ORDER BY sr.role_name) FROM subject_roles sr WHERE sr.tenant_id = u.tenant_id "
+      + "AND sr.subject = u.id), '{}') AS roles";
+
+  /** A page: $2 a LIKE pattern over id, email and name (or null), $3 disabled (or null), sorted by a listed column. */
+  static String listUsers(String sortColumn, boolean ascending) {
+    return "SELECT " + USER_COLUMNS_FRAGMENT + ", count(*) OVER () AS total FROM users u WHERE u.tenant_id = $1 "
+        + "AND ($2::text IS NULL OR u.id ILIKE $2 OR u.email ILIKE $2 OR u.name ILIKE $2) AND ($3::boolean IS NULL OR u.disabled = $3) "
+        + "ORDER BY u." + sortColumn + (ascending ? " ASC" : " DESC") + " NULLS LAST, u.id LIMIT $4 OFFSET $5";
+  }
+
+  static final String GET_USER = "SELECT " + USER_COLUMNS_FRAGMENT + " FROM users u WHERE u.tenant_id = $1 AND u.id = $2";
+  static final String GET_USER_FOR_UPDATE = "SELECT id, email, name, disabled FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE";
+  /** An admin's change: each of $3 email, $4 name, $5 disabled that is not null is set; an unknown user is created. */
+  static final String UPSERT_USER = "INSERT INTO users (tenant_id, id, email, name, disabled, provisioned_by) VALUES ($1, $2, $3, $4, "
+      + "COALESCE($5::boolean, false), 'admin') ON CONFLICT (tenant_id, id) DO UPDATE SET email = COALESCE($3, users.email), "
+      + "name = COALESCE($4, users.name), disabled = COALESCE($5::boolean, users.disabled), updated_at = now()";
+  /** A first request: the user, unless known (then nothing happens; the row says whether it was added). */
+  static final String PROVISION_USER = "INSERT INTO users (tenant_id, id, email, name, provisioned_by) VALUES ($1, $2, $3, $4, 'jit') "
+      + "ON CONFLICT DO NOTHING RETURNING id";
+  /** The default role, only to a subject without any managed role (an admin may have assigned some first). */
+  static final String ASSIGN_DEFAULT_ROLE = "INSERT INTO subject_roles (tenant_id, subject, role_name) SELECT $1, $2, $3 "
+      + "WHERE NOT EXISTS (SELECT 1 FROM subject_roles WHERE tenant_id = $1 AND subject = $2) RETURNING role_name";
+  /** A subject given roles by an admin is a user of the directory (so an empty set never means "new": no default role). */
+  static final String ENSURE_USER = "INSERT INTO users (tenant_id, id, provisioned_by) VALUES ($1, $2, 'admin') ON CONFLICT DO NOTHING";
+  static final String USER_METRICS = "SELECT count(*) AS total, count(*) FILTER (WHERE disabled) AS disabled, "
+      + "count(*) FILTER (WHERE provisioned_by = 'jit') AS jit, "
+      + "count(*) FILTER (WHERE created_at > now() - interval '1 day') AS new_1d, "
+      + "count(*) FILTER (WHERE created_at > now() - interval '7 days') AS new_7d, "
+      + "count(*) FILTER (WHERE created_at > now() - interval '30 days') AS new_30d FROM users WHERE tenant_id = $1";
+  /** The policy verticle's snapshot: every tenant's disabled users, and (for the default role) those without a role. */
+  static final String ALL_DISABLED_USERS = "SELECT tenant_id, id FROM users WHERE disabled ORDER BY tenant_id, id";
+  static final String ALL_UNASSIGNED_USERS = "SELECT u.tenant_id, u.id FROM users u WHERE NOT EXISTS (SELECT 1 FROM subject_roles sr "
+      + "WHERE sr.tenant_id = u.tenant_id AND sr.subject = u.id) ORDER BY u.tenant_id, u.id";
+  static final String TENANT_DISABLED_USERS = "SELECT tenant_id, id FROM users WHERE tenant_id = $1 AND disabled ORDER BY id";
+  static final String TENANT_UNASSIGNED_USERS = "SELECT u.tenant_id, u.id FROM users u WHERE u.tenant_id = $1 AND NOT EXISTS "
+      + "(SELECT 1 FROM subject_roles sr WHERE sr.tenant_id = u.tenant_id AND sr.subject = u.id) ORDER BY u.id";
 
   // ---- managed roles (policy data, guarded by authz:* scopes; the tenant is $1 but in the snapshot) -----
   static final String ALL_ROLES = "SELECT tenant_id, name, scopes, deny, description, updated_by, updated_at FROM roles ORDER BY tenant_id, name";
