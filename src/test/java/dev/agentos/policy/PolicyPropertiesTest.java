@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import dev.agentos.contract.Principal;
+import dev.agentos.config.AgentOsConfig;
 import dev.agentos.config.ConfigLoader;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -115,6 +116,28 @@ class PolicyPropertiesTest {
       String path = r.nextBoolean() ? request(r).path : "/" + garbage(r);
       assertThatCode(() -> ENGINE.authorize(principal(granted, List.of()), method, path)).as(granted + " " + method + " " + path)
           .doesNotThrowAnyException();
+    }
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  @DisplayName("a disabled user is refused (revoked, never allowed) on every route whatever their scopes and roles, and so is a service account minted for them")
+  void disabledUserNeverAllowed(long seed) {
+    AgentOsConfig.Authorization config = ConfigLoader.fromJson(new JsonObject(), Map.of()).authorization();
+    PolicyEngine engine = new PolicyEngine(config);
+    engine.useRoles(engine.roles().withManaged(config, new JsonObject().put("tenants", new JsonObject().put("",
+        new JsonObject().put("subjects", new JsonObject().put("u", new JsonArray().add("owner"))).put("disabled", new JsonArray().add("u"))))));
+    Random r = new Random(seed);
+    for (int i = 0; i < 250; i++) {
+      List<String> granted = scopes(r, 6, true);
+      Request q = r.nextInt(4) == 0 ? new Request("GET", "/" + garbage(r)) : request(r);
+      Decision user = engine.authorize(principal(granted, List.of("owner", "member")), q.method, q.path);
+      assertThat(user.allowed()).as("%s %s", granted, q).isFalse();
+      assertThat(user.revoked()).isTrue();
+      Principal bot = new Principal(Principal.Kind.SERVICE_ACCOUNT, Optional.of("sa:bot"), granted, List.of(), Optional.empty(),
+          new JsonObject().put(Principal.MINTED_FOR_CLAIM, "u"), 0);
+      assertThat(engine.authorize(bot, q.method, q.path).revoked()).as("%s %s", granted, q).isTrue();
+      assertThat(engine.check(bot, "agents:run", null).allowed()).isFalse();
     }
   }
 

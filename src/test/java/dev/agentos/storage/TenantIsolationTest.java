@@ -331,4 +331,19 @@ class TenantIsolationTest {
       assertThat(r.bodyAsJsonObject().getString("detail")).contains("only with tenants on");
     }
   }
+
+  @Test
+  @DisplayName("the users directory is per tenant: alice disabled in acme is still let in as globex's alice, and each tenant lists its own")
+  void usersDirectoryPerTenant() {
+    assertThat(call(HttpMethod.PATCH, "/users/alice", ADMIN_ACME, new JsonObject().put("disabled", true)).statusCode()).isEqualTo(200);
+    awaitStatus("/sessions", ALICE_ACME, 401);
+    assertThat(call(HttpMethod.GET, "/sessions", ALICE_GLOBEX, null).statusCode()).isEqualTo(200);
+    assertThat(call(HttpMethod.GET, "/users/alice", ADMIN_GLOBEX, null).bodyAsJsonObject().getBoolean("disabled")).isFalse();
+    assertThat(call(HttpMethod.GET, "/users/bob", ADMIN_GLOBEX, null).statusCode()).as("bob is acme's").isEqualTo(404);
+    assertThat(call(HttpMethod.GET, "/users/bob", ADMIN_ACME, null).statusCode()).isEqualTo(200);
+    // a platform admin reads another tenant's directory only by naming it
+    assertThat(call(HttpMethod.GET, "/users/alice", PLATFORM, "acme", null).bodyAsJsonObject().getBoolean("disabled")).isTrue();
+    assertThat(call(HttpMethod.PATCH, "/users/alice", ADMIN_ACME, new JsonObject().put("disabled", false)).statusCode()).isEqualTo(200);
+    awaitStatus("/sessions", ALICE_ACME, 200);
+  }
 }
