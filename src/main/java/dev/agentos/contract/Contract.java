@@ -35,7 +35,8 @@ public final class Contract {
         codec(JsonText.class, "json-text", JsonText::fromJson),
         codec(RunRequest.class, "run-request", RunRequest::fromJson),
         codec(RunEvent.class, "run-event", RunEvent::fromJson),
-        codec(RunCancel.class, "run-cancel", RunCancel::fromJson)));
+        codec(RunCancel.class, "run-cancel", RunCancel::fromJson),
+        codec(RunResume.class, "run-resume", RunResume::fromJson)));
     // one codec per storage request type, named by its action
     for (StorageRequest.Type<?> type : StorageRequest.TYPES) all.add(storageCodec(type));
     return List.copyOf(all);

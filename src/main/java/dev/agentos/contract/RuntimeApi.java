@@ -8,7 +8,8 @@ package dev.agentos.contract;
  * {@code RunCancelled}, the last) is sent there as it happens. The run, its session (checked and created before the
  * model is called) and its trace are written through the storage verticle before the reply. Failures: 404 unknown
  * component, or a session of another owner or component; 502/504 model provider error/timeout (the run is stored as
- * errored); 503 storage; 400 malformed; 501 unknown action.
+ * errored); 503 storage; 400 malformed; 501 unknown action. A run in flight also answers {@link RunResume} at
+ * {@link #runAddress(String)}: its events so far, then the live ones, to the resume's events address.
  */
 public final class RuntimeApi {
   private RuntimeApi() {}
@@ -18,6 +19,14 @@ public final class RuntimeApi {
   public static final String RUN = "run";
   /** Published to every runtime verticle: stop the named in-flight run. */
   public static final String CANCEL = "agentos.runtime.v1.cancel";
+
+  /**
+   * Where the runtime verticle running {@code runId} takes {@link RunResume} requests, from the run's start until it is
+   * stored (so a resume finds the run in flight, or stored; never neither). {@code NO_HANDLERS}: not in flight.
+   */
+  public static String runAddress(String runId) {
+    return ADDRESS + ".run." + runId;
+  }
 
   public static final int NOT_FOUND = Failures.NOT_FOUND;
   public static final int UNAVAILABLE = Failures.UNAVAILABLE;

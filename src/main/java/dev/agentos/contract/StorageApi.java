@@ -30,6 +30,8 @@ public final class StorageApi {
   public static final String RUNS_LOCATE = "runs.locate";
   public static final String RUNS_RECORD = "runs.record";
   public static final String SESSIONS_ENSURE = "sessions.ensure";
+  /** A copy of the owner's session of a component, every run with a new id, under a new session id; 404 when not theirs. */
+  public static final String SESSIONS_FORK = "sessions.fork";
 
   public static final String MEMORIES_LIST = "memories.list";
   public static final String MEMORIES_GET = "memories.get";

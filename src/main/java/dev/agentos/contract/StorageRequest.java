@@ -269,6 +269,32 @@ public sealed interface StorageRequest extends ContractMessage {
     }
   }
 
+  /**
+   * Copies the owner's session of a component (the owner's user on the copy: a fork stays with the session's user) under
+   * {@code newSessionId}, each run with a new id. {@link StorageApi#SESSIONS_FORK}.
+   */
+  record SessionsFork(Owner owner,
+      String sessionId,
+      String sessionType,
+      String componentId,
+      String newSessionId) implements StorageRequest {
+    @Override public String action() { return StorageApi.SESSIONS_FORK; }
+
+    @Override public JsonObject toJson() {
+      JsonObject json = Fields.withOwner(owner);
+      json.put("session_id", sessionId);
+      json.put("session_type", sessionType);
+      json.put("component_id", componentId);
+      json.put("new_session_id", newSessionId);
+      return json;
+    }
+
+    public static SessionsFork fromJson(JsonObject json) {
+      return new SessionsFork(Fields.owner(json), Fields.string(json, "session_id"), Fields.string(json, "session_type"),
+          Fields.string(json, "component_id"), Fields.string(json, "new_session_id"));
+    }
+  }
+
   /** Stores a finished run, its trace and spans (and its session if absent) in one transaction. {@link StorageApi#RUNS_RECORD}. */
   record RunsRecord(Owner owner,
       String sessionId,
@@ -1017,6 +1043,7 @@ public sealed interface StorageRequest extends ContractMessage {
       new Type<>(SessionRun.class, StorageApi.SESSION_RUN, SessionRun::fromJson),
       new Type<>(RunsLocate.class, StorageApi.RUNS_LOCATE, RunsLocate::fromJson),
       new Type<>(SessionsEnsure.class, StorageApi.SESSIONS_ENSURE, SessionsEnsure::fromJson),
+      new Type<>(SessionsFork.class, StorageApi.SESSIONS_FORK, SessionsFork::fromJson),
       new Type<>(RunsRecord.class, StorageApi.RUNS_RECORD, RunsRecord::fromJson),
       new Type<>(MemoriesList.class, StorageApi.MEMORIES_LIST, MemoriesList::fromJson),
       new Type<>(MemoriesGet.class, StorageApi.MEMORIES_GET, MemoriesGet::fromJson),

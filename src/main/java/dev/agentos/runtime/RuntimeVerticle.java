@@ -10,6 +10,7 @@ import dev.agentos.contract.Document;
 import dev.agentos.contract.RunCancel;
 import dev.agentos.contract.RunEvent;
 import dev.agentos.contract.RunRequest;
+import dev.agentos.contract.RunResume;
 import dev.agentos.contract.StorageApi;
 import dev.agentos.contract.StorageRequest;
 import dev.agentos.storage.StorageClient;
@@ -47,6 +48,14 @@ public final class RuntimeVerticle extends VerticleBase {
   private StorageClient storage;
 
   private record InFlight(dev.agentos.contract.Owner owner, String sessionId, String family, String id, ModelCall.Cancellation cancellation) {}
+
+  /**
+   * A run that can be resumed: from its start until it is stored. {@code followers} are the events addresses of resumed
+   * streams, sent every event after their replay; {@code resumes} is the run's own address ({@link RuntimeApi#runAddress}).
+   */
+  private record Resumable(Run run, List<String> followers, MessageConsumer<Object> resumes) {}
+
+  private final Map<String, Resumable> resumable = new HashMap<>();
 
   /** One model call, recorded as a span. */
   private record Call(String spanName, String kind, String input, String output) {}
@@ -155,12 +164,15 @@ public final class RuntimeVerticle extends VerticleBase {
   /** The session is the caller's: announce the run, call the model(s), streaming each delta, then finish. */
   private void start(Message<Object> msg, Run run, JsonArray history) {
     inFlight.put(run.runId(), new InFlight(run.owner(), run.sessionId(), run.family(), run.id(), run.cancellation()));
-    emit(run.events(), run.eventLog(), new JsonObject().put("event", "RunStarted").put("run_id", run.runId())
+    List<String> followers = new ArrayList<>();
+    resumable.put(run.runId(), new Resumable(run, followers,
+        vertx.eventBus().consumer(RuntimeApi.runAddress(run.runId()), m -> resume(m, run, followers))));
+    emit(run, new JsonObject().put("event", "RunStarted").put("run_id", run.runId())
         .put("session_id", run.sessionId()).put(run.type() + "_id", run.id()).put("created_at", run.start().getEpochSecond()));
     JsonArray messages = conversation(history, run.message());
     java.util.function.Consumer<String> onDelta = piece -> {
       run.streamed().append(piece);
-      emit(run.events(), run.eventLog(), new JsonObject().put("event", "RunContent").put("run_id", run.runId()).put("content", piece));
+      emit(run, new JsonObject().put("event", "RunContent").put("run_id", run.runId()).put("content", piece));
     };
     execute(run.family(), run.id(), messages, run.message(), run.calls(), onDelta, run.cancellation())
         .onComplete(done -> finish(msg, run, done));
@@ -192,6 +204,12 @@ public final class RuntimeVerticle extends VerticleBase {
     record(run.request(), run.type(), run.id(), run.runId(), run.sessionId(), run.message(), content, status, run.eventLog(),
         run.calls(), run.start()).onComplete(stored -> {
           if (run.events() != null) vertx.eventBus().send(run.events(), new RunEvent(terminal, true));
+          // stored (or given up): resumed streams get the terminal event, and a later resume reads the stored run
+          Resumable r = resumable.remove(run.runId());
+          if (r != null) {
+            for (String follower : r.followers()) vertx.eventBus().send(follower, new RunEvent(terminal, true));
+            r.resumes().unregister();
+          }
           if (stored.failed()) {
             msg.fail(RuntimeApi.UNAVAILABLE, "Database unavailable");
           } else if (done.failed() && done.cause() instanceof ModelFailure mf && !run.cancellation().cancelled()) {
@@ -295,9 +313,49 @@ public final class RuntimeVerticle extends VerticleBase {
     return "";
   }
 
-  private void emit(String address, JsonArray log, JsonObject event) {
-    log.add(event);
-    if (address != null) vertx.eventBus().send(address, new RunEvent(event, false));
+  private void emit(Run run, JsonObject event) {
+    run.eventLog().add(event);
+    if (run.events() != null) vertx.eventBus().send(run.events(), new RunEvent(event, false));
+    Resumable r = resumable.get(run.runId());
+    if (r != null) for (String follower : r.followers()) vertx.eventBus().send(follower, new RunEvent(event, false));
+  }
+
+  private static final java.util.Set<String> TERMINAL = java.util.Set.of("RunCompleted", "RunError", "RunCancelled");
+
+  /**
+   * A resumed stream (agno's {@code /resume}): the events after the client's last one, then, while the run goes on, every
+   * new one. Only for a caller who may see the run (the cancel rule); anyone else learns nothing (404). The reply says
+   * whether the run had already ended, so a stream with nothing left to send can end at once.
+   */
+  private void resume(Message<Object> msg, Run run, List<String> followers) {
+    RunResume r;
+    try {
+      r = msg.body() instanceof RunResume typed ? typed : RunResume.fromJson((JsonObject) msg.body());
+    } catch (IllegalArgumentException | ClassCastException malformed) {
+      msg.fail(RuntimeApi.BAD_REQUEST, "malformed resume request");
+      return;
+    }
+    if (r.owner() == null || r.eventsAddress() == null) {
+      msg.fail(RuntimeApi.BAD_REQUEST, "malformed resume request");
+      return;
+    }
+    boolean visible = run.family().equals(r.family()) && run.id().equals(r.id())
+        && run.owner().tenantId().equals(r.owner().tenantId())
+        && (r.owner().isEveryone() || (Objects.equals(run.owner(), r.owner()) && run.sessionId().equals(r.sessionId())));
+    if (!visible) {
+      msg.fail(RuntimeApi.NOT_FOUND, "Run not found");
+      return;
+    }
+    JsonArray log = run.eventLog();
+    boolean ended = !log.isEmpty() && TERMINAL.contains(log.getJsonObject(log.size() - 1).getString("event"));
+    int sent = 0;
+    for (int i = Math.max(0, r.lastEventIndex() + 1); i < log.size(); i++) {
+      vertx.eventBus().send(r.eventsAddress(), new RunEvent(log.getJsonObject(i), ended && i == log.size() - 1));
+      sent++;
+    }
+    if (!ended) followers.add(r.eventsAddress());
+    JsonObject reply = new JsonObject().put("ended", ended).put("sent", sent);
+    msg.reply(msg.body() instanceof JsonObject ? reply : new Document(reply));
   }
 
   private Future<JsonObject> record(RunRequest req, String type, String componentId, String runId, String sessionId, String message,
@@ -331,6 +389,7 @@ public final class RuntimeVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     inFlight.values().forEach(r -> r.cancellation.cancel());
+    resumable.values().forEach(r -> r.resumes().unregister());
     Future<Void> a = consumer == null ? Future.succeededFuture() : consumer.unregister();
     Future<Void> b = cancels == null ? Future.succeededFuture() : cancels.unregister();
     return Future.all(a, b).eventually(() -> http == null ? Future.succeededFuture() : http.close());

@@ -264,6 +264,10 @@ public final class StorageVerticle extends VerticleBase {
     if (request instanceof StorageRequest.RunsLocate r) {
       return sessions.locateRun(owner(r.owner()), required(r.runId(), "run_id"));
     }
+    if (request instanceof StorageRequest.SessionsFork r) {
+      return sessions.fork(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.sessionType(), "session_type"),
+          required(r.componentId(), "component_id"), required(r.newSessionId(), "new_session_id"));
+    }
     if (request instanceof StorageRequest.SessionsEnsure r) {
       return sessions.ensure(owner(r.owner()), required(r.sessionId(), "session_id"), required(r.sessionType(), "session_type"),
           required(r.componentId(), "component_id"), atLeast(r.historyRuns(), 0, "history_runs"));

@@ -42,7 +42,9 @@ class ContractCodecTest {
         new RunEvent(new JsonObject().put("event", "RunContent").put("run_id", "r-1").put("content", "he"), false),
         new RunEvent(new JsonObject().put("event", "RunCompleted").put("run_id", "r-1"), true),
         new RunCancel("r-1", "agents", "a1", Owner.user("alice"), "s-1"),
-        new RunCancel("r-2", "workflows", "w1", Owner.everyone(), null)));
+        new RunCancel("r-2", "workflows", "w1", Owner.everyone(), null),
+        new RunResume("r-1", "agents", "a1", Owner.of("acme", "alice"), "s-1", 4, "agentos.runtime.v1.events.x"),
+        new RunResume("r-2", "teams", "t1", Owner.everyoneIn("acme"), null, -1, "agentos.runtime.v1.events.y")));
   }
 
   static final OffsetDateTime T0 = OffsetDateTime.parse("2026-12-01T10:15:30+01:00");
@@ -64,6 +66,7 @@ class ContractCodecTest {
         new StorageRequest.SessionRun(alice, "s-1", "r-1"),
         new StorageRequest.RunsLocate(alice, "r-1"),
         new StorageRequest.SessionsEnsure(alice, "s-1", "workflow", "w1", 3),
+        new StorageRequest.SessionsFork(alice, "s-1", "agent", "a1", "s-2"),
         new StorageRequest.RunsRecord(alice, "s-1", "agent", "a1", new JsonObject().put("run_id", "r-1").put("status", "COMPLETED"),
             new JsonObject().put("trace_id", "tr-1"), new JsonArray().add(new JsonObject().put("span_id", "sp-1"))),
         new StorageRequest.RunsRecord(alice, "s-1", "agent", "a1", new JsonObject().put("run_id", "r-2"), null, null),

@@ -206,4 +206,40 @@ class OpenAiProviderTest {
     assertThat(runs.getJsonObject(0).getString("status")).isEqualTo("CANCELLED");
     assertThat(runs.getJsonObject(0).getString("content")).startsWith("You").doesNotEndWith(" l");
   }
+
+  @Test
+  @DisplayName("resume of a run in flight: the events after last_event_index, then the live ones up to RunCompleted; another user gets 404")
+  void resumeMidStream() throws Exception {
+    CompletableFuture<String> original = new CompletableFuture<>();
+    StringBuilder received = new StringBuilder();
+    CompletableFuture<String> runId = new CompletableFuture<>();
+    s.vertx().createHttpClient().request(HttpMethod.POST, s.port(), "127.0.0.1", "/agents/slow/runs").onSuccess(req -> {
+      req.putHeader("Authorization", "Bearer " + ALICE).putHeader("Content-Type", "application/x-www-form-urlencoded");
+      req.send("message=" + "one two three four five six".replace(" ", "+") + "&session_id=alice-resume").onSuccess(resp -> {
+        resp.handler(chunk -> {
+          received.append(chunk.toString());
+          int at = received.indexOf("\"run_id\":\"");
+          // the client has seen RunStarted and two pieces when it "drops"
+          if (at >= 0 && !runId.isDone() && RunRoutesTest.events(received.toString()).size() >= 3) {
+            runId.complete(received.substring(at + 10, received.indexOf("\"", at + 10)));
+          }
+        });
+        resp.endHandler(v -> original.complete(received.toString()));
+      });
+    });
+    String id = runId.get(10, TimeUnit.SECONDS);
+    var bob = s.request(HttpMethod.POST, "/agents/slow/runs/" + id + "/resume")
+        .putHeader("Authorization", "Bearer " + Tokens.hs256("bob", "agents:*:run"))
+        .sendForm(form("session_id", "alice-resume", "last_event_index", "2")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(bob.statusCode()).isEqualTo(404);
+    assertThat(original.isDone()).as("the run is still in flight: the resume is answered by the runtime running it").isFalse();
+    var resumed = s.request(HttpMethod.POST, "/agents/slow/runs/" + id + "/resume").putHeader("Authorization", "Bearer " + ALICE)
+        .sendForm(form("session_id", "alice-resume", "last_event_index", "2")).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    assertThat(resumed.statusCode()).isEqualTo(200);
+    List<JsonObject> all = RunRoutesTest.events(original.get(20, TimeUnit.SECONDS));
+    List<JsonObject> rest = RunRoutesTest.events(resumed.bodyAsString());
+    assertThat(rest).as("the resumed stream is the original after its third event").isEqualTo(all.subList(3, all.size()));
+    assertThat(rest.get(rest.size() - 1).getString("event")).isEqualTo("RunCompleted");
+    assertThat(all.get(all.size() - 1).getString("content")).isEqualTo("You said: one two three four five six");
+  }
 }

@@ -10,6 +10,7 @@ import dev.agentos.contract.Principal;
 import dev.agentos.contract.RunCancel;
 import dev.agentos.contract.RunEvent;
 import dev.agentos.contract.RunRequest;
+import dev.agentos.contract.RunResume;
 import dev.agentos.contract.RuntimeApi;
 import dev.agentos.contract.StorageApi;
 import dev.agentos.contract.StorageRequest;
@@ -72,6 +73,9 @@ public final class ComponentRoutes {
       router.get("/" + family + "/:id/runs").handler(ctx -> runs(ctx, family));
       router.get("/" + family + "/:id/runs/:run_id").handler(ctx -> oneRun(ctx, family));
       router.post("/" + family + "/:id/runs/:run_id/cancel").handler(ctx -> cancel(ctx, family));
+      router.post("/" + family + "/:id/runs/:run_id/continue").handler(ctx -> continueRun(ctx, family));
+      router.post("/" + family + "/:id/runs/:run_id/resume").handler(ctx -> resume(ctx, family));
+      if (!family.equals("workflows")) router.post("/" + family + "/:id/sessions/:session_id/fork").handler(ctx -> fork(ctx, family));
     }
   }
 
@@ -247,9 +251,8 @@ public final class ComponentRoutes {
     if (message == null || message.isEmpty()) throw new ValidationFailure("body", "message", "Field required", "missing");
     boolean stream = bool(form.get("stream"), true); // validated before the owner, as agno's form model does
     RunRequest request = runRequest(ctx, family, id, form, message);
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(RUN_TIMEOUT_MS).addHeader(RuntimeApi.ACTION_HEADER, RuntimeApi.RUN);
-    if (stream) stream(ctx, request, options);
-    else respondWhenDone(ctx, request, options);
+    if (stream) stream(ctx, request, runDelivery());
+    else respondWhenDone(ctx, request, runDelivery());
   }
 
   /**
@@ -265,7 +268,17 @@ public final class ComponentRoutes {
     String sessionId = principal.sessionId().map(claim -> InputRules.id("token", "session_id", claim))
         .orElse(emptyToNull(form.get("session_id")));
     if (sessionId == null) sessionId = UUID.randomUUID().toString();
-    // the form's field is validated even when a claim of the same name wins over it
+    Object[] extras = extras(principal, form);
+    String tenant = decision.tenantId();
+    return new RunRequest(family, id, userId == null ? Owner.everyoneIn(tenant) : Owner.of(tenant, userId), sessionId, message, null,
+        extras[0], extras[1], extras[2]);
+  }
+
+  /**
+   * {@code session_state}, {@code dependencies} and {@code metadata}: the token's claims of those names when the
+   * configuration copies them, else the form's; the form's field is validated even when a claim wins over it.
+   */
+  private static Object[] extras(Principal principal, MultiMap form) {
     Object[] extras = new Object[3];
     List<String> fields = List.of("session_state", "dependencies", "metadata");
     for (int i = 0; i < extras.length; i++) {
@@ -273,9 +286,200 @@ public final class ComponentRoutes {
       Object claimed = principal.claims().getValue(fields.get(i));
       extras[i] = claimed != null ? claimed : parsed;
     }
-    String tenant = decision.tenantId();
-    return new RunRequest(family, id, userId == null ? Owner.everyoneIn(tenant) : Owner.of(tenant, userId), sessionId, message, null,
-        extras[0], extras[1], extras[2]);
+    return extras;
+  }
+
+  /** The runtime's delivery of a run: its action, and a bound on how long the whole run may take. */
+  private static DeliveryOptions runDelivery() {
+    return new DeliveryOptions().setSendTimeout(RUN_TIMEOUT_MS).addHeader(RuntimeApi.ACTION_HEADER, RuntimeApi.RUN);
+  }
+
+  // ---- continue, resume, fork (agno's routes over a stored or running run, and a session) ----------------
+
+  /**
+   * The caller's stored run of this component, with the session that holds it: 404 "Run not found" when no session of
+   * theirs holds it, when it is another component's, or when {@code sessionHint} (the form's or the token's session)
+   * names another session. Isolation as on every run route: a scoped caller sees only their own runs.
+   */
+  private Future<JsonObject> storedRun(Owner owner, String family, String id, String runId, String sessionHint) {
+    String type = family.substring(0, family.length() - 1);
+    return storage.request(new StorageRequest.RunsLocate(owner, runId)).compose(located -> {
+      String sessionId = located.getString("session_id");
+      if (sessionId == null || (sessionHint != null && !sessionHint.equals(sessionId))) {
+        return Future.failedFuture(new DetailedFailure(404, "Run not found"));
+      }
+      return storage.request(new StorageRequest.SessionRun(owner, sessionId, runId));
+    }).compose(run -> id.equals(run.getString(type + "_id")) ? Future.succeededFuture(run)
+        : Future.failedFuture(new DetailedFailure(404, "Run not found")));
+  }
+
+  /** A run's owner as stored: an unscoped caller (an admin) acts on the run's user's session, as that user's run. */
+  private static Owner ownerOfRun(Decision decision, JsonObject run) {
+    if (decision.scopedUserId().isPresent()) return decision.owner();
+    String user = run.getString("user_id");
+    return user == null ? Owner.everyoneIn(decision.tenantId()) : Owner.of(decision.tenantId(), user);
+  }
+
+  /**
+   * agno's {@code POST …/runs/{run_id}/continue}: a new run in the session of the caller's run {@code run_id}, with the
+   * form's {@code input} (agno 3's field; {@code message} is accepted too), the session's history before it, and
+   * {@code metadata.continued_from_run_id} naming the run. agno's other use, resuming a run paused for tool results
+   * ({@code tools}), needs a run that waits for tools; this runtime's runs never pause (no human-in-the-loop tools), so
+   * {@code tools} alone is refused with 409 and says why. Streamed or not, as a run.
+   */
+  private void continueRun(RoutingContext ctx, String family) {
+    String id = ctx.pathParam("id");
+    String runId = InputRules.id("path", "run_id", ctx.pathParam("run_id"));
+    if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
+    MultiMap form = ctx.request().formAttributes();
+    String input = emptyToNull(form.get("input"));
+    if (input == null) input = emptyToNull(form.get("message"));
+    String tools = emptyToNull(form.get("tools"));
+    if (tools != null) {
+      try {
+        if (!(io.vertx.core.json.Json.decodeValue(tools) instanceof JsonArray)) throw new DecodeException("not a list");
+      } catch (DecodeException e) {
+        throw new DetailedFailure(400, "Invalid JSON in tools field");
+      }
+    }
+    if (input == null && tools == null) throw new ValidationFailure("body", "input", "Field required", "missing");
+    boolean stream = bool(form.get("stream"), true);
+    Decision decision = RequestContext.decision(ctx);
+    Principal principal = RequestContext.principal(ctx);
+    IsolationRule.requireUserId(config.authorization(), decision, principal);
+    String sessionHint = principal.sessionId().orElse(emptyToNull(form.get("session_id")));
+    Object[] extras = extras(principal, form);
+    String message = input;
+    storedRun(decision.owner(), family, id, runId, sessionHint).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause() instanceof DetailedFailure d ? d : VerticleFailures.storage(ar.cause(), "Run not found"));
+        return;
+      }
+      JsonObject run = ar.result();
+      if (message == null) {
+        ctx.fail(new DetailedFailure(409, "Run " + runId + " is not paused (" + run.getString("status")
+            + "): only a run waiting for tool results can be continued with tools"));
+        return;
+      }
+      JsonObject metadata = extras[2] instanceof JsonObject m ? m.copy() : new JsonObject();
+      metadata.put("continued_from_run_id", runId);
+      RunRequest request = new RunRequest(family, id, ownerOfRun(decision, run), run.getString("session_id"), message, null,
+          extras[0], extras[1], metadata);
+      if (stream) stream(ctx, request, runDelivery());
+      else respondWhenDone(ctx, request, runDelivery());
+    });
+  }
+
+  /**
+   * agno's {@code POST …/runs/{run_id}/resume} (SSE): the run's events after {@code last_event_index} (0-based; absent:
+   * all), then, while it runs, its live events until the terminal one. A run in flight is asked of the runtime verticle
+   * running it; one that is not is read from storage and its stored events replayed. Under isolation a non-admin names
+   * the session (400 without it), and only their own run of this component is found: anyone else's is 404.
+   */
+  private void resume(RoutingContext ctx, String family) {
+    String id = ctx.pathParam("id");
+    String runId = InputRules.id("path", "run_id", ctx.pathParam("run_id"));
+    if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
+    MultiMap form = ctx.request().formAttributes();
+    int lastEventIndex = lastEventIndex(form.get("last_event_index"));
+    Decision decision = RequestContext.decision(ctx);
+    Principal principal = RequestContext.principal(ctx);
+    IsolationRule.requireUserId(config.authorization(), decision, principal);
+    String sessionId = principal.sessionId().orElse(emptyToNull(form.get("session_id")));
+    if (decision.scopedUserId().isPresent() && sessionId == null) throw new DetailedFailure(400, "session_id is required for this action");
+    if (openStreams >= maxStreams) throw new DetailedFailure(429, "Too many concurrent streams");
+    openStreams++;
+    boolean[] released = {false};
+    ctx.addEndHandler(done -> {
+      if (!released[0]) {
+        released[0] = true;
+        openStreams--;
+      }
+    });
+    String address = RuntimeApi.ADDRESS + ".events." + UUID.randomUUID();
+    HttpServerResponse response = ctx.response();
+    var events = vertx.eventBus().<RunEvent>consumer(address);
+    events.handler(m -> writeEvent(response, m.body(), events));
+    RunResume ask = new RunResume(runId, family, id, decision.owner(), sessionId, lastEventIndex, address);
+    events.completion().compose(v -> vertx.eventBus().<Object>request(RuntimeApi.runAddress(runId), ask,
+            new DeliveryOptions().setSendTimeout(config.authorization().policyTimeoutMs())))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            JsonObject reply = ar.result().body() instanceof Document d ? d.json() : (JsonObject) ar.result().body();
+            if (reply.getBoolean("ended", false) && reply.getInteger("sent", 0) == 0) {
+              // nothing after the client's last event, and the run is over
+              events.unregister();
+              openEventStream(response);
+              if (!response.ended()) response.end();
+            }
+            return;
+          }
+          events.unregister();
+          if (ar.cause() instanceof io.vertx.core.eventbus.ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
+            replayStored(ctx, decision.owner(), family, id, runId, sessionId, lastEventIndex);
+          } else {
+            ctx.fail(VerticleFailures.runtime(ar.cause()));
+          }
+        });
+  }
+
+  /** A run no runtime verticle runs: its stored events after {@code lastEventIndex}, as one finished stream. */
+  private void replayStored(RoutingContext ctx, Owner owner, String family, String id, String runId, String sessionId, int lastEventIndex) {
+    storedRun(owner, family, id, runId, sessionId).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause() instanceof DetailedFailure d ? d : VerticleFailures.storage(ar.cause(), "Run not found"));
+        return;
+      }
+      JsonArray stored = ar.result().getJsonArray("events", new JsonArray());
+      HttpServerResponse response = ctx.response();
+      openEventStream(response);
+      for (int i = Math.max(0, lastEventIndex + 1); i < stored.size(); i++) {
+        JsonObject event = stored.getJsonObject(i);
+        response.write("event: " + event.getString("event") + "\ndata: " + event.encode() + "\n\n");
+      }
+      response.end();
+    });
+  }
+
+  /** agno's {@code last_event_index}: the 0-based index of the last event the client has; absent, all are sent. */
+  private static int lastEventIndex(String raw) {
+    if (raw == null || raw.isBlank()) return -1;
+    try {
+      int v = Integer.parseInt(raw.strip());
+      if (v < -1) throw new ValidationFailure("body", "last_event_index", "Input should be greater than or equal to -1", "greater_than_equal");
+      return v;
+    } catch (NumberFormatException e) {
+      throw new ValidationFailure("body", "last_event_index", "Input should be a valid integer", "int_parsing");
+    }
+  }
+
+  /**
+   * agno's {@code POST /{agents|teams}/{id}/sessions/{session_id}/fork}: a copy of the caller's session of this component
+   * under a new id, every run copied with a new id; {@code {session_id, forked_from_session_id}} (201). Another user's
+   * session, or another component's, is 404, and nothing is written.
+   */
+  private void fork(RoutingContext ctx, String family) {
+    String id = ctx.pathParam("id");
+    String sessionId = InputRules.id("path", "session_id", ctx.pathParam("session_id"));
+    if (!exists(family, id)) throw new DetailedFailure(404, notFound(family));
+    Decision decision = RequestContext.decision(ctx);
+    Principal principal = RequestContext.principal(ctx);
+    IsolationRule.requireUserId(config.authorization(), decision, principal);
+    String type = family.substring(0, family.length() - 1);
+    // an unscoped caller forks the session for its user: the copy is that user's, as the session is
+    Future<Owner> owner = decision.scopedUserId().isPresent() ? Future.succeededFuture(decision.owner())
+        : storage.request(new StorageRequest.SessionsGet(decision.owner(), sessionId, type, 1, 0)).map(session -> {
+          String user = session.getString("user_id");
+          return user == null ? Owner.everyoneIn(decision.tenantId()) : Owner.of(decision.tenantId(), user);
+        });
+    owner.compose(o -> storage.request(new StorageRequest.SessionsFork(o, sessionId, type, id, UUID.randomUUID().toString())))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            ctx.fail(VerticleFailures.storage(ar.cause(), "Session not found"));
+            return;
+          }
+          JsonBodies.respond(ctx, 201, ar.result());
+        });
   }
 
   /** {@code stream=false}: one JSON answer once the run and its trace are stored. */
@@ -329,15 +533,19 @@ public final class ComponentRoutes {
         });
   }
 
+  private static void openEventStream(HttpServerResponse response) {
+    if (!response.headWritten()) {
+      response.setStatusCode(200).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
+          .setChunked(true);
+    }
+  }
+
   /** One SSE frame; the event marked final ends the stream. */
   private static void writeEvent(HttpServerResponse response, RunEvent runEvent,
                                  io.vertx.core.eventbus.MessageConsumer<RunEvent> events) {
     JsonObject event = runEvent.event();
     boolean last = runEvent.last();
-    if (!response.headWritten()) {
-      response.setStatusCode(200).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
-          .setChunked(true);
-    }
+    openEventStream(response);
     if (!response.ended()) response.write("event: " + event.getString("event") + "\ndata: " + event.encode() + "\n\n");
     if (last) {
       events.unregister();

@@ -163,6 +163,16 @@ public final class SessionStore {
         });
   }
 
+  /** A copy of the owner's session under a new id, every run with a new id: {@code {session_id, forked_from_session_id, runs}}. */
+  public Future<JsonObject> fork(Owner owner, String sessionId, String type, String componentId, String newSessionId) {
+    return db.query(owner, Sql.FORK_SESSION, Tuple.of(owner.sqlValue(), sessionId, type, componentId, newSessionId)).compose(rows -> {
+      Row r = rows.iterator().next();
+      if (r.getLong("sessions") == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, notFound(sessionId, type)));
+      return Future.succeededFuture(new JsonObject().put("session_id", newSessionId).put("forked_from_session_id", sessionId)
+          .put("runs", r.getLong("runs")));
+    });
+  }
+
   private Future<Void> requireSession(Owner owner, String sessionId) {
     return db.query(owner, Sql.GET_SESSION, Tuple.of(owner.sqlValue(), sessionId, null)).compose(rows ->
         rows.size() == 0

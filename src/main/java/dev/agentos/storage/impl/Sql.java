@@ -141,6 +141,24 @@ public final class Sql {
       + TENANT + " AND s.session_id = $3 AND s.user_id IS NOT DISTINCT FROM " + USER
       + " AND s.session_type = $4 AND s.component_id = $5) RETURNING " + RUN_COLUMNS;
 
+  /**
+   * A fork, in one statement: the owner's session of the component ($2, $3, $4) copied under $5 with its state, metadata
+   * (plus {@code forked_from_session_id}), summary and metrics, and each of its runs under a new id, keeping their times.
+   * Nothing is written when the session is not the owner's; the row counts say what was copied.
+   */
+  static final String FORK_SESSION = "WITH src AS (SELECT " + SESSION_COLUMNS + " FROM sessions WHERE " + OWNER
+      + " AND session_id = $2 AND session_type = $3 AND component_id = $4), "
+      + "copy AS (INSERT INTO sessions (tenant_id, user_id, session_id, session_type, component_id, session_name, session_state, "
+      + "metadata, summary, metrics) SELECT " + TENANT + ", " + USER + ", $5::text, session_type, component_id, session_name, "
+      + "session_state, metadata || jsonb_build_object('forked_from_session_id', $2::text), summary, metrics FROM src "
+      + "RETURNING session_id), "
+      + "copied_runs AS (INSERT INTO runs (tenant_id, user_id, run_id, session_id, component_type, component_id, status, input, "
+      + "content, metrics, events, created_at, updated_at) SELECT " + TENANT + ", " + USER + ", gen_random_uuid()::text, "
+      + "copy.session_id, r.component_type, r.component_id, r.status, r.input, r.content, r.metrics, r.events, r.created_at, "
+      + "r.updated_at FROM runs r JOIN copy ON true WHERE r.tenant_id = " + TENANT + " AND r.session_id = $2 "
+      + "AND r.user_id IS NOT DISTINCT FROM " + USER + " RETURNING run_id) "
+      + "SELECT (SELECT count(*) FROM copy) AS sessions, (SELECT count(*) FROM copied_runs) AS runs";
+
   // ---- memories -------------------------------------------------------------------------------------
   static final String MEMORY_COLUMNS = "memory_id, user_id, memory, topics, agent_id, team_id, created_at, updated_at";
   static final Map<String, String> MEMORY_SORT = Map.of("updated_at", "updated_at", "created_at", "created_at",
