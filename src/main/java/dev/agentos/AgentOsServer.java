@@ -118,7 +118,7 @@ public final class AgentOsServer {
     this.target = target;
     int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
     Future<Void> chain = Future.succeededFuture();
-    if (config.authorization().jwksUrl().isPresent() && config.authorization().validate()
+    if (config.authorization().remoteJwks() && config.authorization().validate()
         && placement.runs(Verticle.HTTP)) {
       // one JWKS fetcher per node, for every HTTP instance (before them: they ask it)
       chain = vertx.deployVerticle(new dev.agentos.authn.JwksVerticle(config.authorization(), metricsRegistry)).map(id -> {

@@ -36,6 +36,8 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
   private final List<String> excludedPatterns;
   private final List<Pattern> excluded;
   private final java.util.Set<String> excludedExactly;
+  /** RFC 9728 metadata paths (public when the metadata is configured). */
+  private final java.util.Set<String> metadataPaths;
   private final byte[] securityKeyDigest;
   private final Mode mode;
   private NodeJwks jwksSource;
@@ -53,6 +55,8 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     // literal patterns are a set look-up; only the others are regular expressions (this runs on every request)
     this.excludedExactly = excludedPatterns.stream().filter(Fnmatch::isLiteral).collect(java.util.stream.Collectors.toUnmodifiableSet());
     this.excluded = excludedPatterns.stream().filter(p -> !Fnmatch.isLiteral(p)).map(Fnmatch::compile).toList();
+    this.metadataPaths = config.resourceMetadata().map(m -> java.util.Set.of(AgentOsConfig.ResourceMetadata.WELL_KNOWN, m.metadataPath()))
+        .orElse(java.util.Set.of());
     this.securityKeyDigest = config.securityKey().map(AuthenticationHandler::sha256).orElse(null);
     this.mode = config.hasJwtSource() ? Mode.JWT : config.securityKey().isPresent() ? Mode.SECURITY_KEY : Mode.NONE;
   }
@@ -74,6 +78,8 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
 
   public boolean isExcluded(String canonicalPath) {
     if (excludedExactly.contains(canonicalPath)) return true;
+    // RFC 9728: the metadata says where to get a token, so it is read without one, whatever excluded_route_paths says
+    if (metadataPaths.contains(canonicalPath)) return true;
     for (Pattern p : excluded) if (p.matcher(canonicalPath).matches()) return true;
     return false;
   }

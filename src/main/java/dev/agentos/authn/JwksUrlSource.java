@@ -19,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps a verifier's JWKS keys in step with a JWKS URL (docs/authentication.md): fetched at start and then in the
+ * Keeps a verifier's JWKS keys in step with a JWKS URL, given or discovered from the issuer's OpenID configuration
+ * (docs/authentication.md): fetched at start and then in the
  * background (Cache-Control max-age, clamped to the configured bounds), never on the request path. A token
  * with an unknown {@code kid} may trigger one early refresh per debounce window. A failed fetch, a non-200,
  * or an untrustworthy set (bad JSON, duplicate kids) keeps the last good set and is logged and counted.
@@ -89,7 +90,52 @@ public final class JwksUrlSource {
     if (timerId >= 0) vertx.cancelTimer(timerId);
     Promise<Void> done = Promise.promise();
     inFlight = done.future();
-    String url = config.jwksUrl().orElseThrow();
+    jwksUri().onComplete(located -> {
+      if (located.failed()) {
+        count(fetchFailed);
+        log.warn("OpenID discovery at {} failed ({}); keeping the last good set", redacted(discoveryUrl()), located.cause().getMessage());
+        inFlight = null;
+        if (!closed) timerId = vertx.setTimer(config.jwksRefreshMinSeconds() * 1000L, id -> fetch());
+        done.complete();
+        return;
+      }
+      fetchKeys(located.result(), done);
+    });
+    return done.future();
+  }
+
+  /** The issuer's OpenID configuration document (OpenID Connect Discovery 1.0 §4: the issuer, less a trailing /). */
+  private String discoveryUrl() {
+    String issuer = config.issuer().orElseThrow();
+    return (issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer) + "/.well-known/openid-configuration";
+  }
+
+  /**
+   * Where the keys are: {@code jwks_url}, or with discovery the {@code jwks_uri} of the issuer's document, read again on
+   * every refresh. The document must name exactly the configured issuer (Discovery §4.3: otherwise it is not that
+   * issuer's, and its keys are not trusted) and an http(s) {@code jwks_uri}.
+   */
+  private Future<String> jwksUri() {
+    if (!config.discovery()) return Future.succeededFuture(config.jwksUrl().orElseThrow());
+    return client.getAbs(discoveryUrl()).timeout(5_000).putHeader("Accept", "application/json").send().compose(response -> {
+      if (response.statusCode() != 200) return Future.failedFuture("HTTP " + response.statusCode());
+      io.vertx.core.json.JsonObject document;
+      try {
+        document = response.bodyAsJsonObject();
+      } catch (RuntimeException e) {
+        return Future.failedFuture("not a JSON object");
+      }
+      if (document == null || !config.issuer().get().equals(document.getValue("issuer"))) {
+        return Future.failedFuture("its issuer is not " + config.issuer().get());
+      }
+      if (!(document.getValue("jwks_uri") instanceof String uri) || !(uri.startsWith("https://") || uri.startsWith("http://"))) {
+        return Future.failedFuture("no http(s) jwks_uri");
+      }
+      return Future.succeededFuture(uri);
+    });
+  }
+
+  private void fetchKeys(String url, Promise<Void> done) {
     client.getAbs(url).timeout(5_000).putHeader("Accept", "application/json").send().onComplete(ar -> {
       long next = config.jwksRefreshMinSeconds();
       if (ar.succeeded() && ar.result().statusCode() == 200) {
@@ -114,7 +160,6 @@ public final class JwksUrlSource {
       if (!closed) timerId = vertx.setTimer(next * 1000L, id -> fetch());
       done.complete();
     });
-    return done.future();
   }
 
   private long refreshSeconds(HttpResponse<Buffer> response) {

@@ -44,7 +44,7 @@ public final class KeySources {
     }
     KeySet set = new KeySet(statics, jwks);
     // RBAC needs a JWT source (agno: "authorization=True requires a JWT verification source").
-    if (config.enabled() && config.validate() && set.isEmpty() && config.jwksUrl().isEmpty()) {
+    if (config.enabled() && config.validate() && set.isEmpty() && !config.remoteJwks()) {
       throw new ConfigException("authorization.verification_keys",
           "no verification key configured (set verification_keys, jwks_file, jwks_url or JWT_VERIFICATION_KEY)");
     }

@@ -70,16 +70,26 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       boolean decisionRecords,
       int decisionRecordsQueue,
       Optional<String> defaultRole,
-      boolean autoProvisionUsers) {
+      boolean autoProvisionUsers,
+      boolean discovery,
+      Optional<ResourceMetadata> resourceMetadata) {
+
+    /**
+     * The keys come from a URL: {@code jwks_url}, or the {@code jwks_uri} of the issuer's OpenID configuration
+     * ({@code discovery}).
+     */
+    public boolean remoteJwks() {
+      return jwksUrl.isPresent() || discovery;
+    }
 
     /** Tenants are on: every caller acts in the tenant its token names (docs/isolation.md, "Tenants"). */
     public boolean tenants() {
       return tenantIdClaim.isPresent();
     }
 
-    /** A JWT source is configured: keys, a JWKS file or URL, or unverified decoding. */
+    /** A JWT source is configured: keys, a JWKS file or URL (or discovery), or unverified decoding. */
     public boolean hasJwtSource() {
-      return !verificationKeys.isEmpty() || jwksFile.isPresent() || jwksUrl.isPresent() || !validate;
+      return !verificationKeys.isEmpty() || jwksFile.isPresent() || remoteJwks() || !validate;
     }
 
     /** agno's auth_mode as reported by {@code /info}. */
@@ -101,6 +111,29 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       return "Authorization[enabled=" + enabled + ", validate=" + validate + ", algorithms=" + algorithms
           + ", keys=" + verificationKeys.size() + ", jwksFile=" + jwksFile + ", jwksUrl=" + jwksUrl + "]";
     }
+  }
+
+  /**
+   * RFC 9728 protected resource metadata ({@code authorization.resource_metadata}): this service's resource identifier,
+   * the authorization servers that issue tokens for it, and a documentation URL; served at
+   * {@code /.well-known/oauth-protected-resource} and named in every 401's challenge.
+   */
+  public record ResourceMetadata(String resource, List<String> authorizationServers, Optional<String> documentation) {
+    /** Where the metadata is (RFC 9728 §3.1: the well-known path inserted between the host and the resource's path). */
+    public String metadataUrl() {
+      java.net.URI uri = java.net.URI.create(resource);
+      String path = uri.getRawPath() == null || uri.getRawPath().equals("/") ? "" : uri.getRawPath();
+      return uri.getScheme() + "://" + uri.getRawAuthority() + WELL_KNOWN + path;
+    }
+
+    /** The path this service answers the metadata on. */
+    public String metadataPath() {
+      java.net.URI uri = java.net.URI.create(resource);
+      String path = uri.getRawPath() == null || uri.getRawPath().equals("/") ? "" : uri.getRawPath();
+      return WELL_KNOWN + path;
+    }
+
+    public static final String WELL_KNOWN = "/.well-known/oauth-protected-resource";
   }
 
   /** A role: the scopes it grants and the scopes it denies (a deny beats every allow, the admin scope included). */
@@ -142,7 +175,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.sessionIdClaim, a.rolesClaim, a.dependenciesClaims, a.sessionStateClaims, a.adminScope, a.userIsolation,
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
         a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds, a.policyInstances, a.tenantIdClaim,
-        a.platformAdminScope, a.trustTokenScopes, a.decisionRecords, a.decisionRecordsQueue, a.defaultRole, a.autoProvisionUsers);
+        a.platformAdminScope, a.trustTokenScopes, a.decisionRecords, a.decisionRecordsQueue, a.defaultRole, a.autoProvisionUsers,
+        a.discovery, a.resourceMetadata);
     return new AgentOsConfig(os, http, dev, postgres, logging, registry, cluster);
   }
 }

@@ -374,7 +374,19 @@ public final class ConfigLoader {
             : io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
         tenantIdClaim(r), r.opt("authorization.platform_admin_scope"), r.bool("authorization.trust_token_scopes"),
         r.bool("authorization.decision_records"), r.integer("authorization.decision_records_queue"),
-        r.opt("authorization.default_role"), r.bool("authorization.auto_provision_users"));
+        r.opt("authorization.default_role"), r.bool("authorization.auto_provision_users"), r.bool("authorization.discovery"),
+        resourceMetadata(r));
+    if (authz.discovery()) {
+      if (authz.issuer().isEmpty()) {
+        throw new ConfigException("authorization.discovery", "reads {issuer}/.well-known/openid-configuration: it needs authorization.issuer");
+      }
+      if (!httpUrl(authz.issuer().get())) {
+        throw new ConfigException("authorization.issuer", "must be an http(s) URL to be discovered");
+      }
+      if (authz.jwksUrl().isPresent()) {
+        throw new ConfigException("authorization.jwks_url", "comes from discovery (the issuer's jwks_uri): give one or the other");
+      }
+    }
     authz.defaultRole().ifPresent(role -> {
       // a role every tenant has: a built-in or a configured one (a tenant's managed roles are not known here)
       if (!List.of("owner", "administrator", "member").contains(role) && !authz.roles().containsKey(role)) {
@@ -389,7 +401,7 @@ public final class ConfigLoader {
       }
     });
     if (authz.tenantIdClaim().isPresent() && (!authz.validate() || authz.verificationKeys().isEmpty() && authz.jwksFile().isEmpty()
-        && authz.jwksUrl().isEmpty())) {
+        && !authz.remoteJwks())) {
       // an unverified or absent token would let anyone name any tenant
       throw new ConfigException("authorization.tenant_id_claim", "needs verified tokens: authorization.validate: true and a key, "
           + "jwks_file or jwks_url");
@@ -427,6 +439,43 @@ public final class ConfigLoader {
 
     AgentOsConfig.Logging logging = new AgentOsConfig.Logging(r.str("logging.access_log"), r.str("logging.level"));
     return new AgentOsConfig(os, http, authz, pg, logging, registry, cluster(r));
+  }
+
+  private static boolean httpUrl(String url) {
+    try {
+      java.net.URI uri = new java.net.URI(url);
+      return ("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) && uri.getHost() != null;
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+  }
+
+  /** RFC 9728 metadata, when {@code authorization.resource_metadata.resource} names this resource. */
+  private static Optional<AgentOsConfig.ResourceMetadata> resourceMetadata(Values r) {
+    Optional<String> resource = r.opt("authorization.resource_metadata.resource");
+    if (resource.isEmpty()) {
+      if (!r.list("authorization.resource_metadata.authorization_servers").isEmpty()) {
+        throw new ConfigException("authorization.resource_metadata.authorization_servers", "needs authorization.resource_metadata.resource");
+      }
+      if (r.opt("authorization.resource_metadata.documentation").isPresent()) {
+        throw new ConfigException("authorization.resource_metadata.documentation", "needs authorization.resource_metadata.resource");
+      }
+      return Optional.empty();
+    }
+    String url = resource.get();
+    if (!httpUrl(url) || url.contains("#") || url.contains("?")) {
+      throw new ConfigException("authorization.resource_metadata.resource", "must be an http(s) URL without query or fragment (RFC 9728 §2)");
+    }
+    List<String> servers = r.list("authorization.resource_metadata.authorization_servers");
+    if (servers.isEmpty()) servers = r.opt("authorization.issuer").map(List::of).orElse(List.of());
+    for (String s : servers) {
+      if (!httpUrl(s)) throw new ConfigException("authorization.resource_metadata.authorization_servers", "must be http(s) URLs: " + s);
+    }
+    Optional<String> docs = r.opt("authorization.resource_metadata.documentation");
+    if (docs.isPresent() && !httpUrl(docs.get())) {
+      throw new ConfigException("authorization.resource_metadata.documentation", "must be an http(s) URL");
+    }
+    return Optional.of(new AgentOsConfig.ResourceMetadata(url, List.copyOf(servers), docs));
   }
 
   private static Optional<String> tenantIdClaim(Values r) {

@@ -17,6 +17,7 @@ import dev.agentos.http.pipeline.StrictRequestDecoder;
 import dev.agentos.http.routes.ApiDocsRoutes;
 import dev.agentos.http.routes.AuthzRoutes;
 import dev.agentos.http.routes.ComponentRoutes;
+import dev.agentos.http.routes.ResourceMetadataRoutes;
 import dev.agentos.http.routes.UserRoutes;
 import dev.agentos.http.routes.DataRoutes;
 import dev.agentos.http.routes.ServiceAccountRoutes;
@@ -86,7 +87,7 @@ public final class HttpVerticle extends VerticleBase {
         config.http().instances().orElse(io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE), storage);
     authentication.useServiceAccounts(serviceAccounts);
     authentication.useClientAddresses(dev.agentos.common.ClientAddresses.of(config.http().trustedProxies()));
-    if (authz.jwksUrl().isPresent() && authz.validate()) {
+    if (authz.remoteJwks() && authz.validate()) {
       jwks = new dev.agentos.authn.NodeJwks(vertx, authz, fetched -> {
         verifier.updateKeys(verifier.keys().withJwks(fetched));
         authentication.keysChanged();
@@ -156,9 +157,12 @@ public final class HttpVerticle extends VerticleBase {
     openApi[0] = OpenApiDocument.of(router, config, config.authorization().excludedRoutePaths());
     // after the document: the documentation pages are not operations of the API
     new ApiDocsRoutes(config.os().name().orElse("AgentOS")).mount(router);
+    // public discovery documents (RFC 9728), not operations of the API either
+    new ResourceMetadataRoutes(config).mount(router);
 
-    router.route().failureHandler(ErrorResponses::handle);
-    for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ErrorResponses::handle);
+    String metadataUrl = config.authorization().resourceMetadata().map(AgentOsConfig.ResourceMetadata::metadataUrl).orElse(null);
+    router.route().failureHandler(ctx -> ErrorResponses.handle(ctx, metadataUrl));
+    for (int status : new int[] {400, 404, 405, 413, 500}) router.errorHandler(status, ctx -> ErrorResponses.handle(ctx, metadataUrl));
     return router;
   }
 

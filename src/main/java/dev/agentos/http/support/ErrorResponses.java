@@ -1,5 +1,7 @@
 package dev.agentos.http.support;
 
+import java.util.List;
+
 import dev.agentos.authn.AuthenticationException;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
@@ -22,6 +24,14 @@ public final class ErrorResponses {
 
   /** Router failure handler and error handler for 404/405/413/500. */
   public static void handle(RoutingContext ctx) {
+    handle(ctx, null);
+  }
+
+  /**
+   * The same; a 401's challenge also names {@code resourceMetadata} (RFC 9728 §5.1), where a client learns which
+   * authorization server issues tokens for this service.
+   */
+  public static void handle(RoutingContext ctx, String resourceMetadata) {
     if (ctx.response().headWritten()) {
       ctx.response().reset();
       return;
@@ -30,8 +40,10 @@ public final class ErrorResponses {
     int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
     if (failure instanceof AuthenticationException auth) {
       if (auth.status() == 401) {
-        String challenge = auth.rfc6750Error() == null ? "Bearer" : "Bearer error=\"" + auth.rfc6750Error() + "\"";
-        ctx.response().putHeader("WWW-Authenticate", challenge);
+        List<String> params = new java.util.ArrayList<>();
+        if (auth.rfc6750Error() != null) params.add("error=\"" + auth.rfc6750Error() + "\"");
+        if (resourceMetadata != null) params.add("resource_metadata=\"" + resourceMetadata + "\"");
+        ctx.response().putHeader("WWW-Authenticate", params.isEmpty() ? "Bearer" : "Bearer " + String.join(", ", params));
       }
       send(ctx.response(), auth.status(), auth.detail());
       return;
@@ -58,6 +70,9 @@ public final class ErrorResponses {
     }
     if (failure instanceof DetailedFailure detailed) {
       detailed.headers().forEach(ctx.response()::putHeader);
+      if (detailed.status() == 401 && !ctx.response().headers().contains("WWW-Authenticate")) {
+        ctx.response().putHeader("WWW-Authenticate", resourceMetadata == null ? "Bearer" : "Bearer resource_metadata=\"" + resourceMetadata + "\"");
+      }
       send(ctx.response(), detailed.status(), detailed.detail());
       return;
     }
