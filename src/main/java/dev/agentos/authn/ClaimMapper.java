@@ -63,7 +63,35 @@ public final class ClaimMapper {
     if (!profile.isEmpty()) copied.put(Principal.PROFILE_CLAIM, profile);
     Object exp = payload.getValue("exp");
     long expiresAt = exp instanceof Number n ? n.longValue() : 0L;
-    return new Principal(kind, userId, scopes, roles, sessionId, copied, expiresAt, tenant(payload), tokenRef);
+    return new Principal(kind, userId, scopes, roles, sessionId, copied, expiresAt, tenant(payload), tokenRef, actors(payload));
+  }
+
+  /** Deeper than this an {@code act} claim is no chain anyone issues; the policy's limit is lower (max_delegation_depth). */
+  static final int MAX_ACT_NESTING = 16;
+
+  /**
+   * RFC 8693 §4.1 {@code act}: the current actor, each nested {@code act} an earlier one. Each is an object with a
+   * string {@code sub} (and optional string {@code client_id}, {@code iss}); anything else makes the token invalid
+   * (401): a chain read in part would decide on fewer parties than the token names. {@code may_act} (§4.4) says who may
+   * act, not who did, and is ignored.
+   */
+  static List<Principal.Actor> actors(JsonObject payload) {
+    Object act = payload.getValue("act");
+    List<Principal.Actor> chain = new ArrayList<>();
+    while (act != null) {
+      if (!(act instanceof JsonObject a)) throw AuthenticationException.invalid("Invalid act claim");
+      if (chain.size() == MAX_ACT_NESTING) throw AuthenticationException.invalid("Invalid act claim: nested too deep");
+      Object sub = a.getValue("sub");
+      Object client = a.getValue("client_id");
+      Object iss = a.getValue("iss");
+      if (!(sub instanceof String s) || s.isEmpty() || s.length() > 256 || !storable(s) || isReserved(s)
+          || client != null && !(client instanceof String) || iss != null && !(iss instanceof String)) {
+        throw AuthenticationException.invalid("Invalid act claim");
+      }
+      chain.add(new Principal.Actor(s, Optional.ofNullable((String) client), Optional.ofNullable((String) iss)));
+      act = a.getValue("act");
+    }
+    return List.copyOf(chain);
   }
 
   /**

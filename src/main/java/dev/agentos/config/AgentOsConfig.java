@@ -72,7 +72,10 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       Optional<String> defaultRole,
       boolean autoProvisionUsers,
       boolean discovery,
-      Optional<ResourceMetadata> resourceMetadata) {
+      Optional<ResourceMetadata> resourceMetadata,
+      Map<String, ActorDefinition> actors,
+      boolean actorsRequired,
+      int maxDelegationDepth) {
 
     /**
      * The keys come from a URL: {@code jwks_url}, or the {@code jwks_uri} of the issuer's OpenID configuration
@@ -136,6 +139,12 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
     public static final String WELL_KNOWN = "/.well-known/oauth-protected-resource";
   }
 
+  /**
+   * An actor of delegated requests ({@code authorization.actors}): the scopes it may use for any subject, and the longest
+   * chain it may be part of.
+   */
+  public record ActorDefinition(List<String> scopes, Optional<Integer> maxChain) {}
+
   /** A role: the scopes it grants and the scopes it denies (a deny beats every allow, the admin scope included). */
   public record RoleDefinition(List<String> scopes, List<String> deny) {}
 
@@ -176,7 +185,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
         a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds, a.policyInstances, a.tenantIdClaim,
         a.platformAdminScope, a.trustTokenScopes, a.decisionRecords, a.decisionRecordsQueue, a.defaultRole, a.autoProvisionUsers,
-        a.discovery, a.resourceMetadata);
+        a.discovery, a.resourceMetadata, a.actors, a.actorsRequired, a.maxDelegationDepth);
     return new AgentOsConfig(os, http, dev, postgres, logging, registry, cluster);
   }
 }

@@ -18,7 +18,7 @@ public record ConfigKey(
     long max,
     String description) {
 
-  public enum Type { STRING, BOOLEAN, INTEGER, STRING_LIST, SCOPE_MAP, ROLE_MAP, ENUM }
+  public enum Type { STRING, BOOLEAN, INTEGER, STRING_LIST, SCOPE_MAP, ROLE_MAP, ACTOR_MAP, ENUM }
 
   /** {@code AGENTOS_<SECTION>_<KEY>}: dots become underscores, e.g. {@code AGENTOS_STORAGE_POSTGRES_URL}. */
   public String envVar() {
@@ -51,6 +51,10 @@ public record ConfigKey(
 
   static ConfigKey roleMap(String path, String description) {
     return new ConfigKey(path, Type.ROLE_MAP, null, false, List.of(), 0, 0, description);
+  }
+
+  static ConfigKey actorMap(String path, String description) {
+    return new ConfigKey(path, Type.ACTOR_MAP, null, false, List.of(), 0, 0, description);
   }
 
   static ConfigKey scopeMap(String path, String description) {

@@ -104,6 +104,9 @@ public final class ConfigLoader {
       case ROLE_MAP:
         if (!(raw instanceof JsonObject roles)) throw new ConfigException(p, "expected a mapping of role name to {scopes, deny}");
         return roleMap(roles, p);
+      case ACTOR_MAP:
+        if (!(raw instanceof JsonObject actors)) throw new ConfigException(p, "expected a mapping of actor id to {scopes, max_chain}");
+        return actorMap(actors, p);
       default:
         throw new IllegalStateException("unhandled type " + key.type());
     }
@@ -220,6 +223,12 @@ public final class ConfigLoader {
         } catch (DecodeException e) {
           throw new ConfigException(where, "expected a JSON object of role name to {scopes, deny}");
         }
+      case ACTOR_MAP:
+        try {
+          return actorMap(new JsonObject(raw), where);
+        } catch (DecodeException e) {
+          throw new ConfigException(where, "expected a JSON object of actor id to {scopes, max_chain}");
+        }
       case SCOPE_MAP:
         try {
           return scopeMap(new JsonObject(raw), where);
@@ -273,6 +282,26 @@ public final class ConfigLoader {
       List<String> scopes = def.getValue("scopes") == null ? List.of() : listOf(def.getValue("scopes"), at + ".scopes");
       List<String> deny = def.getValue("deny") == null ? List.of() : listOf(def.getValue("deny"), at + ".deny");
       out.put(name, new AgentOsConfig.RoleDefinition(scopes, deny));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /** {@code authorization.actors}: an actor's id (its {@code act.sub}) to what it may do for anyone, and how deep a chain it joins. */
+  private static Map<String, AgentOsConfig.ActorDefinition> actorMap(JsonObject obj, String where) {
+    Map<String, AgentOsConfig.ActorDefinition> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : obj) {
+      String at = where + "." + e.getKey();
+      if (e.getKey().isBlank()) throw new ConfigException(at, "an actor id is not empty");
+      if (!(e.getValue() instanceof JsonObject def)) throw new ConfigException(at, "expected {scopes: [...], max_chain: N}");
+      for (String field : def.fieldNames()) {
+        if (!field.equals("scopes") && !field.equals("max_chain")) throw new ConfigException(at + "." + field, "unknown key");
+      }
+      List<String> scopes = def.getValue("scopes") == null ? List.of() : listOf(def.getValue("scopes"), at + ".scopes");
+      Object max = def.getValue("max_chain");
+      if (max != null && (!(max instanceof Integer n) || n < 1 || n > 16)) {
+        throw new ConfigException(at + ".max_chain", "expected an integer between 1 and 16");
+      }
+      out.put(e.getKey(), new AgentOsConfig.ActorDefinition(scopes, java.util.Optional.ofNullable((Integer) max)));
     }
     return Collections.unmodifiableMap(out);
   }
@@ -375,7 +404,9 @@ public final class ConfigLoader {
         tenantIdClaim(r), r.opt("authorization.platform_admin_scope"), r.bool("authorization.trust_token_scopes"),
         r.bool("authorization.decision_records"), r.integer("authorization.decision_records_queue"),
         r.opt("authorization.default_role"), r.bool("authorization.auto_provision_users"), r.bool("authorization.discovery"),
-        resourceMetadata(r));
+        resourceMetadata(r),
+        v.containsKey("authorization.actors") ? (Map<String, AgentOsConfig.ActorDefinition>) v.get("authorization.actors") : Map.of(),
+        r.bool("authorization.actors_required"), r.integer("authorization.max_delegation_depth"));
     if (authz.discovery()) {
       if (authz.issuer().isEmpty()) {
         throw new ConfigException("authorization.discovery", "reads {issuer}/.well-known/openid-configuration: it needs authorization.issuer");

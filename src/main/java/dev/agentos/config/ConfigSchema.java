@@ -4,6 +4,7 @@ import static dev.agentos.config.ConfigKey.bool;
 import static dev.agentos.config.ConfigKey.integer;
 import static dev.agentos.config.ConfigKey.list;
 import static dev.agentos.config.ConfigKey.oneOf;
+import static dev.agentos.config.ConfigKey.actorMap;
 import static dev.agentos.config.ConfigKey.roleMap;
 import static dev.agentos.config.ConfigKey.scopeMap;
 import static dev.agentos.config.ConfigKey.secret;
@@ -85,6 +86,9 @@ public final class ConfigSchema {
       string("authorization.platform_admin_scope", null, "With tenants on, the scope that makes a caller admin in every tenant, chosen per request with the `X-Tenant-Id` header; unset: nobody acts across tenants. The admin scope alone is admin within the caller's own tenant."),
       scopeMap("authorization.scope_mappings", "Extra `\"METHOD /path\": [scopes]` entries merged over the default route map."),
       roleMap("authorization.roles", "Roles defined here: `name: {scopes: [...], deny: [...]}`; a token's roles claim names them."),
+      actorMap("authorization.actors", "Delegation (RFC 8693 `act`): actors by their `act.sub`, each `{scopes: [...], max_chain: N}`: what it may do for any subject, and the longest actor chain it may be part of. A delegated request is allowed only if the subject and every actor may make it (docs/authorization.md, \"Delegation\")."),
+      bool("authorization.actors_required", false, "Refuse (403) a delegated token naming an actor that is neither in `authorization.actors` nor holds a managed role; off, such an actor limits nothing (the subject's rights decide) and is still recorded."),
+      integer("authorization.max_delegation_depth", 3L, 1, 16, "The longest actor chain a delegated token may carry; longer is 403."),
       list("authorization.excluded_route_paths", DEFAULT_EXCLUDED_ROUTES, false, "fnmatch patterns that skip authentication; a list replaces the defaults."),
       secret("authorization.security_key", "agno's OS security key mode (env `OS_SECURITY_KEY`); ignored when a JWT source is configured."),
       integer("authorization.token_cache_size", 10_000L, 0, 10_000_000, "Verified tokens kept in memory per HTTP verticle instance (0 = no cache)."),

@@ -145,6 +145,7 @@ public final class PolicyEngine {
   public Evaluation evaluate(Principal principal, String method, String path, Optional<String> requestedTenant) {
     Decision off = killSwitch(principal);
     if (off != null) return new Evaluation(off, null, List.of());
+    if (!principal.actors().isEmpty()) return delegated(principal, method, path, requestedTenant);
     TenantChoice tenant = tenantOf(principal, requestedTenant);
     if (tenant.refusal() != null) {
       return new Evaluation(new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, newDecisionId(),
@@ -434,7 +435,7 @@ public final class PolicyEngine {
     String home = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
     RoleDirectory directory = roles;
     switch (principal.kind()) {
-      case JWT, UNVERIFIED -> {
+      case JWT, UNVERIFIED, ACTOR -> {
         String sub = principal.userId().orElse(null);
         if (sub != null && directory.disabled(home, sub)) {
           return Decision.revoked(newDecisionId(), "user '" + sub + "' is disabled in the users directory", DISABLED).inTenant(home);
@@ -451,6 +452,109 @@ public final class PolicyEngine {
     return null;
   }
 
+  // ---- delegation (docs/authorization.md, "Delegation") ------------------------------------------------
+
+  /**
+   * A delegated request (a token with an {@code act} chain): allowed only if the subject may make it and so may every
+   * actor the chain names (the intersection); isolation follows the subject, and no actor's grant, the admin scope
+   * included, widens what the subject may do. An actor the registry does not know and that holds no managed role
+   * limits nothing, unless {@code actors_required} is on (then the request is refused).
+   */
+  private Evaluation delegated(Principal principal, String method, String path, Optional<String> requestedTenant) {
+    String home = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
+    Principal subject = principal.withoutActors();
+    String refusal = chainRefusal(principal, home);
+    if (refusal != null) {
+      return new Evaluation(new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, newDecisionId(),
+          List.of(refusal), refusal).inTenant(home), null, expand(subject).scopes());
+    }
+    Evaluation asSubject = evaluate(subject, method, path, requestedTenant);
+    Decision combined = asSubject.decision();
+    List<String> reasons = new ArrayList<>();
+    reasons.add("subject '" + subject.userId().orElse("?") + "': " + String.join("; ", combined.reasons()));
+    if (!combined.allowed()) {
+      return new Evaluation(withReasons(combined, reasons, combined.detail()), asSubject.route(), asSubject.held());
+    }
+    for (Principal.Actor actor : principal.actors()) {
+      Principal asActor = actorPrincipal(actor, principal, home);
+      if (asActor == null) {
+        reasons.add("actor '" + actor.sub() + "': not registered, limits nothing");
+        continue;
+      }
+      Decision d = evaluate(asActor, method, path, requestedTenant).decision();
+      reasons.add("actor '" + actor.sub() + "': " + String.join("; ", d.reasons()));
+      if (!d.allowed()) {
+        String detail = "Actor '" + actor.sub() + "' may not do this for the user: " + (d.detail() == null ? "denied" : d.detail());
+        Decision denied = d.revoked() ? Decision.revoked(combined.decisionId(), String.join(" | ", reasons), "Actor '" + actor.sub() + "' is disabled")
+            : new Decision(false, combined.required(), Optional.empty(), combined.scopedUserId(), false, combined.decisionId(),
+                List.copyOf(reasons), detail);
+        return new Evaluation(denied.inTenant(combined.tenantId()), asSubject.route(), asSubject.held());
+      }
+      combined = intersect(combined, d);
+    }
+    // isolation follows the subject: an admin subject acting through a non-admin actor is scoped like any user
+    Optional<String> scoped = combined.admin() ? combined.scopedUserId() : scopedUserId(subject, false);
+    Decision allowed = new Decision(true, combined.required(), combined.accessibleIds(), scoped, combined.admin(),
+        combined.decisionId(), List.copyOf(reasons), null, combined.excludedIds(), combined.tenantId());
+    return new Evaluation(allowed, asSubject.route(), asSubject.held());
+  }
+
+  /** Why a chain is refused before anyone's grants are looked at, or null. */
+  private String chainRefusal(Principal principal, String home) {
+    List<Principal.Actor> chain = principal.actors();
+    if (chain.size() > config.maxDelegationDepth()) {
+      return "Delegation chain of " + chain.size() + " actors is longer than authorization.max_delegation_depth ("
+          + config.maxDelegationDepth() + ")";
+    }
+    Set<String> seen = new HashSet<>();
+    for (Principal.Actor actor : chain) {
+      if (principal.userId().map(actor.sub()::equals).orElse(false)) return "An actor cannot be the subject it acts for ('" + actor.sub() + "')";
+      if (!seen.add(actor.sub())) return "The delegation chain has a cycle: '" + actor.sub() + "' acts twice";
+      AgentOsConfig.ActorDefinition def = config.actors().get(actor.sub());
+      if (def != null && def.maxChain().isPresent() && chain.size() > def.maxChain().get()) {
+        return "Actor '" + actor.sub() + "' may act only in chains of at most " + def.maxChain().get();
+      }
+      if (config.actorsRequired() && def == null && roles.assigned(home, actor.sub()).isEmpty()) {
+        return "Unknown actor '" + actor.sub() + "': not in authorization.actors and no managed role";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * An actor as the policy decides for it: the registry's scopes and its managed roles (assigned to its {@code sub} in
+   * the subject's tenant), in the subject's tenant; null for an actor that has neither.
+   */
+  private Principal actorPrincipal(Principal.Actor actor, Principal principal, String home) {
+    AgentOsConfig.ActorDefinition def = config.actors().get(actor.sub());
+    if (def == null && roles.assigned(home, actor.sub()).isEmpty()) return null;
+    return new Principal(Principal.Kind.ACTOR, Optional.of(actor.sub()), def == null ? List.of() : def.scopes(), List.of(),
+        Optional.empty(), new io.vertx.core.json.JsonObject(), 0, principal.tenantId(), principal.tokenRef());
+  }
+
+  /** Both decisions' allows at once: the ids both let through, the ids either leaves out, admin only if both are. */
+  private static Decision intersect(Decision a, Decision b) {
+    Optional<Set<String>> ids;
+    if (a.accessibleIds().isEmpty()) ids = b.accessibleIds();
+    else if (b.accessibleIds().isEmpty()) ids = a.accessibleIds();
+    else if (a.accessibleIds().get().contains("*")) ids = b.accessibleIds();
+    else if (b.accessibleIds().get().contains("*")) ids = a.accessibleIds();
+    else {
+      Set<String> both = new HashSet<>(a.accessibleIds().get());
+      both.retainAll(b.accessibleIds().get());
+      ids = Optional.of(Set.copyOf(both));
+    }
+    Set<String> excluded = new HashSet<>(a.excludedIds());
+    excluded.addAll(b.excludedIds());
+    return new Decision(true, a.required(), ids, a.scopedUserId(), a.admin() && b.admin(), a.decisionId(), a.reasons(), null,
+        Set.copyOf(excluded), a.tenantId());
+  }
+
+  private static Decision withReasons(Decision d, List<String> reasons, String detail) {
+    return new Decision(d.allowed(), d.required(), d.accessibleIds(), d.scopedUserId(), d.admin(), d.decisionId(), List.copyOf(reasons),
+        detail, d.excludedIds(), d.tenantId(), d.revoked());
+  }
+
   /** agno's detail for a disabled user. */
   public static final String DISABLED = "User is disabled";
 
@@ -458,6 +562,26 @@ public final class PolicyEngine {
   public Decision check(Principal principal, String action, String resourceId) {
     Decision off = killSwitch(principal);
     if (off != null) return off;
+    if (!principal.actors().isEmpty()) {
+      // the intersection, as for a request: the subject and every registered actor
+      String home = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
+      String refusal = chainRefusal(principal, home);
+      if (refusal != null) {
+        return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, newDecisionId(), List.of(refusal), refusal);
+      }
+      Decision d = check(principal.withoutActors(), action, resourceId);
+      for (Principal.Actor actor : principal.actors()) {
+        Principal asActor = actorPrincipal(actor, principal, home);
+        if (!d.allowed() || asActor == null) continue;
+        Decision a = check(asActor, action, resourceId);
+        if (!a.allowed()) {
+          return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, d.decisionId(),
+              List.of("actor '" + actor.sub() + "': " + String.join("; ", a.reasons())), "Actor '" + actor.sub() + "' may not: " + action);
+        }
+        if (d.admin() && !a.admin()) d = new Decision(true, d.required(), Optional.empty(), Optional.empty(), false, d.decisionId(), d.reasons(), null);
+      }
+      return d;
+    }
     String id = newDecisionId();
     if (action.equals(config.adminScope())) {
       // "may this principal act as admin?": only with the admin scope and no deny anywhere (a deny beats admin)

@@ -164,6 +164,11 @@ public final class RoleDirectory {
     return List.copyOf(out);
   }
 
+  /** The managed roles assigned to {@code subject} in {@code tenantId} (whatever tenant this view answers for). */
+  public List<String> assigned(String tenantId, String subject) {
+    return subjectRoles(tenantId, subject);
+  }
+
   /** Whether the users directory has this subject disabled in this tenant: the kill switch. */
   public boolean disabled(String tenantId, String subject) {
     return disabled.getOrDefault(tenantId, Set.of()).contains(subject);

@@ -10,7 +10,7 @@ public final class ConfigDocs {
         section = sec;
         sb.append("\n### `").append(sec).append("`\n\n| key | type | default | env var | meaning |\n|---|---|---|---|---|\n");
       }
-      String type = switch (k.type()) { case STRING -> "string"; case BOOLEAN -> "boolean"; case INTEGER -> "integer (" + k.min() + "–" + k.max() + ")"; case STRING_LIST -> "list of strings"; case SCOPE_MAP -> "map"; case ROLE_MAP -> "map of roles"; case ENUM -> String.join(" \\| ", k.allowedValues()); };
+      String type = switch (k.type()) { case STRING -> "string"; case BOOLEAN -> "boolean"; case INTEGER -> "integer (" + k.min() + "–" + k.max() + ")"; case STRING_LIST -> "list of strings"; case SCOPE_MAP -> "map"; case ROLE_MAP -> "map of roles"; case ACTOR_MAP -> "map of actors"; case ENUM -> String.join(" \\| ", k.allowedValues()); };
       Object d = k.defaultValue();
       String def = d == null ? "—" : d.toString();
       if (k.secret()) def = def.equals("[]") ? "[] (secret)" : "— (secret)";

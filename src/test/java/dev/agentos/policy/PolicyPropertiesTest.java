@@ -143,6 +143,41 @@ class PolicyPropertiesTest {
 
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
+  @DisplayName("adding an actor never widens access: a delegated request is allowed only if the subject alone would be, and lists no more")
+  void addingAnActorNeverWidens(long seed) {
+    Random r = new Random(seed);
+    JsonObject actors = new JsonObject();
+    for (String id : List.of("bot-a", "bot-b")) {
+      JsonArray granted = new JsonArray();
+      for (String sc : scopes(r, 5, true)) if (sc.equals(ADMIN) || sc.matches("[a-z_]+:([A-Za-z0-9.*-]+:)?[a-z*]+")) granted.add(sc);
+      actors.put(id, new JsonObject().put("scopes", granted));
+    }
+    AgentOsConfig.Authorization config = ConfigLoader.fromJson(new JsonObject().put("authorization", new JsonObject()
+        .put("actors", actors).put("user_isolation", r.nextBoolean())), Map.of()).authorization();
+    PolicyEngine engine = new PolicyEngine(config);
+    List<String> pool = List.of("bot-a", "bot-b", "not-registered");
+    for (int i = 0; i < 250; i++) {
+      Principal alone = principal(scopes(r, 6, true), List.of());
+      List<Principal.Actor> chain = new ArrayList<>();
+      for (String id : pool) if (r.nextBoolean()) chain.add(new Principal.Actor(id, Optional.empty(), Optional.empty()));
+      Principal delegated = new Principal(alone.kind(), alone.userId(), alone.scopes(), alone.roles(), alone.sessionId(), alone.claims(),
+          alone.expiresAt(), alone.tenantId(), alone.tokenRef(), chain);
+      Request q = request(r);
+      Decision without = engine.authorize(alone, q.method, q.path);
+      Decision with = engine.authorize(delegated, q.method, q.path);
+      if (with.allowed()) {
+        assertThat(without.allowed()).as("%s through %s allowed %s, but not alone", alone.scopes(), chain, q).isTrue();
+        assertThat(!with.admin() || without.admin()).as("an actor made %s an admin on %s", alone.scopes(), q).isTrue();
+        if (with.scopedUserId().isEmpty()) assertThat(without.scopedUserId()).as("isolation follows the subject").isEmpty();
+      }
+      if (isListing(q) && !visible(without).contains("*")) {
+        assertThat(visible(without)).as("%s through %s on %s", alone.scopes(), chain, q).containsAll(visible(with));
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
   @DisplayName("adding scopes never removes access (no deny rules involved)")
   void addingScopesNeverRemovesAccess(long seed) {
     Random r = new Random(seed);

@@ -344,8 +344,20 @@ public final class AuthzRoutes {
   private Principal principalOf(JsonObject p, String tenant) {
     Object sub = p.getValue("user_id", p.getValue("sub"));
     if (sub != null && !(sub instanceof String)) throw new ValidationFailure("body", "principal", "user_id must be a string", "string_type");
+    List<Principal.Actor> actors = new ArrayList<>();
+    Object chain = p.getValue("actors");
+    if (chain != null && !(chain instanceof JsonArray)) throw new ValidationFailure("body", "actors", "Input should be a valid list", "list_type");
+    if (chain != null) {
+      for (Object o : (JsonArray) chain) {
+        try {
+          actors.add(Principal.Actor.fromJson(o instanceof JsonObject a ? a : new JsonObject()));
+        } catch (IllegalArgumentException e) {
+          throw new ValidationFailure("body", "actors", "An actor is {sub, client_id?, iss?}", "model_type");
+        }
+      }
+    }
     return new Principal(Principal.Kind.JWT, Optional.ofNullable((String) sub), strings(p, "scopes"), strings(p, "roles"),
-        Optional.empty(), new JsonObject(), 0, config.tenants() ? Optional.of(tenant) : Optional.empty());
+        Optional.empty(), new JsonObject(), 0, config.tenants() ? Optional.of(tenant) : Optional.empty(), Optional.empty(), actors);
   }
 
   private static List<String> strings(JsonObject p, String field) {

@@ -1,0 +1,178 @@
+package dev.agentos.policy;
+
+import static dev.agentos.testing.TestServer.call;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentos.testing.TestDatabase;
+import dev.agentos.testing.TestServer;
+import dev.agentos.testing.Tokens;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * RFC 8693 delegation (docs/authorization.md, "Delegation"): alice, a support agent acting for her, and a tool service
+ * the agent calls. A delegated request needs the subject and every registered actor.
+ */
+@DisplayName("Delegation: a token's act chain is decided on the subject and every actor")
+class DelegationTest {
+  private static TestDatabase db;
+  private static TestServer s;
+
+  private static JsonObject config() {
+    return new JsonObject()
+        .put("agents", new JsonArray().add(new JsonObject().put("id", "support-bot").put("model", new JsonObject().put("provider", "echo")))
+            .add(new JsonObject().put("id", "billing-bot").put("model", new JsonObject().put("provider", "echo"))))
+        .put("authorization", new JsonObject().put("user_isolation", true).put("max_delegation_depth", 2)
+            .put("actors", new JsonObject()
+                .put("support-agent", new JsonObject().put("scopes", new JsonArray().add("sessions:read").add("agents:read")
+                    .add("agents:support-bot:run").add("agent_os:admin")))
+                .put("tool-service", new JsonObject().put("scopes", new JsonArray().add("sessions:read")).put("max_chain", 2))
+                .put("solo-only", new JsonObject().put("scopes", new JsonArray().add("sessions:read")).put("max_chain", 1))));
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    db = TestDatabase.create();
+    s = TestServer.start(db, config());
+    // alice and bob each have a session (alice's own token)
+    for (String user : List.of("alice", "bob")) {
+      assertThat(call(s, HttpMethod.POST, "/sessions?type=agent", Tokens.hs256(user, "sessions:write"), new JsonObject()
+          .put("session_id", "s-" + user).put("agent_id", "support-bot")).statusCode()).isEqualTo(201);
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    s.close();
+    db.close();
+  }
+
+  /** alice's token, with {@code actors} as a nested act chain (the current actor first). */
+  private static String delegated(String sub, List<String> scopes, String... actors) {
+    JsonObject claims = Tokens.claims(sub, scopes.toArray(new String[0]));
+    JsonObject act = null;
+    for (int i = actors.length - 1; i >= 0; i--) {
+      JsonObject next = new JsonObject().put("sub", actors[i]);
+      if (act != null) next.put("act", act);
+      act = next;
+    }
+    if (act != null) claims.put("act", act);
+    return Tokens.hs256(claims);
+  }
+
+  private static final List<String> ALICE = List.of("sessions:read", "sessions:write", "sessions:delete", "agents:read", "agents:run",
+      "metrics:read");
+
+  private static HttpResponse<Buffer> send(HttpMethod method, String path, String token) {
+    return TestServer.send(s.request(method, path).putHeader("Authorization", "Bearer " + token));
+  }
+
+  @ParameterizedTest(name = "{0} {1} by alice through [{2}]: {3}")
+  @CsvSource(delimiter = '|', value = {
+      "GET    | /sessions                  | support-agent              | 200",
+      "GET    | /sessions                  | support-agent tool-service | 200",
+      "DELETE | /sessions/s-alice          | tool-service               | 403",
+      "GET    | /metrics                   | tool-service               | 403",
+      "GET    | /metrics                   | support-agent              | 200",
+      "GET    | /agents/support-bot        | support-agent              | 200",
+      "GET    | /agents/support-bot        | support-agent tool-service | 403",
+      "GET    | /metrics                   | unregistered-bot           | 200"})
+  @DisplayName("the intersection: allowed only if alice and every registered actor may (an unregistered actor limits nothing)")
+  void intersection(String method, String path, String actors, int status) {
+    HttpResponse<Buffer> r = send(HttpMethod.valueOf(method), path, delegated("alice", ALICE, actors.split(" ")));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(status);
+  }
+
+  @Test
+  @DisplayName("a denial names the party that lacked what")
+  void denialSaysWho() {
+    HttpResponse<Buffer> r = send(HttpMethod.DELETE, "/sessions/s-alice", delegated("alice", ALICE, "tool-service"));
+    assertThat(r.bodyAsJsonObject().getString("detail"))
+        .isEqualTo("Actor 'tool-service' may not do this for the user: Insufficient permissions. Required scope(s): sessions:delete");
+    HttpResponse<Buffer> subject = send(HttpMethod.GET, "/traces", delegated("alice", ALICE, "support-agent"));
+    assertThat(subject.statusCode()).isEqualTo(403);
+    assertThat(subject.bodyAsJsonObject().getString("detail")).as("alice lacks it herself").isEqualTo("Insufficient permissions. Required scope(s): traces:read");
+  }
+
+  @Test
+  @DisplayName("the actor's admin scope never widens the subject: an admin actor for alice sees alice's data only")
+  void actorAdminDoesNotWiden() {
+    String viaAgent = delegated("alice", ALICE, "support-agent");
+    JsonArray sessions = send(HttpMethod.GET, "/sessions", viaAgent).bodyAsJsonObject().getJsonArray("data");
+    assertThat(sessions.stream().map(x -> ((JsonObject) x).getString("session_id"))).containsExactly("s-alice");
+    assertThat(send(HttpMethod.GET, "/sessions/s-bob", viaAgent).statusCode()).isEqualTo(404);
+    assertThat(send(HttpMethod.GET, "/authz/roles", viaAgent).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  @DisplayName("an admin subject acting through a non-admin actor is isolated like any user: the actor is no admin")
+  void adminSubjectThroughActor() {
+    String rootViaTool = delegated("root", List.of("agent_os:admin"), "tool-service");
+    JsonArray sessions = send(HttpMethod.GET, "/sessions", rootViaTool).bodyAsJsonObject().getJsonArray("data");
+    assertThat(sessions).as("root's own sessions only: none").isEmpty();
+    assertThat(send(HttpMethod.GET, "/sessions", Tokens.hs256("root", "agent_os:admin")).bodyAsJsonObject().getJsonArray("data"))
+        .as("root alone is an admin").hasSize(2);
+  }
+
+  @Test
+  @DisplayName("listings are filtered by both: the agents list holds what alice and the actor may both see")
+  void listingIntersection() {
+    JsonArray agents = send(HttpMethod.GET, "/agents", delegated("alice", List.of("agents:read"), "support-agent")).bodyAsJsonArray();
+    assertThat(agents.stream().map(a -> ((JsonObject) a).getString("id"))).containsExactlyInAnyOrder("support-bot", "billing-bot");
+    HttpResponse<Buffer> narrow = send(HttpMethod.GET, "/agents", delegated("alice", List.of("agents:support-bot:read", "agents:billing-bot:read"),
+        "support-agent"));
+    assertThat(narrow.bodyAsJsonArray().stream().map(a -> ((JsonObject) a).getString("id"))).containsExactlyInAnyOrder("support-bot", "billing-bot");
+  }
+
+  @ParameterizedTest(name = "[{0}] → {1}")
+  @CsvSource(delimiter = '|', value = {
+      "support-agent tool-service solo-only | Delegation chain of 3 actors is longer than authorization.max_delegation_depth (2)",
+      "alice                                | An actor cannot be the subject it acts for ('alice')",
+      "tool-service tool-service            | The delegation chain has a cycle: 'tool-service' acts twice",
+      "support-agent solo-only              | Actor 'solo-only' may act only in chains of at most 1"})
+  @DisplayName("chains too long, with a cycle, naming the subject as an actor, or past an actor's max_chain: 403 saying so")
+  void chainLimits(String actors, String detail) {
+    HttpResponse<Buffer> r = send(HttpMethod.GET, "/sessions", delegated("alice", ALICE, actors.split(" ")));
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.bodyAsJsonObject().getString("detail")).isEqualTo(detail);
+    assertThat(r.getHeader("X-Decision-Id")).isNotBlank();
+  }
+
+  @Test
+  @DisplayName("a malformed act claim makes the token invalid (401): a chain read in part would decide on fewer parties")
+  void malformedAct() {
+    for (Object act : List.of("support-agent", new JsonObject(), new JsonObject().put("sub", 7),
+        new JsonObject().put("sub", "a").put("act", "b"), new JsonObject().put("sub", "a").put("client_id", 1))) {
+      String token = Tokens.hs256(Tokens.claims("alice", "sessions:read").put("act", act));
+      assertThat(send(HttpMethod.GET, "/sessions", token).statusCode()).as(String.valueOf(act)).isEqualTo(401);
+    }
+    JsonObject deep = new JsonObject().put("sub", "a0");
+    for (int i = 1; i <= 20; i++) deep = new JsonObject().put("sub", "a" + i).put("act", deep);
+    assertThat(send(HttpMethod.GET, "/sessions", Tokens.hs256(Tokens.claims("alice", "sessions:read").put("act", deep))).statusCode())
+        .isEqualTo(401);
+  }
+
+  @Test
+  @DisplayName("the what-if check takes a chain and its reasons name each party")
+  void whatIfWithChain() {
+    HttpResponse<Buffer> r = call(s, HttpMethod.POST, "/authz/check", Tokens.admin(), new JsonObject().put("method", "DELETE")
+        .put("path", "/sessions/s-alice").put("principal", new JsonObject().put("user_id", "alice").put("scopes", new JsonArray(ALICE))
+            .put("actors", new JsonArray().add(new JsonObject().put("sub", "tool-service")))));
+    JsonObject d = r.bodyAsJsonObject();
+    assertThat(d.getBoolean("allowed")).isFalse();
+    assertThat(d.getJsonArray("reasons").getString(0)).startsWith("subject 'alice': ");
+    assertThat(d.getJsonArray("reasons").getString(1)).startsWith("actor 'tool-service': ").contains("sessions:delete");
+    assertThat(call(s, HttpMethod.POST, "/authz/check", Tokens.admin(), new JsonObject().put("method", "GET").put("path", "/sessions")
+        .put("principal", new JsonObject().put("user_id", "alice").put("actors", new JsonArray().add("bad")))).statusCode()).isEqualTo(422);
+  }
+}
