@@ -75,7 +75,8 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
       Optional<ResourceMetadata> resourceMetadata,
       Map<String, ActorDefinition> actors,
       boolean actorsRequired,
-      int maxDelegationDepth) {
+      int maxDelegationDepth,
+      boolean strictTeamMembers) {
 
     /**
      * The keys come from a URL: {@code jwks_url}, or the {@code jwks_uri} of the issuer's OpenID configuration
@@ -185,7 +186,7 @@ public record AgentOsConfig(Os os, Http http, Authorization authorization, Postg
         a.scopeMappings, a.roles, a.excludedRoutePaths, a.securityKey, a.tokenCacheSize, a.serviceAccountCacheTtlSeconds, a.serviceAccountFailuresPerMinute,
         a.decisionLogAllowPercent, a.policyTimeoutMs, a.maxTokenLifetimeSeconds, a.policyInstances, a.tenantIdClaim,
         a.platformAdminScope, a.trustTokenScopes, a.decisionRecords, a.decisionRecordsQueue, a.defaultRole, a.autoProvisionUsers,
-        a.discovery, a.resourceMetadata, a.actors, a.actorsRequired, a.maxDelegationDepth);
+        a.discovery, a.resourceMetadata, a.actors, a.actorsRequired, a.maxDelegationDepth, a.strictTeamMembers);
     return new AgentOsConfig(os, http, dev, postgres, logging, registry, cluster);
   }
 }

@@ -406,7 +406,8 @@ public final class ConfigLoader {
         r.opt("authorization.default_role"), r.bool("authorization.auto_provision_users"), r.bool("authorization.discovery"),
         resourceMetadata(r),
         v.containsKey("authorization.actors") ? (Map<String, AgentOsConfig.ActorDefinition>) v.get("authorization.actors") : Map.of(),
-        r.bool("authorization.actors_required"), r.integer("authorization.max_delegation_depth"));
+        r.bool("authorization.actors_required"), r.integer("authorization.max_delegation_depth"),
+        r.str("authorization.team_member_runs").equals("strict"));
     if (authz.discovery()) {
       if (authz.issuer().isEmpty()) {
         throw new ConfigException("authorization.discovery", "reads {issuer}/.well-known/openid-configuration: it needs authorization.issuer");

@@ -150,7 +150,7 @@ public final class HttpVerticle extends VerticleBase {
     new ServiceAccountRoutes(vertx, config.authorization(), policy, storage).mount(router);
     new AuthzRoutes(vertx, config.authorization(), policy, authentication, storage).mount(router);
     new UserRoutes(config.authorization(), policy, storage).mount(router);
-    new ComponentRoutes(vertx, config, storage).mount(router);
+    new ComponentRoutes(vertx, config, storage, policy).mount(router);
     JsonObject[] openApi = new JsonObject[1];
     router.get("/openapi.json").handler(ctx -> json(ctx, 200, openApi[0]));
     // generated from the routes just registered, this one included, so the description cannot drift

@@ -340,6 +340,8 @@ public final class PolicyVerticle extends VerticleBase {
         .put("method", method).put("path", path).put("required", new JsonArray(d.required()))
         .put("granted_by", d.allowed() ? grantedBy(d) : null).put("result", d.allowed() ? "allow" : "deny")
         .put("reasons", new JsonArray(d.reasons())).put("latency_us", nanos / 1000);
+    // a delegated request: the chain it was decided on, the current actor first
+    if (!p.actors().isEmpty()) line.put("actors", new JsonArray(p.actors().stream().map(Principal.Actor::sub).toList()));
     decisionLog.info(line.encode());
   }
 

@@ -361,6 +361,9 @@ public final class RuntimeVerticle extends VerticleBase {
   private Future<JsonObject> record(RunRequest req, String type, String componentId, String runId, String sessionId, String message,
                                     String content, String status, JsonArray events, List<Call> calls, Instant start) {
     JsonObject input = new JsonObject().put("message", message);
+    // a run made through a delegated token: who acted for the owner, the current actor first (docs/authorization.md)
+    JsonArray actors = new JsonArray(req.actors().stream().map(dev.agentos.contract.Principal.Actor::toJson).toList());
+    if (!actors.isEmpty()) input.put("actors", actors);
     if (req.sessionState() != null) input.put("session_state", req.sessionState());
     if (req.dependencies() != null) input.put("dependencies", req.dependencies());
     if (req.metadata() != null) input.put("metadata", req.metadata());
@@ -369,9 +372,13 @@ public final class RuntimeVerticle extends VerticleBase {
     Instant end = Instant.now();
     String traceId = UUID.randomUUID().toString();
     String traceStatus = status.equals("COMPLETED") ? "OK" : "ERROR";
-    JsonArray spans = new JsonArray().add(new JsonObject().put("span_id", traceId + "-run").put("name", type + " run")
+    JsonObject runSpan = new JsonObject().put("span_id", traceId + "-run").put("name", type + " run")
         .put("kind", type).put("status", traceStatus).put("start_time", start.toString()).put("end_time", end.toString())
-        .put("input", message).put("output", content));
+        .put("input", message).put("output", content);
+    if (!actors.isEmpty()) {
+      runSpan.put("attributes", new JsonObject().put("agentos.subject", req.owner().userId().orElse(null)).put("agentos.actors", actors));
+    }
+    JsonArray spans = new JsonArray().add(runSpan);
     for (int i = 0; i < calls.size(); i++) {
       Call c = calls.get(i);
       spans.add(new JsonObject().put("span_id", traceId + "-" + i).put("parent_span_id", traceId + "-run")

@@ -27,6 +27,11 @@ class ContractCodecTest {
   static Stream<ContractMessage> examples() {
     return Stream.<ContractMessage>concat(storageExamples(), Stream.of(
         new AuthorizeRequest(ALICE, "POST", "/agents/a1/runs", true),
+        new AuthorizeRequest(new Principal(Principal.Kind.JWT, Optional.of("alice"), List.of("agents:read"), List.of(), Optional.empty(),
+            new JsonObject(), 0, Optional.of("acme"), Optional.of("jti:x"), List.of(new Principal.Actor("support-agent", Optional.of("c1"),
+                Optional.of("https://idp")), new Principal.Actor("tool", Optional.empty(), Optional.empty()))), "GET", "/sessions", false,
+            Optional.of("acme"), true),
+        AuthorizeReply.of(Decision.revoked("d-9", "user 'x' is disabled in the users directory", "User is disabled")),
         new AuthorizeReply(DECISION, Optional.of(new JsonObject().put("sig", "x"))),
         AuthorizeReply.of(new Decision(false, List.of("agents:delete"), Optional.empty(), Optional.empty(), false, "d-2",
             List.of("missing agents:a1:delete"), "Insufficient permissions")),
@@ -43,6 +48,8 @@ class ContractCodecTest {
         new RunEvent(new JsonObject().put("event", "RunCompleted").put("run_id", "r-1"), true),
         new RunCancel("r-1", "agents", "a1", Owner.user("alice"), "s-1"),
         new RunCancel("r-2", "workflows", "w1", Owner.everyone(), null),
+        new RunRequest("agents", "a1", Owner.of("acme", "alice"), "s-1", "hi", null, null, null, null,
+            List.of(new Principal.Actor("support-agent", Optional.empty(), Optional.empty()))),
         new RunResume("r-1", "agents", "a1", Owner.of("acme", "alice"), "s-1", 4, "agentos.runtime.v1.events.x"),
         new RunResume("r-2", "teams", "t1", Owner.everyoneIn("acme"), null, -1, "agentos.runtime.v1.events.y")));
   }

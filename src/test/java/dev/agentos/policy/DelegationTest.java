@@ -32,12 +32,15 @@ class DelegationTest {
     return new JsonObject()
         .put("agents", new JsonArray().add(new JsonObject().put("id", "support-bot").put("model", new JsonObject().put("provider", "echo")))
             .add(new JsonObject().put("id", "billing-bot").put("model", new JsonObject().put("provider", "echo"))))
+        .put("teams", new JsonArray().add(new JsonObject().put("id", "desk").put("mode", "coordinate")
+            .put("members", new JsonArray().add("support-bot").add("billing-bot"))))
         .put("authorization", new JsonObject().put("user_isolation", true).put("max_delegation_depth", 2)
             .put("actors", new JsonObject()
                 .put("support-agent", new JsonObject().put("scopes", new JsonArray().add("sessions:read").add("agents:read")
                     .add("agents:support-bot:run").add("agent_os:admin")))
                 .put("tool-service", new JsonObject().put("scopes", new JsonArray().add("sessions:read")).put("max_chain", 2))
-                .put("solo-only", new JsonObject().put("scopes", new JsonArray().add("sessions:read")).put("max_chain", 1))));
+                .put("solo-only", new JsonObject().put("scopes", new JsonArray().add("sessions:read")).put("max_chain", 1))
+                .put("desk-agent", new JsonObject().put("scopes", new JsonArray().add("teams:desk:run").add("agents:support-bot:run")))));
   }
 
   @BeforeAll
@@ -174,5 +177,73 @@ class DelegationTest {
     assertThat(d.getJsonArray("reasons").getString(1)).startsWith("actor 'tool-service': ").contains("sessions:delete");
     assertThat(call(s, HttpMethod.POST, "/authz/check", Tokens.admin(), new JsonObject().put("method", "GET").put("path", "/sessions")
         .put("principal", new JsonObject().put("user_id", "alice").put("actors", new JsonArray().add("bad")))).statusCode()).isEqualTo(422);
+  }
+
+  @Test
+  @DisplayName("the decision records name the chain each decision was made on, the current actor first")
+  void recordsNameTheChain() throws Exception {
+    assertThat(send(HttpMethod.GET, "/sessions?session_name=chain-probe", delegated("alice", ALICE, "support-agent", "tool-service"))
+        .statusCode()).isEqualTo(200);
+    JsonArray data = new JsonArray();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (System.nanoTime() < deadline) {
+      data = send(HttpMethod.GET, "/authz/decisions?subject=alice&path=/sessions", Tokens.admin()).bodyAsJsonObject().getJsonArray("data");
+      if (data.stream().anyMatch(d -> !((JsonObject) d).getJsonArray("actors").isEmpty())) break;
+      Thread.sleep(100);
+    }
+    JsonObject record = data.stream().map(JsonObject.class::cast).filter(d -> !d.getJsonArray("actors").isEmpty()).findFirst().orElseThrow();
+    assertThat(record.getJsonArray("actors")).containsExactly("support-agent", "tool-service");
+    assertThat(record.getString("subject")).isEqualTo("alice");
+  }
+
+  @Test
+  @DisplayName("a run made through an actor stores the user as its owner and the chain with the run and on its trace")
+  void runCarriesTheChain() {
+    HttpResponse<Buffer> r = TestServer.send(s.request(HttpMethod.POST, "/agents/support-bot/runs")
+        .putHeader("Authorization", "Bearer " + delegated("alice", ALICE, "support-agent"))
+        .putHeader("Content-Type", "application/x-www-form-urlencoded"), Buffer.buffer("message=help&stream=false&session_id=s-alice"));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    JsonObject run = r.bodyAsJsonObject();
+    assertThat(run.getString("user_id")).isEqualTo("alice");
+    assertThat(run.getJsonObject("run_input").getJsonArray("actors")).containsExactly(new JsonObject().put("sub", "support-agent"));
+    JsonObject traces = send(HttpMethod.GET, "/traces?run_id=" + run.getString("run_id"), Tokens.admin()).bodyAsJsonObject();
+    String traceId = traces.getJsonArray("data").getJsonObject(0).getString("trace_id");
+    JsonObject trace = send(HttpMethod.GET, "/traces/" + traceId, Tokens.admin()).bodyAsJsonObject();
+    JsonObject root = trace.getJsonArray("tree").getJsonObject(0);
+    assertThat(root.getJsonObject("metadata").getString("agentos.subject")).isEqualTo("alice");
+    assertThat(root.getJsonObject("metadata").getJsonArray("agentos.actors")).containsExactly(new JsonObject().put("sub", "support-agent"));
+  }
+
+  @Test
+  @DisplayName("team runs, agno's way (team_member_runs: team): run access to the team suffices")
+  void teamModeRunsMembersInTheTeamsName() {
+    HttpResponse<Buffer> r = TestServer.send(s.request(HttpMethod.POST, "/teams/desk/runs")
+        .putHeader("Authorization", "Bearer " + Tokens.hs256("carol", "teams:desk:run"))
+        .putHeader("Content-Type", "application/x-www-form-urlencoded"), Buffer.buffer("message=hi&stream=false"));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+  }
+
+  @Test
+  @DisplayName("team runs, strict (team_member_runs: strict): the caller, and every actor, must be able to run each member")
+  void strictTeamMembers() throws Exception {
+    TestDatabase strictDb = TestDatabase.create();
+    JsonObject conf = config();
+    conf.getJsonObject("authorization").put("team_member_runs", "strict");
+    try (AutoCloseable closing = strictDb; TestServer strict = TestServer.start(strictDb, conf)) {
+      java.util.function.BiFunction<String, String, HttpResponse<Buffer>> runDesk = (token, session) -> TestServer.send(
+          strict.request(HttpMethod.POST, "/teams/desk/runs").putHeader("Authorization", "Bearer " + token)
+              .putHeader("Content-Type", "application/x-www-form-urlencoded"), Buffer.buffer("message=hi&stream=false&session_id=" + session));
+      HttpResponse<Buffer> teamOnly = runDesk.apply(Tokens.hs256("carol", "teams:desk:run"), "c1");
+      assertThat(teamOnly.statusCode()).isEqualTo(403);
+      assertThat(teamOnly.bodyAsJsonObject().getString("detail")).isEqualTo("Running team 'desk' needs run access to its agent 'support-bot'");
+      HttpResponse<Buffer> oneMember = runDesk.apply(Tokens.hs256("carol", "teams:desk:run", "agents:support-bot:run"), "c2");
+      assertThat(oneMember.bodyAsJsonObject().getString("detail")).isEqualTo("Running team 'desk' needs run access to its agent 'billing-bot'");
+      assertThat(runDesk.apply(Tokens.hs256("carol", "teams:desk:run", "agents:support-bot:run", "agents:billing-bot:run"), "c3").statusCode())
+          .isEqualTo(200);
+      // through an agent that may run the team and support-bot only: the billing member is refused for the chain
+      HttpResponse<Buffer> viaAgent = runDesk.apply(delegated("alice", List.of("teams:run", "agents:run"), "desk-agent"), "a1");
+      assertThat(viaAgent.statusCode()).isEqualTo(403);
+      assertThat(viaAgent.bodyAsJsonObject().getString("detail")).isEqualTo("Running team 'desk' needs run access to its agent 'billing-bot'");
+    }
   }
 }

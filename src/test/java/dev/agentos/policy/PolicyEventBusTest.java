@@ -73,6 +73,33 @@ class PolicyEventBusTest {
   }
 
   @Test
+  @DisplayName("a delegated principal over the event bus: authorize and check are the intersection of the subject and its actor, in JSON too")
+  void delegatedOverTheBus() throws Exception {
+    server.close();
+    server = TestServer.start(db, new JsonObject().put("authorization", new JsonObject().put("actors", new JsonObject()
+        .put("reader-bot", new JsonObject().put("scopes", new io.vertx.core.json.JsonArray().add("agents:read"))))));
+    PolicyClient policy = new PolicyClient(server.vertx(), 2_000);
+    Principal alice = new Principal(Principal.Kind.JWT, Optional.of("alice"), List.of("agents:read", "agents:run"), List.of(),
+        Optional.empty(), new JsonObject(), 0, Optional.empty(), Optional.empty(),
+        List.of(new Principal.Actor("reader-bot", Optional.of("bot-client"), Optional.empty())));
+    assertThat(policy.authorize(alice, "GET", "/agents/a1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).allowed())
+        .isTrue();
+    Decision run = policy.authorize(alice, "POST", "/agents/a1/runs").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(run.allowed()).isFalse();
+    assertThat(run.detail()).startsWith("Actor 'reader-bot' may not do this for the user");
+    assertThat(policy.check(alice, "agents:run", "a1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)).isFalse();
+    assertThat(policy.check(alice.withoutActors(), "agents:run", "a1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .isTrue();
+    // a sender that speaks JSON names the chain in the principal's actors
+    JsonObject reply = (JsonObject) server.vertx().eventBus().request(PolicyApi.ADDRESS, new JsonObject()
+        .put("principal", alice.toJson()).put("method", "POST").put("path", "/agents/a1/runs"),
+        new DeliveryOptions().addHeader(PolicyApi.ACTION_HEADER, PolicyApi.AUTHORIZE))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).body();
+    assertThat(reply.getBoolean("allowed")).isFalse();
+    assertThat(alice.toJson().getJsonArray("actors").getJsonObject(0).getString("client_id")).isEqualTo("bot-client");
+  }
+
+  @Test
   @DisplayName("malformed requests and unknown actions fail with their codes, never an allow")
   void malformed() throws Exception {
     var bus = server.vertx().eventBus();

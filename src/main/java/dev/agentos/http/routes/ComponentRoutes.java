@@ -54,7 +54,10 @@ public final class ComponentRoutes {
   private int openStreams;
   private final int maxStreams;
 
-  public ComponentRoutes(Vertx vertx, AgentOsConfig config, StorageClient storage) {
+  private final dev.agentos.policy.PolicyClient policy;
+
+  public ComponentRoutes(Vertx vertx, AgentOsConfig config, StorageClient storage, dev.agentos.policy.PolicyClient policy) {
+    this.policy = policy;
     this.maxStreams = config.http().perInstance(config.http().maxStreams());
     this.vertx = vertx;
     this.storage = storage;
@@ -251,8 +254,55 @@ public final class ComponentRoutes {
     if (message == null || message.isEmpty()) throw new ValidationFailure("body", "message", "Field required", "missing");
     boolean stream = bool(form.get("stream"), true); // validated before the owner, as agno's form model does
     RunRequest request = runRequest(ctx, family, id, form, message);
-    if (stream) stream(ctx, request, runDelivery());
-    else respondWhenDone(ctx, request, runDelivery());
+    membersRunnable(ctx, family, id).onComplete(ar -> dispatch(ctx, ar, request, stream));
+  }
+
+  /** The run, once its members may run: streamed or answered when done; a refusal (429 streams) fails the request. */
+  private void dispatch(RoutingContext ctx, io.vertx.core.AsyncResult<Void> allowed, RunRequest request, boolean stream) {
+    try {
+      if (allowed.failed()) ctx.fail(allowed.cause());
+      else if (stream) stream(ctx, request, runDelivery());
+      else respondWhenDone(ctx, request, runDelivery());
+    } catch (DetailedFailure refused) {
+      ctx.fail(refused);
+    }
+  }
+
+  /**
+   * {@code authorization.team_member_runs: strict}: a team runs its member agents, a workflow its steps (and a step
+   * team's members), each for the caller; so the caller, every actor of a delegated token included, must be able to run
+   * each of them, not only the team (agno #10054: members run in the leader's name). With {@code team} (agno) the team's
+   * or workflow's run scope suffices.
+   */
+  private Future<Void> membersRunnable(RoutingContext ctx, String family, String id) {
+    if (!config.authorization().strictTeamMembers() || family.equals("agents")) return Future.succeededFuture();
+    List<String[]> parts = new java.util.ArrayList<>();
+    if (family.equals("teams")) {
+      for (String member : registry.teams().get(id).members()) parts.add(new String[] {"agents", member});
+    } else {
+      for (Registry.Step step : registry.workflows().get(id).steps()) {
+        if (step.kind().equals("agent")) {
+          parts.add(new String[] {"agents", step.id()});
+        } else {
+          parts.add(new String[] {"teams", step.id()});
+          for (String member : registry.teams().get(step.id()).members()) parts.add(new String[] {"agents", member});
+        }
+      }
+    }
+    Principal principal = RequestContext.principal(ctx);
+    List<Future<Boolean>> checks = new java.util.ArrayList<>();
+    for (String[] part : parts) checks.add(policy.check(principal, part[0] + ":run", part[1]));
+    return Future.all(checks).transform(all -> {
+      if (all.failed()) return Future.failedFuture(new DetailedFailure(503, "Authorization service unavailable"));
+      for (int i = 0; i < parts.size(); i++) {
+        if (!checks.get(i).result()) {
+          String kind = parts.get(i)[0].equals("agents") ? "agent" : "team";
+          return Future.failedFuture(new DetailedFailure(403, "Running " + family.substring(0, family.length() - 1) + " '" + id
+              + "' needs run access to its " + kind + " '" + parts.get(i)[1] + "'"));
+        }
+      }
+      return Future.succeededFuture();
+    });
   }
 
   /**
@@ -271,7 +321,7 @@ public final class ComponentRoutes {
     Object[] extras = extras(principal, form);
     String tenant = decision.tenantId();
     return new RunRequest(family, id, userId == null ? Owner.everyoneIn(tenant) : Owner.of(tenant, userId), sessionId, message, null,
-        extras[0], extras[1], extras[2]);
+        extras[0], extras[1], extras[2], principal.actors());
   }
 
   /**
@@ -364,9 +414,8 @@ public final class ComponentRoutes {
       JsonObject metadata = extras[2] instanceof JsonObject m ? m.copy() : new JsonObject();
       metadata.put("continued_from_run_id", runId);
       RunRequest request = new RunRequest(family, id, ownerOfRun(decision, run), run.getString("session_id"), message, null,
-          extras[0], extras[1], metadata);
-      if (stream) stream(ctx, request, runDelivery());
-      else respondWhenDone(ctx, request, runDelivery());
+          extras[0], extras[1], metadata, principal.actors());
+      membersRunnable(ctx, family, id).onComplete(allowed -> dispatch(ctx, allowed, request, stream));
     });
   }
 
@@ -512,8 +561,7 @@ public final class ComponentRoutes {
     HttpServerResponse response = ctx.response();
     var events = vertx.eventBus().<RunEvent>consumer(address);
     events.handler(m -> writeEvent(response, m.body(), events));
-    RunRequest streamed = new RunRequest(request.family(), request.id(), request.owner(), request.sessionId(), request.message(),
-        address, request.sessionState(), request.dependencies(), request.metadata());
+    RunRequest streamed = request.streamedTo(address);
     events.completion().compose(v -> vertx.eventBus().<Document>request(RuntimeApi.ADDRESS, streamed, options))
         .onComplete(ar -> {
           if (ar.succeeded() || response.ended()) {

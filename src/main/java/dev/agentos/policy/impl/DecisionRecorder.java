@@ -64,7 +64,8 @@ public final class DecisionRecorder {
         .put("principal_kind", p.kind().name().toLowerCase(java.util.Locale.ROOT)).put("method", clean(method, 16))
         .put("path", clean(path, 2048)).put("route", route).put("required", strings(d.required(), 100, 256))
         .put("held", strings(held, 500, 256)).put("result", d.allowed() ? "allow" : "deny")
-        .put("reasons", strings(d.reasons(), 50, 512)).put("token_ref", p.tokenRef().orElse(null));
+        .put("reasons", strings(d.reasons(), 50, 512)).put("token_ref", p.tokenRef().orElse(null))
+        .put("actors", strings(p.actors().stream().map(dev.agentos.contract.Principal.Actor::sub).toList(), 16, 256));
     queue.add(r);
     if (queue.size() >= BATCH) flush();
   }

@@ -32,7 +32,8 @@ public final class DecisionStore {
           r.getString("subject"), r.getString("principal_kind"), r.getString("method"));
       t.addString(r.getString("path")).addString(r.getString("route")).addArrayOfString(strings(r.getJsonArray("required")))
           .addArrayOfString(strings(r.getJsonArray("held"))).addString(r.getString("result"))
-          .addArrayOfString(strings(r.getJsonArray("reasons"))).addString(r.getString("token_ref"));
+          .addArrayOfString(strings(r.getJsonArray("reasons"))).addString(r.getString("token_ref"))
+          .addArrayOfString(strings(r.getJsonArray("actors")));
       rows.add(t);
     }
     if (rows.isEmpty()) return Future.succeededFuture(new JsonObject().put("recorded", 0));
@@ -67,6 +68,6 @@ public final class DecisionStore {
         .put("subject", r.getString("subject")).put("principal_kind", r.getString("principal_kind"))
         .put("method", r.getString("method")).put("path", r.getString("path")).put("route", r.getString("route"))
         .put("required", Rows.strings(r, "required")).put("held", Rows.strings(r, "held")).put("result", r.getString("result"))
-        .put("reasons", Rows.strings(r, "reasons")).put("token_ref", r.getString("token_ref"));
+        .put("reasons", Rows.strings(r, "reasons")).put("token_ref", r.getString("token_ref")).put("actors", Rows.strings(r, "actors"));
   }
 }

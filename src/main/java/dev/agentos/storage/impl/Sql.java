@@ -338,10 +338,10 @@ public final class Sql {
 
   // ---- decision records (append-only; the recorder's batches and the retention run in the 'all' scope) ---------
   static final String INSERT_DECISION = "INSERT INTO authz_decisions (tenant_id, at, decision_id, subject, principal_kind, method, "
-      + "path, route, required, held, result, reasons, token_ref) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], "
-      + "$11, $12::text[], $13)";
+      + "path, route, required, held, result, reasons, token_ref, actors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], "
+      + "$11, $12::text[], $13, $14::text[])";
   static final String DECISION_COLUMNS = "id, at, decision_id, subject, principal_kind, method, path, route, required, held, result, "
-      + "reasons, token_ref";
+      + "reasons, token_ref, actors";
   static final String LIST_DECISIONS = pageWithCount("authz_decisions", DECISION_COLUMNS, "tenant_id = $1 AND ($2::text IS NULL OR "
       + "subject = $2) AND ($3::text IS NULL OR result = $3) AND ($4::text IS NULL OR path = $4) AND ($5::timestamptz IS NULL OR "
       + "at >= $5) AND ($6::timestamptz IS NULL OR at <= $6)", "at DESC, id DESC", "LIMIT $7 OFFSET $8");

@@ -1,0 +1,3 @@
+-- Delegation (docs/authorization.md, "Delegation"): a decision record names the actor chain a delegated token carried,
+-- the current actor first (empty: the subject acted itself).
+ALTER TABLE authz_decisions ADD COLUMN IF NOT EXISTS actors TEXT[] NOT NULL DEFAULT '{}';
