@@ -27,7 +27,11 @@ import java.util.Optional;
  */
 public record DecisionSeal(String decisionId, Optional<String> actor, String actorKind, String tenant, String method,
                            String path, long issuedAtMs, List<X509Certificate> chain, Optional<PublicKey> key,
-                           byte[] signature) {
+                           byte[] signature, List<String> actors) {
+  public DecisionSeal {
+    actors = actors == null ? List.of() : List.copyOf(actors);
+  }
+
   /** A seal is good for this long after the decision (clocks of the nodes are assumed within a few seconds). */
   public static final long MAX_AGE_MS = 60_000;
 
@@ -46,10 +50,19 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
 
   public static DecisionSeal issue(NodeIdentity identity, String decisionId, Optional<String> actor, String actorKind,
                                    String tenant, String method, String path, long nowMs) {
-    byte[] signature = identity.sign(signedBytes(decisionId, actor, actorKind, tenant, method, path, nowMs));
+    return issue(identity, decisionId, actor, actorKind, tenant, List.of(), method, path, nowMs);
+  }
+
+  /**
+   * A seal of a delegated request's decision: {@code actors} is its chain (the current actor first), signed with the
+   * rest, so the audit row of the change names who acted for the actor (docs/authorization.md, "Delegation").
+   */
+  public static DecisionSeal issue(NodeIdentity identity, String decisionId, Optional<String> actor, String actorKind,
+                                   String tenant, List<String> actors, String method, String path, long nowMs) {
+    byte[] signature = identity.sign(signedBytes(decisionId, actor, actorKind, tenant, actors, method, path, nowMs));
     List<X509Certificate> chain = identity.chain();
     return new DecisionSeal(decisionId, actor, actorKind, tenant, method, path, nowMs, chain,
-        chain.isEmpty() ? Optional.of(identity.publicKey()) : Optional.empty(), signature);
+        chain.isEmpty() ? Optional.of(identity.publicKey()) : Optional.empty(), signature, actors);
   }
 
   /** Checks signature, signer, age and that the seal is for {@code method} {@code path}. */
@@ -62,7 +75,7 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
     try {
       Signature verifier = Signature.getInstance(identity.signatureAlgorithm());
       verifier.initVerify(signer);
-      verifier.update(signedBytes(decisionId, actor, actorKind, tenant, method, path, issuedAtMs));
+      verifier.update(signedBytes(decisionId, actor, actorKind, tenant, actors, method, path, issuedAtMs));
       if (!verifier.verify(signature)) throw new Refused("the decision's signature does not verify");
     } catch (GeneralSecurityException e) {
       throw new Refused("the decision's signature does not verify");
@@ -81,6 +94,7 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
     JsonObject json = new JsonObject().put("decision_id", decisionId).put("actor", actor.orElse(null))
         .put("actor_kind", actorKind).put("tenant", tenant).put("method", method).put("path", path).put("issued_at", issuedAtMs)
         .put("chain", certs).put("signature", Base64.getEncoder().encodeToString(signature));
+    if (!actors.isEmpty()) json.put("actors", new JsonArray(actors));
     key.ifPresent(k -> json.put("key", Base64.getEncoder().encodeToString(k.getEncoded())));
     return json;
   }
@@ -100,12 +114,23 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
       return new DecisionSeal(require(json, "decision_id"), Optional.ofNullable(json.getString("actor")),
           require(json, "actor_kind"), require(json, "tenant"), require(json, "method"), require(json, "path"),
           json.getLong("issued_at"), chain, key,
-          Base64.getDecoder().decode(require(json, "signature")));
+          Base64.getDecoder().decode(require(json, "signature")), actorsOf(json.getValue("actors")));
     } catch (Refused e) {
       throw e;
     } catch (RuntimeException | GeneralSecurityException e) {
       throw new Refused("malformed decision seal");
     }
+  }
+
+  private static List<String> actorsOf(Object value) throws Refused {
+    if (value == null) return List.of();
+    if (!(value instanceof JsonArray array) || array.size() > 16) throw new Refused("malformed decision seal");
+    List<String> out = new ArrayList<>();
+    for (Object o : array) {
+      if (!(o instanceof String s)) throw new Refused("malformed decision seal");
+      out.add(s);
+    }
+    return out;
   }
 
   private static String require(JsonObject json, String field) throws Refused {
@@ -121,17 +146,19 @@ public record DecisionSeal(String decisionId, Optional<String> actor, String act
     }
   }
 
-  private static byte[] signedBytes(String decisionId, Optional<String> actor, String actorKind, String tenant, String method,
-                                    String path, long issuedAtMs) {
+  private static byte[] signedBytes(String decisionId, Optional<String> actor, String actorKind, String tenant, List<String> actors,
+                                    String method, String path, long issuedAtMs) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       DataOutputStream out = new DataOutputStream(bytes);
-      out.writeUTF("agentos.seal.v2");
+      out.writeUTF("agentos.seal.v3");
       out.writeUTF(decisionId);
       out.writeBoolean(actor.isPresent());
       out.writeUTF(actor.orElse(""));
       out.writeUTF(actorKind);
       out.writeUTF(tenant);
+      out.writeInt(actors.size());
+      for (String a : actors) out.writeUTF(a);
       out.writeUTF(method);
       out.writeUTF(path);
       out.writeLong(issuedAtMs);

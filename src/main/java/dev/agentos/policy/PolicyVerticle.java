@@ -301,7 +301,8 @@ public final class PolicyVerticle extends VerticleBase {
       // the write lands in the decision's tenant: the seal says which, so no sender can choose it
       return new AuthorizeReply(decision, java.util.Optional.of(dev.agentos.contract.DecisionSeal.issue(identity,
           decision.decisionId(), principal.userId(), principal.kind().name().toLowerCase(java.util.Locale.ROOT),
-          decision.tenantId(), request.method(), request.path(), System.currentTimeMillis()).toJson()));
+          decision.tenantId(), principal.actors().stream().map(Principal.Actor::sub).toList(), request.method(), request.path(),
+          System.currentTimeMillis()).toJson()));
     }
     return AuthorizeReply.of(decision);
   }

@@ -349,12 +349,12 @@ public final class StorageVerticle extends VerticleBase {
       DecisionSeal seal = sealed(r.seal(), "PUT /authz/roles/" + name, "PUT /authz/roles/" + name + "/scopes",
           "PATCH /authz/roles/" + name + "/scopes");
       return roles.put(seal.tenant(), name, required(r.scopes(), "scopes"), required(r.deny(), "deny"), r.description(),
-          seal.actor().orElse(null));
+          seal.actor().orElse(null), seal.actors());
     }
     if (request instanceof StorageRequest.RolesDelete r) {
       String name = required(r.name(), "name");
       DecisionSeal seal = sealed(r.seal(), "DELETE /authz/roles/" + name);
-      return roles.delete(seal.tenant(), name, seal.actor().orElse(null));
+      return roles.delete(seal.tenant(), name, seal.actor().orElse(null), seal.actors());
     }
     if (request instanceof StorageRequest.SubjectRolesGet r) {
       return roles.subject(r.tenant(), required(r.subject(), "subject"));
@@ -362,7 +362,7 @@ public final class StorageVerticle extends VerticleBase {
     if (request instanceof StorageRequest.SubjectRolesPut r) {
       String subject = required(r.subject(), "subject");
       DecisionSeal seal = sealed(r.seal(), "PUT /authz/subjects/" + subject + "/roles");
-      return roles.assign(seal.tenant(), subject, required(r.roles(), "roles"), seal.actor().orElse(null));
+      return roles.assign(seal.tenant(), subject, required(r.roles(), "roles"), seal.actor().orElse(null), seal.actors());
     }
     if (request instanceof StorageRequest.AuthzAudit r) {
       return roles.audit(r.tenant(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
@@ -377,7 +377,7 @@ public final class StorageVerticle extends VerticleBase {
     if (request instanceof StorageRequest.UsersUpdate r) {
       String id = required(r.id(), "id");
       DecisionSeal seal = sealed(r.seal(), "PATCH /users/" + id);
-      return users.update(seal.tenant(), id, r.email(), r.name(), r.disabled(), seal.actor().orElse(null));
+      return users.update(seal.tenant(), id, r.email(), r.name(), r.disabled(), seal.actor().orElse(null), seal.actors());
     }
     if (request instanceof StorageRequest.UsersProvision r) {
       return users.provision(r.tenant(), required(r.id(), "id"), r.email(), r.name(), r.defaultRole());

@@ -11,6 +11,7 @@ import dev.agentos.contract.NodeIdentity;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -51,6 +52,23 @@ class DecisionSealTest {
     DecisionSeal received = wire(seal(nodeA, "alice", now));
     assertThatCode(() -> received.verify(nodeB, "PUT", "/authz/roles/viewer", now)).doesNotThrowAnyException();
     assertThat(received.actor()).contains("alice");
+  }
+
+  @Test
+  @DisplayName("a delegated decision's actor chain is signed with it: the chain arrives as sealed, and a changed chain is refused")
+  void actorChainIsSigned() throws Exception {
+    long now = System.currentTimeMillis();
+    DecisionSeal sealed = wire(DecisionSeal.issue(nodeA, "d2", Optional.of("alice"), "jwt", "", List.of("support-agent", "tool"), "PUT",
+        "/authz/roles/viewer", now));
+    assertThatCode(() -> sealed.verify(nodeB, "PUT", "/authz/roles/viewer", now)).doesNotThrowAnyException();
+    assertThat(sealed.actors()).containsExactly("support-agent", "tool");
+    for (io.vertx.core.json.JsonArray other : List.of(new io.vertx.core.json.JsonArray().add("tool"),
+        new io.vertx.core.json.JsonArray().add("tool").add("support-agent"), new io.vertx.core.json.JsonArray())) {
+      JsonObject json = sealed.toJson().put("actors", other);
+      DecisionSeal changed = DecisionSeal.fromJson(json);
+      assertThatThrownBy(() -> changed.verify(nodeB, "PUT", "/authz/roles/viewer", now)).as(other.encode())
+          .isInstanceOf(DecisionSeal.Refused.class);
+    }
   }
 
   @Test

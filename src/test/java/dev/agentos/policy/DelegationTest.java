@@ -246,4 +246,17 @@ class DelegationTest {
       assertThat(viaAgent.bodyAsJsonObject().getString("detail")).isEqualTo("Running team 'desk' needs run access to its agent 'billing-bot'");
     }
   }
+
+  @Test
+  @DisplayName("a change made through an actor is audited with its chain: the actor column is the subject, actors the chain")
+  void auditNamesTheChain() {
+    String rootViaAgent = delegated("root", List.of("agent_os:admin"), "support-agent");
+    HttpResponse<Buffer> put = call(s, HttpMethod.PUT, "/authz/roles/chain-audited", rootViaAgent,
+        new JsonObject().put("scopes", new JsonArray().add("sessions:read")));
+    assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+    JsonObject row = send(HttpMethod.GET, "/authz/audit", Tokens.admin()).bodyAsJsonObject().getJsonArray("data").stream()
+        .map(JsonObject.class::cast).filter(r -> "role:chain-audited".equals(r.getString("target"))).findFirst().orElseThrow();
+    assertThat(row.getString("actor")).isEqualTo("root");
+    assertThat(row.getJsonArray("actors")).containsExactly("support-agent");
+  }
 }

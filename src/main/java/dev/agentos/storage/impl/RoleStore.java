@@ -71,7 +71,9 @@ public final class RoleStore {
     return t;
   }
 
-  public Future<JsonObject> put(String tenant, String name, List<String> scopes, List<String> deny, String description, String actor) {
+  /** @param via the actor chain of the request that made the change (a delegated token's), the current actor first */
+  public Future<JsonObject> put(String tenant, String name, List<String> scopes, List<String> deny, String description, String actor,
+                                List<String> via) {
     return db.transaction(ScopedClient.Scope.tenant(tenant), conn -> conn.preparedQuery(Sql.GET_ROLE_FOR_UPDATE)
         .execute(Tuple.of(tenant, name)).compose(before -> {
       JsonObject old = before.size() == 0 ? null : role(before.iterator().next());
@@ -81,19 +83,19 @@ public final class RoleStore {
       args.addArrayOfString(scopes.toArray(new String[0])).addArrayOfString(deny.toArray(new String[0]))
           .addString(description).addString(actor);
       return conn.preparedQuery(Sql.UPSERT_ROLE).execute(args)
-          .compose(v -> audit(conn, tenant, actor, old == null ? "role.create" : "role.update", "role:" + name, old, now))
+          .compose(v -> audit(conn, tenant, actor, via, old == null ? "role.create" : "role.update", "role:" + name, old, now))
           .map(v -> now);
     }));
   }
 
-  public Future<JsonObject> delete(String tenant, String name, String actor) {
+  public Future<JsonObject> delete(String tenant, String name, String actor, List<String> via) {
     return db.transaction(ScopedClient.Scope.tenant(tenant), conn -> conn.preparedQuery(Sql.GET_ROLE_FOR_UPDATE)
         .execute(Tuple.of(tenant, name)).compose(before -> {
       if (before.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Role not found"));
       JsonObject old = role(before.iterator().next());
       return conn.preparedQuery(Sql.UNASSIGN_ROLE).execute(Tuple.of(tenant, name))
           .compose(v -> conn.preparedQuery(Sql.DELETE_ROLE).execute(Tuple.of(tenant, name)))
-          .compose(v -> audit(conn, tenant, actor, "role.delete", "role:" + name, old, null))
+          .compose(v -> audit(conn, tenant, actor, via, "role.delete", "role:" + name, old, null))
           .map(v -> new JsonObject().put("deleted", name));
     }));
   }
@@ -107,7 +109,7 @@ public final class RoleStore {
         });
   }
 
-  public Future<JsonObject> assign(String tenant, String subject, List<String> roles, String actor) {
+  public Future<JsonObject> assign(String tenant, String subject, List<String> roles, String actor, List<String> via) {
     return db.transaction(ScopedClient.Scope.tenant(tenant), conn -> conn.preparedQuery(Sql.SUBJECT_ROLES_FOR_UPDATE)
         .execute(Tuple.of(tenant, subject))
         .compose(before -> {
@@ -120,7 +122,7 @@ public final class RoleStore {
           return conn.preparedQuery(Sql.ENSURE_USER).execute(Tuple.of(tenant, subject))
               .compose(v -> conn.preparedQuery(Sql.CLEAR_SUBJECT_ROLES).execute(Tuple.of(tenant, subject)))
               .compose(v -> conn.preparedQuery(Sql.ASSIGN_ROLES).execute(args))
-              .compose(v -> audit(conn, tenant, actor, "subject.roles", "subject:" + subject,
+              .compose(v -> audit(conn, tenant, actor, via, "subject.roles", "subject:" + subject,
                   new JsonObject().put("subject", subject).put("roles", old), now))
               .map(v -> now);
         }));
@@ -132,6 +134,7 @@ public final class RoleStore {
       JsonArray data = new JsonArray();
       for (Row r : rows) {
         data.add(new JsonObject().put("id", r.getLong("id")).put("at", Rows.time(r, "at")).put("actor", r.getString("actor"))
+            .put("actors", Rows.strings(r, "actors"))
             .put("action", r.getString("action")).put("target", r.getString("target"))
             .put("before", r.getValue("before")).put("after", r.getValue("after")));
       }
@@ -140,10 +143,10 @@ public final class RoleStore {
   }
 
   /** One audit row, in the change's transaction (roles, assignments and the users directory share the trail). */
-  static Future<Void> audit(SqlConnection conn, String tenant, String actor, String action, String target,
+  static Future<Void> audit(SqlConnection conn, String tenant, String actor, List<String> via, String action, String target,
                                     Object before, Object after) {
     Tuple args = Tuple.of(tenant, actor, action, target);
-    args.addValue(before).addValue(after);
+    args.addValue(before).addValue(after).addArrayOfString(via.toArray(new String[0]));
     return conn.preparedQuery(Sql.AUDIT).execute(args).mapEmpty();
   }
 

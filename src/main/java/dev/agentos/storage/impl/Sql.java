@@ -331,9 +331,9 @@ public final class Sql {
   static final String CLEAR_SUBJECT_ROLES = "DELETE FROM subject_roles WHERE tenant_id = $1 AND subject = $2";
   static final String ASSIGN_ROLES = "INSERT INTO subject_roles (tenant_id, subject, role_name) SELECT $1, $2, unnest($3::text[]) "
       + "ON CONFLICT DO NOTHING";
-  static final String AUDIT = "INSERT INTO authz_audit (tenant_id, actor, action, target, before, after) "
-      + "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)";
-  static final String LIST_AUDIT = "SELECT id, at, actor, action, target, before, after, count(*) OVER () AS total FROM authz_audit "
+  static final String AUDIT = "INSERT INTO authz_audit (tenant_id, actor, action, target, before, after, actors) "
+      + "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::text[])";
+  static final String LIST_AUDIT = "SELECT id, at, actor, actors, action, target, before, after, count(*) OVER () AS total FROM authz_audit "
       + "WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3";
 
   // ---- decision records (append-only; the recorder's batches and the retention run in the 'all' scope) ---------

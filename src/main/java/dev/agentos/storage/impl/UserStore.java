@@ -47,7 +47,8 @@ public final class UserStore {
    * An admin's change: the fields given are set, an unknown user is created (so a subject can be disabled before its
    * first request); audited as {@code user.created}, {@code user.disabled}, {@code user.enabled} or {@code user.updated}.
    */
-  public Future<JsonObject> update(String tenant, String id, String email, String name, Boolean disabled, String actor) {
+  public Future<JsonObject> update(String tenant, String id, String email, String name, Boolean disabled, String actor,
+                                   java.util.List<String> via) {
     return db.transaction(ScopedClient.Scope.tenant(tenant), conn -> conn.preparedQuery(Sql.GET_USER_FOR_UPDATE)
         .execute(Tuple.of(tenant, id)).compose(before -> {
           JsonObject old = before.size() == 0 ? null : summary(before.iterator().next());
@@ -61,7 +62,7 @@ public final class UserStore {
                 String action = old == null ? "user.created"
                     : old.getBoolean("disabled") != now.getBoolean("disabled").booleanValue()
                         ? (now.getBoolean("disabled") ? "user.disabled" : "user.enabled") : "user.updated";
-                return audit(conn, tenant, actor, action, "user:" + id, old, nowSummary).map(v -> now);
+                return RoleStore.audit(conn, tenant, actor, via, action, "user:" + id, old, nowSummary).map(v -> now);
               });
         }));
   }
@@ -121,8 +122,9 @@ public final class UserStore {
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
   }
 
+  /** The just-in-time entries are the service's own: no request chain. */
   private static Future<Void> audit(SqlConnection conn, String tenant, String actor, String action, String target,
                                     Object before, Object after) {
-    return RoleStore.audit(conn, tenant, actor, action, target, before, after);
+    return RoleStore.audit(conn, tenant, actor, java.util.List.of(), action, target, before, after);
   }
 }
