@@ -137,6 +137,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
       case SECURITY_KEY: {
         String token = headerToken(ctx).orElseThrow(() -> AuthenticationException.missing("Authorization header required"));
         if (ServiceAccountTokens.looksLikeOne(token)) return verifyServiceAccount(ctx, token);
+        refuseActingFor(ctx);
         if (!MessageDigest.isEqual(sha256(token), securityKeyDigest)) {
           throw new AuthenticationException("Invalid authentication token");
         }
@@ -145,6 +146,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
       default: {
         String token = extractToken(ctx);
         if (ServiceAccountTokens.looksLikeOne(token)) return verifyServiceAccount(ctx, token);
+        refuseActingFor(ctx);
         return authenticateJwt(ctx, token);
       }
     }
@@ -155,7 +157,48 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     if (serviceAccounts == null) {
       return Future.failedFuture(new AuthenticationException("Service accounts are not enabled on this AgentOS instance"));
     }
-    return serviceAccounts.verify(token, clientAddress(ctx));
+    String actingFor = actingFor(ctx);
+    Future<Principal> account = serviceAccounts.verify(token, clientAddress(ctx));
+    return actingFor == null ? account : account.map(sa -> represented(sa, actingFor));
+  }
+
+  /** Only a service account acts for a user by naming them: with any other credential the header is refused, not ignored. */
+  private static void refuseActingFor(RoutingContext ctx) {
+    if (ctx.request().headers().contains(ACTING_FOR_HEADER)) {
+      throw new AuthenticationException(400, ACTING_FOR_HEADER + " is for service-account tokens; a user's delegated token carries act", null);
+    }
+  }
+
+  /** The header a service account names the user it acts for with (docs/authorization.md, "Delegation"). */
+  public static final String ACTING_FOR_HEADER = "X-Acting-For";
+
+  /**
+   * The {@value #ACTING_FOR_HEADER} subject, or null: once, a bounded printable id, never a service account or a reserved
+   * id (401 otherwise: a request that names its subject badly is not authenticated as anyone).
+   */
+  private static String actingFor(RoutingContext ctx) {
+    List<String> values = ctx.request().headers().getAll(ACTING_FOR_HEADER);
+    if (values.isEmpty()) return null;
+    String sub = values.get(0);
+    if (values.size() > 1 || sub.isEmpty() || sub.length() > 256 || !ClaimMapper.storable(sub) || ClaimMapper.isReserved(sub)
+        || sub.startsWith("sa:") || sub.codePoints().anyMatch(Character::isISOControl)) {
+      throw AuthenticationException.invalid("Invalid " + ACTING_FOR_HEADER + " header");
+    }
+    return sub;
+  }
+
+  /**
+   * A service account acting for a user: the user is the subject (with no token of theirs, only what the users directory
+   * and managed roles give them), the account its one actor; the policy allows it only for a user who consented, and
+   * only what both may do. The account's minting user stays named, so disabling that user stops this too.
+   */
+  private static Principal represented(Principal account, String subject) {
+    JsonObject claims = new JsonObject();
+    Object mintedFor = account.claims().getValue(Principal.MINTED_FOR_CLAIM);
+    if (mintedFor != null) claims.put(Principal.MINTED_FOR_CLAIM, mintedFor);
+    return new Principal(Principal.Kind.REPRESENTED, Optional.of(subject), List.of(), List.of(), Optional.empty(), claims,
+        account.expiresAt(), account.tenantId(), account.tokenRef(),
+        List.of(new Principal.Actor(account.userId().orElseThrow(), Optional.empty(), Optional.empty())));
   }
 
   private ClientAddresses clientAddresses = ClientAddresses.of(List.of());

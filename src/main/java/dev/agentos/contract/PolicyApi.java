@@ -45,6 +45,8 @@ public final class PolicyApi {
   public static final String ROLES_ASSIGN = "roles.assign";
   /** A change to the users directory (the {@code disabled} kill switch among them): announced as a role change is. */
   public static final String USERS_UPDATE = "users.update";
+  /** A user's consent to a service account acting for them: announced as a role change is. */
+  public static final String CONSENTS_PUT = "consents.put";
 
   /**
    * Published (to every node) after a managed role, a subject's roles or a user of the users directory change; body empty. Every policy

@@ -93,7 +93,12 @@ public record Principal(Kind kind, Optional<String> userId, List<String> scopes,
      * An actor of a delegated request, as the policy evaluates it: its own grants (the actor registry, its managed
      * roles), never a caller's credential.
      */
-    ACTOR
+    ACTOR,
+    /**
+     * A user a service account acts for ({@code X-Acting-For}): the subject of a delegated request made with the
+     * account's token, holding only its managed roles (there is no token of the user's); the account is its actor.
+     */
+    REPRESENTED
   }
 
   /** A principal of no tenant (tenants off, or the claim absent). */

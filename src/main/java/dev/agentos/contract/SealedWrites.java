@@ -13,15 +13,17 @@ public final class SealedWrites {
   private static final Pattern SUBJECT_ROLES = Pattern.compile("/authz/subjects/[^/]+/roles");
   private static final Pattern SERVICE_ACCOUNT = Pattern.compile("/service-accounts/[^/]+");
   private static final Pattern USER = Pattern.compile("/users/[^/]+");
+  private static final Pattern CONSENT = Pattern.compile("/authz/consents/[^/]+");
 
   private SealedWrites() {}
 
   /** True when {@code method} on the canonical {@code path} is one of the sealed writes. */
   public static boolean needsSeal(String method, String path) {
     return switch (method) {
-      case "PUT" -> ROLE.matcher(path).matches() || ROLE_SCOPES.matcher(path).matches() || SUBJECT_ROLES.matcher(path).matches();
+      case "PUT" -> ROLE.matcher(path).matches() || ROLE_SCOPES.matcher(path).matches() || SUBJECT_ROLES.matcher(path).matches()
+          || CONSENT.matcher(path).matches();
       case "PATCH" -> ROLE_SCOPES.matcher(path).matches() || USER.matcher(path).matches();
-      case "DELETE" -> ROLE.matcher(path).matches() || SERVICE_ACCOUNT.matcher(path).matches();
+      case "DELETE" -> ROLE.matcher(path).matches() || SERVICE_ACCOUNT.matcher(path).matches() || CONSENT.matcher(path).matches();
       case "POST" -> path.equals("/service-accounts");
       default -> false;
     };

@@ -59,6 +59,11 @@ public final class StorageApi {
   public static final String SUBJECT_ROLES_PUT = "roles.assign";
   public static final String AUTHZ_AUDIT = "roles.audit";
 
+  /** A subject's consents (the service accounts that may act for it). */
+  public static final String CONSENTS_LIST = "consents.list";
+  /** A user grants or withdraws a consent (sealed: the subject is the seal's actor). */
+  public static final String CONSENTS_PUT = "consents.put";
+
   /** A page of one tenant's users directory. */
   public static final String USERS_LIST = "users.list";
   /** One user of a tenant, with their managed roles; 404 when the directory does not know them. */

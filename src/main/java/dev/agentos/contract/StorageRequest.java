@@ -626,16 +626,26 @@ public sealed interface StorageRequest extends ContractMessage {
     }
   }
 
-  /** A new service account (sealed: the creator is the seal's actor). {@link StorageApi#SERVICE_ACCOUNTS_CREATE}. */
+  /**
+   * A new service account (sealed: the creator is the seal's actor); {@code actsForUsers}: it may act for users who
+   * consent ({@code X-Acting-For}). {@link StorageApi#SERVICE_ACCOUNTS_CREATE}.
+   */
   record ServiceAccountsCreate(String name,
       String tokenHash,
       String tokenPrefix,
       List<String> scopes,
       OffsetDateTime expiresAt,
       String parentId,
-      Object seal) implements StorageRequest {
+      Object seal,
+      boolean actsForUsers) implements StorageRequest {
     public ServiceAccountsCreate {
       scopes = scopes == null ? null : List.copyOf(scopes);
+    }
+
+    /** An account that acts only as itself. */
+    public ServiceAccountsCreate(String name, String tokenHash, String tokenPrefix, List<String> scopes, OffsetDateTime expiresAt,
+                                 String parentId, Object seal) {
+      this(name, tokenHash, tokenPrefix, scopes, expiresAt, parentId, seal, false);
     }
 
     @Override public String action() { return StorageApi.SERVICE_ACCOUNTS_CREATE; }
@@ -649,6 +659,7 @@ public sealed interface StorageRequest extends ContractMessage {
       Fields.putTime(json, "expires_at", expiresAt);
       json.put("parent_id", parentId);
       json.put("seal", seal);
+      if (actsForUsers) json.put("acts_for_users", true);
       return json;
     }
 
@@ -659,7 +670,8 @@ public sealed interface StorageRequest extends ContractMessage {
           Fields.strings(json, "scopes"),
           Fields.time(json, "expires_at"),
           Fields.string(json, "parent_id"),
-          json.getValue("seal"));
+          json.getValue("seal"),
+          Fields.bool(json, "acts_for_users", false));
     }
   }
 
@@ -867,6 +879,39 @@ public sealed interface StorageRequest extends ContractMessage {
     }
   }
 
+  /** A subject's consents: the service accounts it lets act for it. {@link StorageApi#CONSENTS_LIST}. */
+  record ConsentsList(String tenant, String subject) implements StorageRequest {
+    public ConsentsList {
+      tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
+    }
+
+    @Override public String action() { return StorageApi.CONSENTS_LIST; }
+
+    @Override public JsonObject toJson() {
+      return Fields.putTenant(new JsonObject(), tenant).put("subject", subject);
+    }
+
+    public static ConsentsList fromJson(JsonObject json) {
+      return new ConsentsList(Fields.tenant(json), Fields.string(json, "subject"));
+    }
+  }
+
+  /**
+   * A user's consent to {@code actor} acting for them, granted ({@code granted}) or withdrawn, in the seal's tenant; the
+   * subject is the seal's actor (the user who asked), never a field. {@link StorageApi#CONSENTS_PUT}.
+   */
+  record ConsentsPut(String actor, boolean granted, Object seal) implements StorageRequest {
+    @Override public String action() { return StorageApi.CONSENTS_PUT; }
+
+    @Override public JsonObject toJson() {
+      return new JsonObject().put("actor", actor).put("granted", granted).put("seal", seal);
+    }
+
+    public static ConsentsPut fromJson(JsonObject json) {
+      return new ConsentsPut(Fields.string(json, "actor"), Fields.bool(json, "granted", false), json.getValue("seal"));
+    }
+  }
+
   /** A page of a tenant's users directory. {@link StorageApi#USERS_LIST}. */
   record UsersList(String tenant,
       String search,
@@ -1067,6 +1112,8 @@ public sealed interface StorageRequest extends ContractMessage {
       new Type<>(SubjectRolesGet.class, StorageApi.SUBJECT_ROLES_GET, SubjectRolesGet::fromJson),
       new Type<>(SubjectRolesPut.class, StorageApi.SUBJECT_ROLES_PUT, SubjectRolesPut::fromJson),
       new Type<>(AuthzAudit.class, StorageApi.AUTHZ_AUDIT, AuthzAudit::fromJson),
+      new Type<>(ConsentsList.class, StorageApi.CONSENTS_LIST, ConsentsList::fromJson),
+      new Type<>(ConsentsPut.class, StorageApi.CONSENTS_PUT, ConsentsPut::fromJson),
       new Type<>(UsersList.class, StorageApi.USERS_LIST, UsersList::fromJson),
       new Type<>(UsersGet.class, StorageApi.USERS_GET, UsersGet::fromJson),
       new Type<>(UsersUpdate.class, StorageApi.USERS_UPDATE, UsersUpdate::fromJson),

@@ -435,10 +435,15 @@ public final class PolicyEngine {
     String home = principal.tenantId().orElse(dev.agentos.contract.Owner.IMPLICIT_TENANT);
     RoleDirectory directory = roles;
     switch (principal.kind()) {
-      case JWT, UNVERIFIED, ACTOR -> {
+      case JWT, UNVERIFIED, ACTOR, REPRESENTED -> {
         String sub = principal.userId().orElse(null);
         if (sub != null && directory.disabled(home, sub)) {
           return Decision.revoked(newDecisionId(), "user '" + sub + "' is disabled in the users directory", DISABLED).inTenant(home);
+        }
+        if (principal.kind() == Principal.Kind.REPRESENTED && principal.claims().getValue(Principal.MINTED_FOR_CLAIM) instanceof String user
+            && directory.disabled(home, user)) {
+          return Decision.revoked(newDecisionId(), "the acting service account was minted by user '" + user + "', who is disabled", DISABLED)
+              .inTenant(home);
         }
       }
       case SERVICE_ACCOUNT -> {
@@ -510,6 +515,17 @@ public final class PolicyEngine {
     for (Principal.Actor actor : chain) {
       if (principal.userId().map(actor.sub()::equals).orElse(false)) return "An actor cannot be the subject it acts for ('" + actor.sub() + "')";
       if (!seen.add(actor.sub())) return "The delegation chain has a cycle: '" + actor.sub() + "' acts twice";
+      if (actor.sub().startsWith("sa:")) {
+        // a service account acts only for users who consented (a leaked credential cannot act for anyone else)
+        if (roles.actingAccount(home, actor.sub()).isEmpty()) {
+          return "Service account '" + actor.sub() + "' may not act for users (not minted with acts_for_users, revoked or expired)";
+        }
+        String subject = principal.userId().orElse("");
+        if (!roles.consented(home, subject, actor.sub())) {
+          return "'" + subject + "' has not consented to '" + actor.sub() + "' acting for them";
+        }
+        continue;
+      }
       AgentOsConfig.ActorDefinition def = config.actors().get(actor.sub());
       if (def != null && def.maxChain().isPresent() && chain.size() > def.maxChain().get()) {
         return "Actor '" + actor.sub() + "' may act only in chains of at most " + def.maxChain().get();
@@ -526,6 +542,12 @@ public final class PolicyEngine {
    * the subject's tenant), in the subject's tenant; null for an actor that has neither.
    */
   private Principal actorPrincipal(Principal.Actor actor, Principal principal, String home) {
+    Optional<List<String>> account = actor.sub().startsWith("sa:") ? roles.actingAccount(home, actor.sub()) : Optional.empty();
+    if (account.isPresent()) {
+      // a service account's own stored scopes, as when it calls as itself
+      return new Principal(Principal.Kind.ACTOR, Optional.of(actor.sub()), account.get(), List.of(), Optional.empty(),
+          new io.vertx.core.json.JsonObject(), 0, principal.tenantId(), principal.tokenRef());
+    }
     AgentOsConfig.ActorDefinition def = config.actors().get(actor.sub());
     if (def == null && roles.assigned(home, actor.sub()).isEmpty()) return null;
     return new Principal(Principal.Kind.ACTOR, Optional.of(actor.sub()), def == null ? List.of() : def.scopes(), List.of(),

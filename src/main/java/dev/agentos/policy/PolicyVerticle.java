@@ -41,6 +41,7 @@ public final class PolicyVerticle extends VerticleBase {
   private boolean rolesLoaded;
   private long reloadTimer = -1;
   private MessageConsumer<JsonObject> rolesChanged;
+  private MessageConsumer<JsonObject> saRevoked;
   private final int storageTimeoutMs;
   private StorageClient storage;
   private MessageConsumer<Object> consumer;
@@ -93,6 +94,8 @@ public final class PolicyVerticle extends VerticleBase {
       recorder.start();
     }
     rolesChanged = vertx.eventBus().consumer(PolicyApi.ROLES_CHANGED, msg -> reloadRoles());
+    // a revoked account that acted for users stops acting at once, as a revoked role does
+    saRevoked = vertx.eventBus().consumer(StorageApi.SERVICE_ACCOUNT_REVOKED, msg -> reloadRoles());
     // the timer first: a failed first load retries every 500 ms only while the verticle is running (timer set)
     reloadTimer = vertx.setPeriodic(PolicyApi.ROLES_RELOAD_SECONDS * 1000L, id -> periodic());
     reloadRoles();
@@ -176,6 +179,7 @@ public final class PolicyVerticle extends VerticleBase {
     if (reloadTimer >= 0) vertx.cancelTimer(reloadTimer);
     if (retryTimer >= 0) vertx.cancelTimer(retryTimer);
     if (rolesChanged != null) rolesChanged.unregister();
+    if (saRevoked != null) saRevoked.unregister();
     if (coLocated != null) coLocated.unregister();
     if (recorder != null) recorder.stop();
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
@@ -214,7 +218,8 @@ public final class PolicyVerticle extends VerticleBase {
           record(d, 0);
           reply(msg, inKind(msg, new CheckReply(d.allowed(), d.decisionId(), d.reasons())));
         }
-        case PolicyApi.ROLES_PUT, PolicyApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN, PolicyApi.USERS_UPDATE -> writeRoles(msg, roleWrite(msg, action));
+        case PolicyApi.ROLES_PUT, PolicyApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN, PolicyApi.USERS_UPDATE, PolicyApi.CONSENTS_PUT ->
+            writeRoles(msg, roleWrite(msg, action));
         default -> msg.fail(PolicyApi.UNKNOWN_ACTION, "unknown policy action");
       }
     } catch (dev.agentos.contract.ContractCodec.ContractMismatch e) {
@@ -227,7 +232,7 @@ public final class PolicyVerticle extends VerticleBase {
   /** The storage action each role write is. */
   private static final java.util.Map<String, String> ROLE_WRITES = java.util.Map.of(PolicyApi.ROLES_PUT, StorageApi.ROLES_PUT,
       PolicyApi.ROLES_DELETE, StorageApi.ROLES_DELETE, PolicyApi.ROLES_ASSIGN, StorageApi.SUBJECT_ROLES_PUT,
-      PolicyApi.USERS_UPDATE, StorageApi.USERS_UPDATE);
+      PolicyApi.USERS_UPDATE, StorageApi.USERS_UPDATE, PolicyApi.CONSENTS_PUT, StorageApi.CONSENTS_PUT);
 
   /** The role write a message carries: the typed storage request, or its JSON form; of the kind its action names. */
   private static StorageRequest roleWrite(Message<Object> msg, String action) {

@@ -65,6 +65,10 @@ public final class RoleDirectory {
   private final Map<String, Set<String>> unassigned;
   /** {@code authorization.default_role}: held by a subject the directory does not know yet (its first request). */
   private final Optional<String> defaultRole;
+  /** Per tenant: the service accounts that may act for consenting users ({@code sa:<name>}), with their scopes. */
+  private final Map<String, Map<String, List<String>>> actingAccounts;
+  /** Per tenant: actor → the subjects that consented to it acting for them. */
+  private final Map<String, Map<String, Set<String>>> consents;
   /** The tenant {@link #role}, {@link #roles} and {@link #subjectRoles} answer for. */
   private final String tenant;
   /** Unknown role names already logged (kept across reloads, so each is logged once). */
@@ -72,7 +76,11 @@ public final class RoleDirectory {
 
   private RoleDirectory(Map<String, Role> global, Map<String, Map<String, Role>> managed,
                         Map<String, Map<String, List<String>>> subjectRoles, Map<String, Set<String>> disabled,
-                        Map<String, Set<String>> unassigned, Optional<String> defaultRole, String tenant, Set<String> loggedUnknown) {
+                        Map<String, Set<String>> unassigned, Optional<String> defaultRole,
+                        Map<String, Map<String, List<String>>> actingAccounts, Map<String, Map<String, Set<String>>> consents,
+                        String tenant, Set<String> loggedUnknown) {
+    this.actingAccounts = actingAccounts;
+    this.consents = consents;
     this.global = global;
     this.managed = managed;
     this.subjectRoles = subjectRoles;
@@ -104,7 +112,8 @@ public final class RoleDirectory {
 
   /** The same directory, answering {@link #role}, {@link #roles} and {@link #subjectRoles} for one tenant. */
   public RoleDirectory inTenant(String tenantId) {
-    return new RoleDirectory(global, managed, subjectRoles, disabled, unassigned, defaultRole, tenantId, loggedUnknown);
+    return new RoleDirectory(global, managed, subjectRoles, disabled, unassigned, defaultRole, actingAccounts, consents, tenantId,
+        loggedUnknown);
   }
 
   private static RoleDirectory build(AgentOsConfig.Authorization config, JsonObject tenants, Set<String> loggedUnknown) {
@@ -119,6 +128,8 @@ public final class RoleDirectory {
     Map<String, Map<String, Role>> managedByTenant = new LinkedHashMap<>();
     Map<String, Map<String, List<String>>> assignedByTenant = new LinkedHashMap<>();
     Map<String, Set<String>> disabledByTenant = new LinkedHashMap<>();
+    Map<String, Map<String, List<String>>> actingByTenant = new LinkedHashMap<>();
+    Map<String, Map<String, Set<String>>> consentsByTenant = new LinkedHashMap<>();
     Map<String, Set<String>> unassignedByTenant = new LinkedHashMap<>();
     for (String tenantId : tenants.fieldNames()) {
       JsonObject t = tenants.getJsonObject(tenantId);
@@ -132,6 +143,14 @@ public final class RoleDirectory {
             r.getString("description"), config.roles().containsKey(name)));
       }
       disabledByTenant.put(tenantId, Set.copyOf(strings(t.getJsonArray("disabled"))));
+      JsonObject acting = t.getJsonObject("acting_accounts", new JsonObject());
+      Map<String, List<String>> accounts = new LinkedHashMap<>();
+      for (String sa : acting.fieldNames()) accounts.put(sa, strings(acting.getJsonArray(sa)));
+      actingByTenant.put(tenantId, Map.copyOf(accounts));
+      JsonObject granted = t.getJsonObject("consents", new JsonObject());
+      Map<String, Set<String>> byActor = new LinkedHashMap<>();
+      for (String actor : granted.fieldNames()) byActor.put(actor, Set.copyOf(strings(granted.getJsonArray(actor))));
+      consentsByTenant.put(tenantId, Map.copyOf(byActor));
       unassignedByTenant.put(tenantId, Set.copyOf(strings(t.getJsonArray("unassigned"))));
       JsonObject subjects = t.getJsonObject("subjects", new JsonObject());
       Map<String, List<String>> assigned = new LinkedHashMap<>();
@@ -140,8 +159,8 @@ public final class RoleDirectory {
       assignedByTenant.put(tenantId, Map.copyOf(assigned));
     }
     return new RoleDirectory(Map.copyOf(all), Map.copyOf(managedByTenant), Map.copyOf(assignedByTenant),
-        Map.copyOf(disabledByTenant), Map.copyOf(unassignedByTenant), config.defaultRole(), dev.agentos.contract.Owner.IMPLICIT_TENANT,
-        loggedUnknown);
+        Map.copyOf(disabledByTenant), Map.copyOf(unassignedByTenant), config.defaultRole(), Map.copyOf(actingByTenant),
+        Map.copyOf(consentsByTenant), dev.agentos.contract.Owner.IMPLICIT_TENANT, loggedUnknown);
   }
 
   public Optional<Role> role(String name) {
@@ -167,6 +186,16 @@ public final class RoleDirectory {
   /** The managed roles assigned to {@code subject} in {@code tenantId} (whatever tenant this view answers for). */
   public List<String> assigned(String tenantId, String subject) {
     return subjectRoles(tenantId, subject);
+  }
+
+  /** The scopes of {@code sa:<name>} when it may act for consenting users in the tenant (active, minted so). */
+  public Optional<List<String>> actingAccount(String tenantId, String actor) {
+    return Optional.ofNullable(actingAccounts.getOrDefault(tenantId, Map.of()).get(actor));
+  }
+
+  /** Whether {@code subject} consented to {@code actor} acting for it, in the tenant. */
+  public boolean consented(String tenantId, String subject, String actor) {
+    return consents.getOrDefault(tenantId, Map.of()).getOrDefault(actor, Set.of()).contains(subject);
   }
 
   /** Whether the users directory has this subject disabled in this tenant: the kill switch. */

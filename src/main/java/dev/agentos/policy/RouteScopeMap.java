@@ -137,6 +137,10 @@ public final class RouteScopeMap {
       {"GET /authz/audit", "authz:read"},
       {"GET /authz/scopes", "authz:read"},
       {"GET /authz/decisions", "authz:read"},
+      // consents: each user for themselves (any authenticated caller; the routes allow only a user's own token)
+      {"GET /authz/consents", ""},
+      {"PUT /authz/consents/*", ""},
+      {"DELETE /authz/consents/*", ""},
       // the users directory (agno 3.1's scopes of the same names)
       {"GET /users", "users:read"},
       {"GET /users/*", "users:read"},
@@ -166,7 +170,7 @@ public final class RouteScopeMap {
   /** agno's defaults merged with {@code custom} (same key replaces in place; new keys appended). */
   public static RouteScopeMap withDefaults(Map<String, List<String>> custom) {
     LinkedHashMap<String, List<String>> merged = new LinkedHashMap<>();
-    for (String[] d : DEFAULTS) merged.put(d[0], List.of(d[1]));
+    for (String[] d : DEFAULTS) merged.put(d[0], d[1].isEmpty() ? List.of() : List.of(d[1]));
     merged.putAll(custom);
     List<Entry> entries = new ArrayList<>();
     int order = 0;

@@ -327,7 +327,7 @@ public final class StorageVerticle extends VerticleBase {
       DecisionSeal seal = sealed(r.seal(), "POST /service-accounts");
       return serviceAccounts.create(seal.tenant(), required(r.name(), "name"), required(r.tokenHash(), "token_hash"),
           required(r.tokenPrefix(), "token_prefix"), required(r.scopes(), "scopes"), creator(seal), r.expiresAt(), r.parentId(),
-          mintingUser(seal));
+          mintingUser(seal), r.actsForUsers());
     }
     if (request instanceof StorageRequest.ServiceAccountsList r) {
       return serviceAccounts.list(r.tenant(), r.includeRevoked(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"),
@@ -366,6 +366,16 @@ public final class StorageVerticle extends VerticleBase {
     }
     if (request instanceof StorageRequest.AuthzAudit r) {
       return roles.audit(r.tenant(), atLeast(r.page(), 1, "page"), bounded(r.limit(), "limit"));
+    }
+    if (request instanceof StorageRequest.ConsentsList r) {
+      return roles.consents(r.tenant(), required(r.subject(), "subject"));
+    }
+    if (request instanceof StorageRequest.ConsentsPut r) {
+      String actor = required(r.actor(), "actor");
+      // a grant only by a PUT's decision, a withdrawal only by a DELETE's
+      DecisionSeal seal = sealed(r.seal(), (r.granted() ? "PUT" : "DELETE") + " /authz/consents/" + actor);
+      String subject = seal.actor().orElseThrow(() -> new StorageFailure(StorageApi.FORBIDDEN, "Only a user consents, for themselves"));
+      return roles.consent(seal.tenant(), subject, actor, r.granted());
     }
     if (request instanceof StorageRequest.UsersList r) {
       return users.list(r.tenant(), r.search(), r.disabled(), orDefault(r.sortBy(), "created_at"), "asc".equals(r.sortOrder()),

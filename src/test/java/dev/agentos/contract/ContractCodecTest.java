@@ -108,6 +108,8 @@ class ContractCodecTest {
         new StorageRequest.UsersUpdate("ann", "ann@example.com", null, true, SEAL),
         new StorageRequest.UsersProvision("acme", "ann", "ann@example.com", "Ann", "starter"),
         new StorageRequest.UsersMetrics("acme"),
+        new StorageRequest.ConsentsList("acme", "alice"),
+        new StorageRequest.ConsentsPut("sa:helper", true, SEAL),
         new StorageRequest.DecisionsRecord(new JsonArray().add(new JsonObject().put("tenant", "acme").put("decision_id", "d1")
             .put("result", "deny"))),
         new StorageRequest.DecisionsList("acme", "alice", "deny", "/sessions", T0, T0.plusDays(1), 1, 50));

@@ -182,12 +182,13 @@ class DelegationTest {
   @Test
   @DisplayName("the decision records name the chain each decision was made on, the current actor first")
   void recordsNameTheChain() throws Exception {
-    assertThat(send(HttpMethod.GET, "/sessions?session_name=chain-probe", delegated("alice", ALICE, "support-agent", "tool-service"))
-        .statusCode()).isEqualTo(200);
+    assertThat(send(HttpMethod.GET, "/sessions/chain-probe", delegated("alice", ALICE, "support-agent", "tool-service"))
+        .statusCode()).as("allowed, and no such session").isEqualTo(404);
     JsonArray data = new JsonArray();
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
     while (System.nanoTime() < deadline) {
-      data = send(HttpMethod.GET, "/authz/decisions?subject=alice&path=/sessions", Tokens.admin()).bodyAsJsonObject().getJsonArray("data");
+      data = send(HttpMethod.GET, "/authz/decisions?subject=alice&path=/sessions/chain-probe", Tokens.admin()).bodyAsJsonObject()
+          .getJsonArray("data");
       if (data.stream().anyMatch(d -> !((JsonObject) d).getJsonArray("actors").isEmpty())) break;
       Thread.sleep(100);
     }

@@ -74,7 +74,7 @@ class RowLevelSecurityTest {
     ServiceAccountStore accounts = new ServiceAccountStore(scoped);
     RoleStore roles = new RoleStore(scoped);
     for (String tenant : List.of("acme", "globex")) {
-      await(accounts.create(tenant, "ci", "hash-" + tenant, "agentos_pat_x", List.of("agents:read"), "root", null, null, null));
+      await(accounts.create(tenant, "ci", "hash-" + tenant, "agentos_pat_x", List.of("agents:read"), "root", null, null, null, false));
       await(roles.put(tenant, "analyst", List.of("traces:read"), List.of(), null, "root", List.of()));
       await(roles.assign(tenant, "alice", List.of("analyst"), "root", List.of()));
     }

@@ -28,14 +28,14 @@ class StatementOwnershipTest {
   private static final Pattern OWNER_INSERT = Pattern.compile(
       "^INSERT INTO (sessions|runs|memories|traces) \\(tenant_id, user_id,.*(VALUES \\(|SELECT )"
           + Pattern.quote("($1::text[])[1], ($1::text[])[2],") + ".*", Pattern.DOTALL);
-  private static final Pattern TENANT_LEVEL = Pattern.compile("\\b(FROM|INTO|UPDATE|JOIN)\\s+(service_accounts|roles|subject_roles|authz_audit|authz_decisions|users)\\b");
+  private static final Pattern TENANT_LEVEL = Pattern.compile("\\b(FROM|INTO|UPDATE|JOIN)\\s+(service_accounts|roles|subject_roles|authz_audit|authz_decisions|users|actor_consents)\\b");
   /** An insert into a tenant-level table that writes $1 into tenant_id. */
   private static final Pattern TENANT_INSERT = Pattern.compile(
-      "^INSERT INTO (service_accounts|roles|subject_roles|authz_audit|authz_decisions|users) \\(tenant_id,.*(VALUES \\(\\$1,|SELECT \\$1,).*", Pattern.DOTALL);
+      "^INSERT INTO (service_accounts|roles|subject_roles|authz_audit|authz_decisions|users|actor_consents) \\(tenant_id,.*(VALUES \\(\\$1,|SELECT \\$1,).*", Pattern.DOTALL);
   /** The service's own look-ups, made before a tenant is known or for every tenant (docs/isolation.md). */
   private static final List<String> SYSTEM_STATEMENTS = List.of("FIND_SERVICE_ACCOUNT", "ALL_ROLES", "ALL_SUBJECT_ROLES",
       "PRUNE_DECISIONS",
-      "ALL_DISABLED_USERS", "ALL_UNASSIGNED_USERS");
+      "ALL_DISABLED_USERS", "ALL_UNASSIGNED_USERS", "ALL_ACTING_ACCOUNTS", "ALL_CONSENTS");
 
   private static List<String> statements() throws Exception {
     return statements(List.of());

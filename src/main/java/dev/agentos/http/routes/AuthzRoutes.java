@@ -69,7 +69,48 @@ public final class AuthzRoutes {
     router.get("/authz/audit").handler(this::audit);
     router.get("/authz/scopes").handler(this::scopes);
     router.get("/authz/decisions").handler(this::decisions);
+    router.get("/authz/consents").handler(this::listConsents);
+    router.put("/authz/consents/:actor").handler(ctx -> consent(ctx, true));
+    router.delete("/authz/consents/:actor").handler(ctx -> consent(ctx, false));
   }
+
+  // ---- consents (docs/authorization.md, "Delegation": service accounts acting for users) -----------------
+
+  private static final Pattern ACCOUNT_ACTOR = Pattern.compile("^sa:[a-z0-9][a-z0-9_-]{0,62}$");
+
+  /** The user consenting: only with their own token (not a service account, not through an actor, not a what-if). */
+  private static String consentingUser(RoutingContext ctx) {
+    Principal caller = caller(ctx);
+    boolean own = (caller.kind() == Principal.Kind.JWT || caller.kind() == Principal.Kind.UNVERIFIED) && caller.actors().isEmpty();
+    if (!own || caller.userId().isEmpty()) throw new DetailedFailure(403, "Only a user consents, for themselves, with their own token");
+    return caller.userId().get();
+  }
+
+  private void listConsents(RoutingContext ctx) {
+    storage.request(new StorageRequest.ConsentsList(tenant(ctx), consentingUser(ctx))).onComplete(ar -> {
+      if (ar.succeeded()) JsonBodies.respond(ctx, 200, ar.result());
+      else fail(ctx, ar.cause());
+    });
+  }
+
+  /**
+   * {@code PUT /authz/consents/sa:<name>}: the caller lets that service account act for them (it must be one minted with
+   * {@code acts_for_users}, active, in this tenant: 404 otherwise); {@code DELETE} withdraws it. Either way answers the
+   * caller's consents; the change is in force on every node within the reload bound, as a role change is.
+   */
+  private void consent(RoutingContext ctx, boolean grant) {
+    String actor = ctx.pathParam("actor");
+    if (!ACCOUNT_ACTOR.matcher(actor).matches()) {
+      throw new ValidationFailure("path", "actor", "A service account's principal: sa:<name>", "string_pattern_mismatch");
+    }
+    consentingUser(ctx);
+    Future<Void> known = !grant ? Future.succeededFuture() : directory(ctx).compose(dir -> dir.actingAccount(tenant(ctx), actor)
+        .isPresent() ? Future.succeededFuture() : Future.failedFuture(new DetailedFailure(404, "No service account '" + actor + "' acts for users here")));
+    known.compose(v -> policy.writeRoles(PolicyApi.CONSENTS_PUT, new StorageRequest.ConsentsPut(actor, grant, seal(ctx)),
+            config.policyTimeoutMs() + storage.timeoutMs()))
+        .onComplete(ar -> respondAndNotify(ctx, ar, 200));
+  }
+
 
   /**
    * The scope catalog, generated from the route map the policy decides with (its defaults and the configured

@@ -72,6 +72,8 @@ public final class ServiceAccountRoutes {
     }
     boolean neverExpires = flag(body, "never_expires");
     boolean privilegedAllowed = flag(body, "allow_privileged_scopes");
+    // it may act for users who consent (X-Acting-For): an admin decides that, as for an account that never expires
+    boolean actsForUsers = flag(body, "acts_for_users");
     List<String> requested = requestedScopes(body);
 
     List<String> invalid = new ArrayList<>();
@@ -104,6 +106,9 @@ public final class ServiceAccountRoutes {
       if (neverExpires && !admin) {
         return Future.failedFuture(new DetailedFailure(403, "Only an admin can mint a service account that never expires"));
       }
+      if (actsForUsers && !admin) {
+        return Future.failedFuture(new DetailedFailure(403, "Only an admin can mint a service account that acts for users"));
+      }
       OffsetDateTime expires = requestedExpiry;
       if (!admin && expires != null && caller.expiresAt() > 0) {
         OffsetDateTime ceiling = OffsetDateTime.ofInstant(java.time.Instant.ofEpochSecond(caller.expiresAt()), ZoneOffset.UTC);
@@ -118,8 +123,11 @@ public final class ServiceAccountRoutes {
       }
       // the creator is recorded from the decision's seal, not from this request
       StorageRequest request = new StorageRequest.ServiceAccountsCreate(name, ServiceAccountTokens.hash(token),
-          ServiceAccountTokens.displayPrefix(token), requested, allowed.result(), parentId, RequestContext.seal(ctx).orElse(null));
+          ServiceAccountTokens.displayPrefix(token), requested, allowed.result(), parentId, RequestContext.seal(ctx).orElse(null),
+          actsForUsers);
       storage(ctx, request, account -> {
+        // an account that may act for users is part of every policy verticle's directory: announce it as a role change
+        if (actsForUsers) vertx.eventBus().publish(dev.agentos.contract.PolicyApi.ROLES_CHANGED, new JsonObject());
         JsonObject shown = present(account).put("token", token);
         JsonBodies.respond(ctx, 201, shown);
       });
@@ -169,7 +177,7 @@ public final class ServiceAccountRoutes {
         .put("user_id", principal).put("token_prefix", account.getString("token_prefix")).put("scopes", scopes)
         .put("created_at", account.getString("created_at")).put("expires_at", account.getString("expires_at"))
         .put("last_used_at", account.getString("last_used_at")).put("revoked_at", account.getString("revoked_at"))
-        .put("created_by", account.getString("created_by"));
+        .put("created_by", account.getString("created_by")).put("acts_for_users", account.getBoolean("acts_for_users", false));
   }
 
   private static List<String> requestedScopes(JsonObject body) {

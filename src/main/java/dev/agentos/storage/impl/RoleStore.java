@@ -53,6 +53,17 @@ public final class RoleStore {
           return conn.preparedQuery(one ? Sql.TENANT_DISABLED_USERS : Sql.ALL_DISABLED_USERS).execute(args);
         }).compose(disabled -> {
           for (Row r : disabled) tenantOf(tenants, r).getJsonArray("disabled").add(r.getString("id"));
+          return conn.preparedQuery(one ? Sql.TENANT_ACTING_ACCOUNTS : Sql.ALL_ACTING_ACCOUNTS).execute(args);
+        }).compose(acting -> {
+          for (Row r : acting) tenantOf(tenants, r).getJsonObject("acting_accounts").put("sa:" + r.getString("name"), Rows.strings(r, "scopes"));
+          return conn.preparedQuery(one ? Sql.TENANT_CONSENTS : Sql.ALL_CONSENTS).execute(args);
+        }).compose(consents -> {
+          for (Row r : consents) {
+            JsonObject byActor = tenantOf(tenants, r).getJsonObject("consents");
+            JsonArray subjects = byActor.getJsonArray(r.getString("actor"));
+            if (subjects == null) byActor.put(r.getString("actor"), subjects = new JsonArray());
+            subjects.add(r.getString("subject"));
+          }
           if (!unassignedUsers) return Future.succeededFuture(new JsonObject().put("tenants", tenants));
           return conn.preparedQuery(one ? Sql.TENANT_UNASSIGNED_USERS : Sql.ALL_UNASSIGNED_USERS).execute(args).map(unassigned -> {
             for (Row r : unassigned) tenantOf(tenants, r).getJsonArray("unassigned").add(r.getString("id"));
@@ -66,7 +77,8 @@ public final class RoleStore {
     JsonObject t = tenants.getJsonObject(tenant);
     if (t == null) {
       tenants.put(tenant, t = new JsonObject().put("roles", new JsonArray()).put("subjects", new JsonObject())
-          .put("disabled", new JsonArray()).put("unassigned", new JsonArray()));
+          .put("disabled", new JsonArray()).put("unassigned", new JsonArray()).put("acting_accounts", new JsonObject())
+          .put("consents", new JsonObject()));
     }
     return t;
   }
@@ -126,6 +138,28 @@ public final class RoleStore {
                   new JsonObject().put("subject", subject).put("roles", old), now))
               .map(v -> now);
         }));
+  }
+
+  /** {@code {subject, consents: [{actor, granted_at}]}}: the service accounts a subject lets act for it. */
+  public Future<JsonObject> consents(String tenant, String subject) {
+    return db.query(ScopedClient.Scope.tenant(tenant), Sql.SUBJECT_CONSENTS, Tuple.of(tenant, subject)).map(rows -> {
+      JsonArray out = new JsonArray();
+      for (Row r : rows) out.add(new JsonObject().put("actor", r.getString("actor")).put("granted_at", Rows.time(r, "granted_at")));
+      return new JsonObject().put("subject", subject).put("consents", out);
+    });
+  }
+
+  /**
+   * A subject grants ({@code granted}) or withdraws its consent to {@code actor}; idempotent either way, audited when it
+   * changes something ({@code consent.granted}, {@code consent.withdrawn}, by the subject). Answers the subject's consents.
+   */
+  public Future<JsonObject> consent(String tenant, String subject, String actor, boolean granted) {
+    return db.transaction(ScopedClient.Scope.tenant(tenant), conn -> conn.preparedQuery(granted ? Sql.GRANT_CONSENT : Sql.WITHDRAW_CONSENT)
+        .execute(Tuple.of(tenant, subject, actor)).compose(changed -> changed.size() == 0 ? Future.succeededFuture()
+            : audit(conn, tenant, subject, List.of(), granted ? "consent.granted" : "consent.withdrawn", "consent:" + actor,
+                granted ? null : new JsonObject().put("subject", subject).put("actor", actor),
+                granted ? new JsonObject().put("subject", subject).put("actor", actor) : null)))
+        .compose(v -> consents(tenant, subject));
   }
 
   public Future<JsonObject> audit(String tenant, int page, int limit) {

@@ -29,10 +29,10 @@ public final class ServiceAccountStore {
    *                    an account minted by another acts for that one's user
    */
   public Future<JsonObject> create(String tenant, String name, String tokenHash, String tokenPrefix, List<String> scopes, String createdBy,
-                                   OffsetDateTime expiresAt, String parentId, String mintingUser) {
+                                   OffsetDateTime expiresAt, String parentId, String mintingUser, boolean actsForUsers) {
     Tuple args = Tuple.of(tenant, UUID.randomUUID().toString(), name, tokenHash, tokenPrefix);
     args.addArrayOfString(scopes.toArray(new String[0])).addString(createdBy).addOffsetDateTime(expiresAt).addString(parentId)
-        .addString(mintingUser);
+        .addString(mintingUser).addBoolean(actsForUsers);
     return db.query(ScopedClient.Scope.tenant(tenant), Sql.CREATE_SERVICE_ACCOUNT, args)
         .map(rows -> account(rows.iterator().next()))
         .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
@@ -92,6 +92,7 @@ public final class ServiceAccountStore {
         .put("created_by", r.getString("created_by")).put("created_at", Rows.time(r, "created_at"))
         .put("expires_at", Rows.time(r, "expires_at")).put("last_used_at", Rows.time(r, "last_used_at"))
         .put("revoked_at", Rows.time(r, "revoked_at"));
+    if (Boolean.TRUE.equals(r.getBoolean("acts_for_users"))) account.put("acts_for_users", true);
     String mintedFor = r.getString("minted_for");
     if (mintedFor != null) account.put("minted_for", mintedFor);
     String tenant = r.getString("tenant_id");

@@ -245,13 +245,13 @@ public final class Sql {
   // Every statement but the token look-up binds the tenant as $1; the look-up runs before anyone knows the tenant
   // and answers it (a token hash is unique over every tenant).
   static final String SA_COLUMNS = "tenant_id, id, name, token_prefix, scopes, created_by, created_at, expires_at, last_used_at, "
-      + "revoked_at, minted_for";
+      + "revoked_at, minted_for, acts_for_users";
 
   /** The user it acts for: the minting user ($10), or for an account minted by another, that one's (fixed at minting). */
   static final String CREATE_SERVICE_ACCOUNT = "INSERT INTO service_accounts (tenant_id, id, name, token_hash, token_prefix, "
-      + "scopes, created_by, expires_at, parent_id, minted_for) VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, "
+      + "scopes, created_by, expires_at, parent_id, minted_for, acts_for_users) VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, "
       + "CASE WHEN $9::text IS NULL THEN $10::text ELSE (SELECT p.minted_for FROM service_accounts p WHERE p.tenant_id = $1 "
-      + "AND p.id = $9) END) RETURNING " + SA_COLUMNS;
+      + "AND p.id = $9) END, $11) RETURNING " + SA_COLUMNS;
 
   static String listServiceAccounts(boolean ascending) {
     return "SELECT " + SA_COLUMNS + ", count(*) OVER () AS total FROM service_accounts WHERE tenant_id = $1 AND ($2 OR revoked_at IS NULL)"
@@ -271,6 +271,19 @@ public final class Sql {
   /** Then, in the account's own tenant, marks it used. */
   static final String MARK_SERVICE_ACCOUNT_USED = "UPDATE service_accounts SET last_used_at = now() WHERE tenant_id = $1 AND id = $2 "
       + "RETURNING " + SA_COLUMNS;
+
+  // ---- consents: service accounts acting for users (tenant-level; docs/authorization.md, "Delegation") ----------
+  /** The accounts that may act for consenting users, active now: the policy's snapshot (every tenant) or one tenant's. */
+  static final String ALL_ACTING_ACCOUNTS = "SELECT tenant_id, name, scopes FROM service_accounts WHERE acts_for_users "
+      + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) ORDER BY tenant_id, name";
+  static final String TENANT_ACTING_ACCOUNTS = "SELECT tenant_id, name, scopes FROM service_accounts WHERE tenant_id = $1 AND acts_for_users "
+      + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) ORDER BY name";
+  static final String ALL_CONSENTS = "SELECT tenant_id, subject, actor FROM actor_consents ORDER BY tenant_id, actor, subject";
+  static final String TENANT_CONSENTS = "SELECT tenant_id, subject, actor FROM actor_consents WHERE tenant_id = $1 ORDER BY actor, subject";
+  static final String SUBJECT_CONSENTS = "SELECT actor, granted_at FROM actor_consents WHERE tenant_id = $1 AND subject = $2 ORDER BY actor";
+  static final String GRANT_CONSENT = "INSERT INTO actor_consents (tenant_id, subject, actor) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING "
+      + "RETURNING granted_at";
+  static final String WITHDRAW_CONSENT = "DELETE FROM actor_consents WHERE tenant_id = $1 AND subject = $2 AND actor = $3 RETURNING actor";
 
   // ---- the users directory (tenant-level; docs/authorization.md, "Users directory") -----------------------------
   static final String USER_COLUMNS_FRAGMENT = "u.id, u.email, u.name, u.disabled, u.provisioned_by, u.created_at, u.updated_at, "
