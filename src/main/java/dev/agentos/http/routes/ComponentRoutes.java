@@ -436,19 +436,9 @@ public final class ComponentRoutes {
     IsolationRule.requireUserId(config.authorization(), decision, principal);
     String sessionId = principal.sessionId().orElse(emptyToNull(form.get("session_id")));
     if (decision.scopedUserId().isPresent() && sessionId == null) throw new DetailedFailure(400, "session_id is required for this action");
-    if (openStreams >= maxStreams) throw new DetailedFailure(429, "Too many concurrent streams");
-    openStreams++;
-    boolean[] released = {false};
-    ctx.addEndHandler(done -> {
-      if (!released[0]) {
-        released[0] = true;
-        openStreams--;
-      }
-    });
-    String address = RuntimeApi.ADDRESS + ".events." + UUID.randomUUID();
+    var events = openEventsConsumer(ctx);
+    String address = events.address();
     HttpServerResponse response = ctx.response();
-    var events = vertx.eventBus().<RunEvent>consumer(address);
-    events.handler(m -> writeEvent(response, m.body(), events));
     RunResume ask = new RunResume(runId, family, id, decision.owner(), sessionId, lastEventIndex, address);
     events.completion().compose(v -> vertx.eventBus().<Object>request(RuntimeApi.runAddress(runId), ask,
             new DeliveryOptions().setSendTimeout(config.authorization().policyTimeoutMs())))
@@ -544,8 +534,11 @@ public final class ComponentRoutes {
     });
   }
 
-  /** Streaming: the runtime sends each event to an address of ours as it happens; we only write frames. */
-  private void stream(RoutingContext ctx, RunRequest request, DeliveryOptions options) {
+  /**
+   * One of this instance's bounded stream slots (429 past {@code http.max_streams}), released when the response ends or
+   * the client goes away, and the address the runtime sends the stream's events to; each is written as an SSE frame.
+   */
+  private io.vertx.core.eventbus.MessageConsumer<RunEvent> openEventsConsumer(RoutingContext ctx) {
     if (openStreams >= maxStreams) throw new DetailedFailure(429, "Too many concurrent streams");
     openStreams++;
     boolean[] released = {false};
@@ -557,11 +550,17 @@ public final class ComponentRoutes {
         openStreams--;
       }
     });
-    String address = RuntimeApi.ADDRESS + ".events." + UUID.randomUUID();
     HttpServerResponse response = ctx.response();
-    var events = vertx.eventBus().<RunEvent>consumer(address);
+    var events = vertx.eventBus().<RunEvent>consumer(RuntimeApi.ADDRESS + ".events." + UUID.randomUUID());
     events.handler(m -> writeEvent(response, m.body(), events));
-    RunRequest streamed = request.streamedTo(address);
+    return events;
+  }
+
+  /** Streaming: the runtime sends each event to an address of ours as it happens; we only write frames. */
+  private void stream(RoutingContext ctx, RunRequest request, DeliveryOptions options) {
+    var events = openEventsConsumer(ctx);
+    HttpServerResponse response = ctx.response();
+    RunRequest streamed = request.streamedTo(events.address());
     events.completion().compose(v -> vertx.eventBus().<Document>request(RuntimeApi.ADDRESS, streamed, options))
         .onComplete(ar -> {
           if (ar.succeeded() || response.ended()) {
