@@ -153,7 +153,7 @@ public final class AgentOsServer {
     if (deploymentByVerticle.containsKey(verticle)) return Future.failedFuture(verticle + " is already deployed");
     int httpInstances = config.http().instances().orElse(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
     java.util.function.Supplier<io.vertx.core.Deployable> supplier = switch (verticle) {
-      case STORAGE -> () -> new StorageVerticle(config.postgres(), target, identity);
+      case STORAGE -> () -> new StorageVerticle(config.postgres(), target, identity, config.authorization().defaultRole());
       case POLICY -> () -> new PolicyVerticle(config.authorization(), metricsRegistry, identity, config.postgres().requestTimeoutMs());
       case RUNTIME -> () -> new RuntimeVerticle(config.registry(), config.postgres().requestTimeoutMs());
       case HTTP -> () -> new HttpVerticle(config, keys, metricsRegistry);

@@ -128,8 +128,10 @@ public final class JwksUrlSource {
       if (document == null || !config.issuer().get().equals(document.getValue("issuer"))) {
         return Future.failedFuture("its issuer is not " + config.issuer().get());
       }
-      if (!(document.getValue("jwks_uri") instanceof String uri) || !(uri.startsWith("https://") || uri.startsWith("http://"))) {
-        return Future.failedFuture("no http(s) jwks_uri");
+      boolean plainIssuer = config.issuer().get().startsWith("http://");
+      if (!(document.getValue("jwks_uri") instanceof String uri) || !(uri.startsWith("https://") || plainIssuer && uri.startsWith("http://"))) {
+        // an https issuer's keys come over https: a plain jwks_uri would let the network path supply signing keys
+        return Future.failedFuture(plainIssuer ? "no http(s) jwks_uri" : "no https jwks_uri");
       }
       return Future.succeededFuture(uri);
     });

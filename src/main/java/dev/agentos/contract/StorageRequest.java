@@ -802,20 +802,27 @@ public sealed interface StorageRequest extends ContractMessage {
   }
 
   /** Deletes a managed role (sealed). {@link StorageApi#ROLES_DELETE}. */
-  record RolesDelete(String name, Object seal) implements StorageRequest {
+  record RolesDelete(String name, Object seal, boolean keepAssignments) implements StorageRequest {
+    /** A managed role's deletion: it is unassigned everywhere. */
+    public RolesDelete(String name, Object seal) {
+      this(name, seal, false);
+    }
+
     @Override public String action() { return StorageApi.ROLES_DELETE; }
 
     @Override public JsonObject toJson() {
       JsonObject json = new JsonObject();
       json.put("name", name);
       json.put("seal", seal);
+      if (keepAssignments) json.put("keep_assignments", true);
       return json;
     }
 
     public static RolesDelete fromJson(JsonObject json) {
-      return new RolesDelete(Fields.string(json, "name"), json.getValue("seal"));
+      return new RolesDelete(Fields.string(json, "name"), json.getValue("seal"), Fields.bool(json, "keep_assignments", false));
     }
   }
+
 
   /** The managed roles assigned to a subject. {@link StorageApi#SUBJECT_ROLES_GET}. */
   record SubjectRolesGet(String tenant, String subject) implements StorageRequest {
@@ -984,10 +991,10 @@ public sealed interface StorageRequest extends ContractMessage {
 
   /**
    * A user's first authenticated request, from the policy verticle: adds the user (profile from the token's claims)
-   * unless known, and then assigns {@code defaultRole} when given and the user holds no managed role. Idempotent.
-   * {@link StorageApi#USERS_PROVISION}.
+   * unless known, and then assigns the storage node's configured {@code authorization.default_role}, never a role the
+   * message names, when the user holds no managed role. Idempotent. {@link StorageApi#USERS_PROVISION}.
    */
-  record UsersProvision(String tenant, String id, String email, String name, String defaultRole) implements StorageRequest {
+  record UsersProvision(String tenant, String id, String email, String name) implements StorageRequest {
     public UsersProvision {
       tenant = tenant == null ? Owner.IMPLICIT_TENANT : tenant;
     }
@@ -995,13 +1002,12 @@ public sealed interface StorageRequest extends ContractMessage {
     @Override public String action() { return StorageApi.USERS_PROVISION; }
 
     @Override public JsonObject toJson() {
-      return Fields.putTenant(new JsonObject(), tenant).put("id", id).put("email", email).put("name", name)
-          .put("default_role", defaultRole);
+      return Fields.putTenant(new JsonObject(), tenant).put("id", id).put("email", email).put("name", name);
     }
 
     public static UsersProvision fromJson(JsonObject json) {
       return new UsersProvision(Fields.tenant(json), Fields.string(json, "id"), Fields.string(json, "email"),
-          Fields.string(json, "name"), Fields.string(json, "default_role"));
+          Fields.string(json, "name"));
     }
   }
 

@@ -447,6 +447,10 @@ public final class PolicyEngine {
         }
       }
       case SERVICE_ACCOUNT -> {
+        if (principal.userId().map(sa -> directory.disabled(home, sa)).orElse(false)) {
+          return Decision.revoked(newDecisionId(), "service account '" + principal.userId().get() + "' is disabled in the users directory",
+              "Service account is disabled").inTenant(home);
+        }
         if (principal.claims().getValue(Principal.MINTED_FOR_CLAIM) instanceof String user && directory.disabled(home, user)) {
           return Decision.revoked(newDecisionId(), "the service account acts for user '" + user + "', who is disabled in the users directory",
               DISABLED).inTenant(home);
@@ -473,6 +477,8 @@ public final class PolicyEngine {
       return new Evaluation(new Decision(false, List.of(), Optional.empty(), Optional.empty(), false, newDecisionId(),
           List.of(refusal), refusal).inTenant(home), null, expand(subject).scopes());
     }
+    Decision disabledActor = disabledActor(principal, home);
+    if (disabledActor != null) return new Evaluation(disabledActor, null, List.of());
     Evaluation asSubject = evaluate(subject, method, path, requestedTenant);
     Decision combined = asSubject.decision();
     List<String> reasons = new ArrayList<>();
@@ -502,6 +508,20 @@ public final class PolicyEngine {
     Decision allowed = new Decision(true, combined.required(), combined.accessibleIds(), scoped, combined.admin(),
         combined.decisionId(), List.copyOf(reasons), null, combined.excludedIds(), combined.tenantId());
     return new Evaluation(allowed, asSubject.route(), asSubject.held());
+  }
+
+  /**
+   * A disabled user anywhere in the chain stops the request (401, as for the subject), registered or not: an actor that
+   * limits nothing is still a user whose token the kill switch must stop.
+   */
+  private Decision disabledActor(Principal principal, String home) {
+    for (Principal.Actor actor : principal.actors()) {
+      if (roles.disabled(home, actor.sub())) {
+        return Decision.revoked(newDecisionId(), "actor '" + actor.sub() + "' is disabled in the users directory",
+            "Actor '" + actor.sub() + "' is disabled").inTenant(home);
+      }
+    }
+    return null;
   }
 
   /** Why a chain is refused before anyone's grants are looked at, or null. */
@@ -591,6 +611,8 @@ public final class PolicyEngine {
       if (refusal != null) {
         return new Decision(false, List.of(action), Optional.empty(), Optional.empty(), false, newDecisionId(), List.of(refusal), refusal);
       }
+      Decision disabledActor = disabledActor(principal, home);
+      if (disabledActor != null) return disabledActor;
       Decision d = check(principal.withoutActors(), action, resourceId);
       for (Principal.Actor actor : principal.actors()) {
         Principal asActor = actorPrincipal(actor, principal, home);

@@ -291,8 +291,8 @@ public final class PolicyVerticle extends VerticleBase {
     if (provisioned.asMap().putIfAbsent(key, Boolean.TRUE) != null) return;
     if (engine.roles().knows(tenant, sub) && config.defaultRole().isPresent()) return; // the snapshot has them
     JsonObject profile = principal.claims().getValue(Principal.PROFILE_CLAIM) instanceof JsonObject p ? p : new JsonObject();
-    storage.request(new StorageRequest.UsersProvision(tenant, sub, text(profile, "email"), text(profile, "name"),
-        config.defaultRole().orElse(null))).onFailure(e -> provisioned.invalidate(key));
+    storage.request(new StorageRequest.UsersProvision(tenant, sub, text(profile, "email"), text(profile, "name")))
+        .onFailure(e -> provisioned.invalidate(key));
   }
 
   private static String text(JsonObject json, String field) {

@@ -63,7 +63,16 @@ public final class StorageVerticle extends VerticleBase {
   private final dev.agentos.contract.NodeIdentity identity;
 
   /** @param identity whom this node trusts to have decided a sealed write (roles, service accounts) */
+  /** {@code authorization.default_role}: what a provisioned user gets (from this node's configuration, never a message). */
+  private final java.util.Optional<String> defaultRole;
+
   public StorageVerticle(AgentOsConfig.Postgres pgConfig, PostgresTarget target, dev.agentos.contract.NodeIdentity identity) {
+    this(pgConfig, target, identity, java.util.Optional.empty());
+  }
+
+  public StorageVerticle(AgentOsConfig.Postgres pgConfig, PostgresTarget target, dev.agentos.contract.NodeIdentity identity,
+                         java.util.Optional<String> defaultRole) {
+    this.defaultRole = defaultRole;
     this.pgConfig = pgConfig;
     this.target = target;
     this.identity = identity;
@@ -354,7 +363,7 @@ public final class StorageVerticle extends VerticleBase {
     if (request instanceof StorageRequest.RolesDelete r) {
       String name = required(r.name(), "name");
       DecisionSeal seal = sealed(r.seal(), "DELETE /authz/roles/" + name);
-      return roles.delete(seal.tenant(), name, seal.actor().orElse(null), seal.actors());
+      return roles.delete(seal.tenant(), name, seal.actor().orElse(null), seal.actors(), r.keepAssignments());
     }
     if (request instanceof StorageRequest.SubjectRolesGet r) {
       return roles.subject(r.tenant(), required(r.subject(), "subject"));
@@ -374,7 +383,11 @@ public final class StorageVerticle extends VerticleBase {
       String actor = required(r.actor(), "actor");
       // a grant only by a PUT's decision, a withdrawal only by a DELETE's
       DecisionSeal seal = sealed(r.seal(), (r.granted() ? "PUT" : "DELETE") + " /authz/consents/" + actor);
-      String subject = seal.actor().orElseThrow(() -> new StorageFailure(StorageApi.FORBIDDEN, "Only a user consents, for themselves"));
+      // a consent is a user's own: decided for their own token, not a service account's, not through an actor
+      if (!("jwt".equals(seal.actorKind()) || "unverified".equals(seal.actorKind())) || !seal.actors().isEmpty() || seal.actor().isEmpty()) {
+        throw new StorageFailure(StorageApi.FORBIDDEN, "Only a user consents, for themselves");
+      }
+      String subject = seal.actor().get();
       return roles.consent(seal.tenant(), subject, actor, r.granted());
     }
     if (request instanceof StorageRequest.UsersList r) {
@@ -390,7 +403,7 @@ public final class StorageVerticle extends VerticleBase {
       return users.update(seal.tenant(), id, r.email(), r.name(), r.disabled(), seal.actor().orElse(null), seal.actors());
     }
     if (request instanceof StorageRequest.UsersProvision r) {
-      return users.provision(r.tenant(), required(r.id(), "id"), r.email(), r.name(), r.defaultRole());
+      return users.provision(r.tenant(), required(r.id(), "id"), r.email(), r.name(), defaultRole.orElse(null));
     }
     if (request instanceof StorageRequest.UsersMetrics r) {
       return users.metrics(r.tenant());

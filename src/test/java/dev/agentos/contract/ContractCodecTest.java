@@ -106,7 +106,7 @@ class ContractCodecTest {
         new StorageRequest.UsersList("acme", "ann", false, "id", "asc", 2, 20),
         new StorageRequest.UsersGet("acme", "ann"),
         new StorageRequest.UsersUpdate("ann", "ann@example.com", null, true, SEAL),
-        new StorageRequest.UsersProvision("acme", "ann", "ann@example.com", "Ann", "starter"),
+        new StorageRequest.UsersProvision("acme", "ann", "ann@example.com", "Ann"),
         new StorageRequest.UsersMetrics("acme"),
         new StorageRequest.ConsentsList("acme", "alice"),
         new StorageRequest.ConsentsPut("sa:helper", true, SEAL),

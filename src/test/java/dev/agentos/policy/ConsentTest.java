@@ -186,4 +186,16 @@ class ConsentTest {
     assertThat(awaitStatus("/sessions", other.getString("token"), "alice", 401).statusCode()).isEqualTo(401);
     assertThat(helperId).isNotBlank();
   }
+
+  @Test
+  @DisplayName("an account acting for a user cannot mint service accounts: one minted so would answer to nobody")
+  void noMintingThroughAnActor() {
+    consent(ALICE, HttpMethod.PUT, "sa:helper");
+    awaitStatus("/sessions", helper, "alice", 200);
+    var mint = s.request(HttpMethod.POST, "/service-accounts").putHeader("Authorization", "Bearer " + helper).putHeader("X-Acting-For", "alice")
+        .putHeader("Content-Type", "application/json");
+    HttpResponse<Buffer> r = TestServer.send(mint, Buffer.buffer(new JsonObject().put("name", "laundered").put("scopes",
+        new JsonArray().add("sessions:read")).encode()));
+    assertThat(r.statusCode()).isEqualTo(403);
+  }
 }

@@ -260,4 +260,16 @@ class DelegationTest {
     assertThat(row.getString("actor")).isEqualTo("root");
     assertThat(row.getJsonArray("actors")).containsExactly("support-agent");
   }
+
+  @Test
+  @DisplayName("a disabled user in the chain stops the request with 401, registered as an actor or not")
+  void disabledActor() {
+    assertThat(send(HttpMethod.GET, "/sessions", delegated("alice", ALICE, "gone-agent")).statusCode()).isEqualTo(200);
+    assertThat(call(s, HttpMethod.PATCH, "/users/gone-agent", Tokens.admin(), new JsonObject().put("disabled", true)).statusCode()).isEqualTo(200);
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+    HttpResponse<Buffer> r = send(HttpMethod.GET, "/sessions", delegated("alice", ALICE, "gone-agent"));
+    while (r.statusCode() != 401 && System.nanoTime() < deadline) r = send(HttpMethod.GET, "/sessions", delegated("alice", ALICE, "gone-agent"));
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.bodyAsJsonObject().getString("detail")).isEqualTo("Actor 'gone-agent' is disabled");
+  }
 }

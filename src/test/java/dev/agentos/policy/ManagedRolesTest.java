@@ -133,8 +133,10 @@ class ManagedRolesTest {
     assertThat(listed.getBoolean("seeded_from_config")).isTrue();
     assertThat(s.get("/authz/roles", ADMIN).bodyAsJsonObject().getJsonArray("data").stream()
         .filter(r -> ((JsonObject) r).getString("name").equals("auditor")).count()).as("listed once").isEqualTo(1);
-    // the edit is stored: a restart with the same configuration keeps it
+    // undoing the edit keeps who holds the role
+    call(s, HttpMethod.PUT, "/authz/subjects/kim/roles", ADMIN, new JsonObject().put("roles", new JsonArray().add("auditor")));
     assertThat(call(s, HttpMethod.DELETE, "/authz/roles/auditor", ADMIN, null).statusCode()).isEqualTo(204);
+    assertThat(s.get("/authz/subjects/kim/roles", ADMIN).bodyAsJsonObject().getJsonArray("roles")).containsExactly("auditor");
     awaitStatus("/traces", auditor, HttpMethod.GET, 200);
     assertThat(get("/metrics", auditor)).isEqualTo(403);
     assertThat(s.get("/authz/roles/auditor", ADMIN).bodyAsJsonObject().getString("source")).isEqualTo("config");

@@ -220,18 +220,20 @@ class UsersDirectoryTest {
   }
 
   @Test
-  @DisplayName("nobody switches off a user who holds more than they do, nor themselves")
-  void switchingNeedsWhatTheUserHolds() {
+  @DisplayName("only an admin switches a user off or on (their token's grants are not visible here), and nobody switches off themselves")
+  void switchingIsAnAdmins() {
     call(s, HttpMethod.PUT, "/authz/subjects/boss/roles", ADMIN, new JsonObject().put("roles", new JsonArray().add("owner")));
     String writer = Tokens.hs256("writer", "users:read", "users:write", "metrics:read");
-    HttpResponse<Buffer> up = patch("boss", writer, new JsonObject().put("disabled", true));
-    assertThat(up.statusCode()).isEqualTo(403);
-    assertThat(up.bodyAsJsonObject().getString("detail")).startsWith("Cannot switch a user who holds scope(s) you do not hold: ");
+    for (String target : List.of("boss", "peer", "idp-admin")) {
+      HttpResponse<Buffer> r = patch(target, writer, new JsonObject().put("disabled", true));
+      assertThat(r.statusCode()).as(target).isEqualTo(403);
+      assertThat(r.bodyAsJsonObject().getString("detail")).isEqualTo("Only an admin can disable or enable a user");
+    }
     assertThat(patch("writer", writer, new JsonObject().put("disabled", true)).statusCode()).isEqualTo(409);
-    // a user whose roles the writer holds can be switched (the default role: metrics:read)
-    assertThat(patch("peer", writer, new JsonObject().put("disabled", true)).statusCode()).isEqualTo(200);
-    // the profile is not the switch: no such rule for a name
+    assertThat(patch("admin-user", ADMIN, new JsonObject().put("disabled", true)).statusCode()).isEqualTo(409);
+    // the profile is not the switch: users:write changes a name
     assertThat(patch("boss", writer, new JsonObject().put("name", "The Boss")).statusCode()).isEqualTo(200);
+    assertThat(patch("peer", ADMIN, new JsonObject().put("disabled", true)).statusCode()).isEqualTo(200);
   }
 
   @Test
@@ -266,5 +268,19 @@ class UsersDirectoryTest {
     assertThat(decision.getBoolean("allowed")).isFalse();
     assertThat(decision.getBoolean("revoked")).isTrue();
     assertThat(decision.getJsonArray("reasons").getString(0)).isEqualTo("user 'ivy' is disabled in the users directory");
+  }
+
+  @Test
+  @DisplayName("a service account can be disabled by its own name too, and the default role never gains the admin scope")
+  void serviceAccountByNameAndDefaultRole() {
+    HttpResponse<Buffer> minted = call(s, HttpMethod.POST, "/service-accounts", ADMIN, new JsonObject().put("name", "bot")
+        .put("scopes", new JsonArray().add("metrics:read")));
+    String bot = minted.bodyAsJsonObject().getString("token");
+    assertThat(get("/metrics", bot).statusCode()).isEqualTo(200);
+    assertThat(patch("sa:bot", ADMIN, new JsonObject().put("disabled", true)).statusCode()).isEqualTo(200);
+    assertThat(awaitStatus("/metrics", bot, 401).statusCode()).isEqualTo(401);
+    HttpResponse<Buffer> escalate = call(s, HttpMethod.PUT, "/authz/roles/starter", ADMIN, new JsonObject()
+        .put("scopes", new JsonArray().add("agent_os:admin")));
+    assertThat(escalate.statusCode()).isEqualTo(422);
   }
 }

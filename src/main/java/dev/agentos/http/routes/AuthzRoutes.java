@@ -184,6 +184,7 @@ public final class AuthzRoutes {
       throw new ValidationFailure("body", "description", "Input should be a valid string", "string_type");
     }
     immutable(name);
+    defaultRoleStaysNonAdmin(name, scopes);
     directory(ctx).compose(dir -> {
       // weakening a role's deny is lifting it
       boolean lifts = dir.role(name).map(old -> !deny.containsAll(old.deny())).orElse(false);
@@ -250,6 +251,7 @@ public final class AuthzRoutes {
       }
       allow.removeAll(deny);
       List<String> scopes = List.copyOf(allow);
+      defaultRoleStaysNonAdmin(name, scopes);
       List<String> denies = List.copyOf(deny);
       boolean lifts = !denies.containsAll(role.get().deny());
       return requireAdminIf(ctx, lifts).compose(v -> requireHolds(ctx, union(role.get().scopes(), scopes)))
@@ -305,7 +307,8 @@ public final class AuthzRoutes {
             // undoing a configured role's edit hands its holders the configuration's scopes again: both must be held
             .compose(v -> requireHolds(ctx, union(dir.role(name).map(RoleDirectory.Role::scopes).orElse(List.of()),
                 config.roles().containsKey(name) ? config.roles().get(name).scopes() : List.of()))))
-        .compose(v -> writeRoles(PolicyApi.ROLES_DELETE, new StorageRequest.RolesDelete(name, seal(ctx))))
+        // undoing a configured role's edit keeps who holds it; deleting a managed role unassigns it
+        .compose(v -> writeRoles(PolicyApi.ROLES_DELETE, new StorageRequest.RolesDelete(name, seal(ctx), config.roles().containsKey(name))))
         .onComplete(ar -> respondAndNotify(ctx, ar, 204));
   }
 
@@ -460,6 +463,14 @@ public final class AuthzRoutes {
   private void immutable(String name) {
     if (RoleDirectory.BUILT_IN.contains(name)) {
       throw new DetailedFailure(409, "Role '" + name + "' is built in and cannot be changed");
+    }
+  }
+
+  /** Every new user holds the default role: it never grants the admin scope, as the configuration's check says. */
+  private void defaultRoleStaysNonAdmin(String name, List<String> scopes) {
+    if (config.defaultRole().map(name::equals).orElse(false) && scopes.contains(config.adminScope())) {
+      throw new ValidationFailure("body", "scopes", "The default role (authorization.default_role) cannot grant the admin scope",
+          "value_error");
     }
   }
 

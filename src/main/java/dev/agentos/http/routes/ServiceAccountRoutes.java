@@ -94,6 +94,10 @@ public final class ServiceAccountRoutes {
     if (caller.kind() == Principal.Kind.ANONYMOUS) {
       throw new DetailedFailure(401, "JWT authentication is required to mint a service account.");
     }
+    if (caller.kind() == Principal.Kind.REPRESENTED || !caller.actors().isEmpty()) {
+      // an account minted through an actor would answer to nobody: not the actor's revocation, not the user's consent
+      throw new DetailedFailure(403, "A service account is minted by its owner's own credential, not through an actor");
+    }
     String token = ServiceAccountTokens.generate();
     OffsetDateTime requestedExpiry = neverExpires ? null : OffsetDateTime.now(ZoneOffset.UTC).plusDays(days);
     String parentId = caller.kind() == Principal.Kind.SERVICE_ACCOUNT

@@ -100,13 +100,14 @@ public final class RoleStore {
     }));
   }
 
-  public Future<JsonObject> delete(String tenant, String name, String actor, List<String> via) {
+  /** @param keepAssignments undoing a configured role's edit: the role stays (the configuration's), and so do its holders */
+  public Future<JsonObject> delete(String tenant, String name, String actor, List<String> via, boolean keepAssignments) {
     return db.transaction(ScopedClient.Scope.tenant(tenant), conn -> conn.preparedQuery(Sql.GET_ROLE_FOR_UPDATE)
         .execute(Tuple.of(tenant, name)).compose(before -> {
       if (before.size() == 0) return Future.failedFuture(new StorageFailure(StorageApi.NOT_FOUND, "Role not found"));
       JsonObject old = role(before.iterator().next());
-      return conn.preparedQuery(Sql.UNASSIGN_ROLE).execute(Tuple.of(tenant, name))
-          .compose(v -> conn.preparedQuery(Sql.DELETE_ROLE).execute(Tuple.of(tenant, name)))
+      Future<?> unassigned = keepAssignments ? Future.succeededFuture() : conn.preparedQuery(Sql.UNASSIGN_ROLE).execute(Tuple.of(tenant, name));
+      return unassigned.compose(v -> conn.preparedQuery(Sql.DELETE_ROLE).execute(Tuple.of(tenant, name)))
           .compose(v -> audit(conn, tenant, actor, via, "role.delete", "role:" + name, old, null))
           .map(v -> new JsonObject().put("deleted", name));
     }));
