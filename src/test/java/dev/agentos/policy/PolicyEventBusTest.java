@@ -76,14 +76,33 @@ class PolicyEventBusTest {
   @DisplayName("a delegated principal over the event bus: authorize and check are the intersection of the subject and its actor, in JSON too")
   void delegatedOverTheBus() throws Exception {
     server.close();
-    server = TestServer.start(db, new JsonObject().put("authorization", new JsonObject().put("actors", new JsonObject()
-        .put("reader-bot", new JsonObject().put("scopes", new io.vertx.core.json.JsonArray().add("agents:read"))))));
+    server = TestServer.start(db, new JsonObject().put("authorization", new JsonObject().put("user_isolation", true)
+        .put("max_delegation_depth", 2).put("actors", new JsonObject()
+            .put("reader-bot", new JsonObject().put("scopes", new io.vertx.core.json.JsonArray().add("agents:read").add("sessions:read"))))));
     PolicyClient policy = new PolicyClient(server.vertx(), 2_000);
     Principal alice = new Principal(Principal.Kind.JWT, Optional.of("alice"), List.of("agents:read", "agents:run"), List.of(),
         Optional.empty(), new JsonObject(), 0, Optional.empty(), Optional.empty(),
         List.of(new Principal.Actor("reader-bot", Optional.of("bot-client"), Optional.empty())));
     assertThat(policy.authorize(alice, "GET", "/agents/a1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).allowed())
         .isTrue();
+    // isolation follows the subject: the actor reads alice's rows, not its own or everyone's
+    Principal aliceReading = new Principal(Principal.Kind.JWT, Optional.of("alice"), List.of("sessions:read"), List.of(), Optional.empty(),
+        new JsonObject(), 0, Optional.empty(), Optional.empty(), alice.actors());
+    Decision sessions = policy.authorize(aliceReading, "GET", "/sessions").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(sessions.allowed()).isTrue();
+    assertThat(sessions.scopedUserId()).contains("alice");
+    // chain limits hold on the bus as over HTTP
+    Principal tooLong = new Principal(Principal.Kind.JWT, Optional.of("alice"), List.of("sessions:read"), List.of(), Optional.empty(),
+        new JsonObject(), 0, Optional.empty(), Optional.empty(), List.of(new Principal.Actor("a", Optional.empty(), Optional.empty()),
+            new Principal.Actor("b", Optional.empty(), Optional.empty()), new Principal.Actor("c", Optional.empty(), Optional.empty())));
+    Decision refused = policy.authorize(tooLong, "GET", "/sessions").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(refused.allowed()).isFalse();
+    assertThat(refused.detail()).isEqualTo("Delegation chain of 3 actors is longer than authorization.max_delegation_depth (2)");
+    Principal cycle = new Principal(Principal.Kind.JWT, Optional.of("alice"), List.of("sessions:read"), List.of(), Optional.empty(),
+        new JsonObject(), 0, Optional.empty(), Optional.empty(), List.of(new Principal.Actor("reader-bot", Optional.empty(), Optional.empty()),
+            new Principal.Actor("reader-bot", Optional.empty(), Optional.empty())));
+    assertThat(policy.authorize(cycle, "GET", "/sessions").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).detail())
+        .isEqualTo("The delegation chain has a cycle: 'reader-bot' acts twice");
     Decision run = policy.authorize(alice, "POST", "/agents/a1/runs").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(run.allowed()).isFalse();
     assertThat(run.detail()).startsWith("Actor 'reader-bot' may not do this for the user");
