@@ -94,9 +94,7 @@ public final class JwksUrlSource {
       if (located.failed()) {
         count(fetchFailed);
         log.warn("OpenID discovery at {} failed ({}); keeping the last good set", redacted(discoveryUrl()), located.cause().getMessage());
-        inFlight = null;
-        if (!closed) timerId = vertx.setTimer(config.jwksRefreshMinSeconds() * 1000L, id -> fetch());
-        done.complete();
+        settled(done, config.jwksRefreshMinSeconds());
         return;
       }
       fetchKeys(located.result(), done);
@@ -158,10 +156,15 @@ public final class JwksUrlSource {
         log.warn("JWKS fetch from {} failed ({}); keeping the last good set", redacted(url),
             ar.succeeded() ? "HTTP " + ar.result().statusCode() : ar.cause().getMessage());
       }
-      inFlight = null;
-      if (!closed) timerId = vertx.setTimer(next * 1000L, id -> fetch());
-      done.complete();
+      settled(done, next);
     });
+  }
+
+  /** A fetch is over, whatever came of it: the next one in {@code nextSeconds}. */
+  private void settled(Promise<Void> done, long nextSeconds) {
+    inFlight = null;
+    if (!closed) timerId = vertx.setTimer(nextSeconds * 1000L, id -> fetch());
+    done.complete();
   }
 
   private long refreshSeconds(HttpResponse<Buffer> response) {

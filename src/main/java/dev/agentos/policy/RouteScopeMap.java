@@ -185,6 +185,20 @@ public final class RouteScopeMap {
     return entries;
   }
 
+  /**
+   * The scope catalog: every scope an entry requires, sorted, with the routes ({@code "METHOD pattern"}) that require it,
+   * and the admin scope, which grants every route and is listed with none. {@code GET /authz/scopes} and the RFC 9728
+   * metadata's {@code scopes_supported} are both this, so they cannot disagree.
+   */
+  public java.util.SortedMap<String, List<String>> catalog(String adminScope) {
+    java.util.TreeMap<String, List<String>> byScope = new java.util.TreeMap<>();
+    for (Entry e : entries) {
+      for (String scope : e.required()) byScope.computeIfAbsent(scope, k -> new ArrayList<>()).add(e.method() + " " + e.pattern());
+    }
+    byScope.putIfAbsent(adminScope, List.of());
+    return java.util.Collections.unmodifiableSortedMap(byScope);
+  }
+
   /** The matching entry, or empty (unmapped: any authenticated caller, as agno). */
   public Optional<Entry> lookup(String method, String path) {
     Entry hit = exact.get(method + " " + path);

@@ -125,13 +125,9 @@ public final class AuthzRoutes {
   private final JsonArray catalog;
 
   private JsonArray catalog() {
-    java.util.TreeMap<String, List<String>> byScope = new java.util.TreeMap<>();
-    for (dev.agentos.policy.RouteScopeMap.Entry e : dev.agentos.policy.RouteScopeMap.withDefaults(config.scopeMappings()).entries()) {
-      for (String scope : e.required()) byScope.computeIfAbsent(scope, k -> new ArrayList<>()).add(e.method() + " " + e.pattern());
-    }
-    byScope.putIfAbsent(config.adminScope(), List.of());
     JsonArray out = new JsonArray();
-    byScope.forEach((scope, routes) -> out.add(describe(scope).put("routes", new JsonArray(routes))));
+    dev.agentos.policy.RouteScopeMap.withDefaults(config.scopeMappings()).catalog(config.adminScope())
+        .forEach((scope, routes) -> out.add(describe(scope).put("routes", new JsonArray(routes))));
     return out;
   }
 

@@ -6,7 +6,6 @@ import dev.agentos.policy.RouteScopeMap;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import java.util.TreeSet;
 
 /**
  * RFC 9728 protected resource metadata (docs/integration.md): what an agent or an MCP client needs to find where to get
@@ -37,9 +36,7 @@ public final class ResourceMetadataRoutes {
    */
   JsonObject document(AgentOsConfig.ResourceMetadata meta) {
     AgentOsConfig.Authorization authz = config.authorization();
-    TreeSet<String> scopes = new TreeSet<>();
-    for (RouteScopeMap.Entry e : RouteScopeMap.withDefaults(authz.scopeMappings()).entries()) scopes.addAll(e.required());
-    scopes.add(authz.adminScope());
+    java.util.Set<String> scopes = RouteScopeMap.withDefaults(authz.scopeMappings()).catalog(authz.adminScope()).keySet();
     JsonArray methods = new JsonArray();
     if (authz.tokenSource() != AgentOsConfig.TokenSource.COOKIE && authz.tokenHeaderKey().equalsIgnoreCase("Authorization")) {
       methods.add("header");

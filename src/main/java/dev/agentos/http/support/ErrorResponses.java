@@ -22,6 +22,14 @@ public final class ErrorResponses {
 
   private ErrorResponses() {}
 
+  /** RFC 6750's challenge, with its {@code error} when there is one and RFC 9728's {@code resource_metadata} when configured. */
+  private static String challenge(String error, String resourceMetadata) {
+    List<String> params = new java.util.ArrayList<>();
+    if (error != null) params.add("error=\"" + error + "\"");
+    if (resourceMetadata != null) params.add("resource_metadata=\"" + resourceMetadata + "\"");
+    return params.isEmpty() ? "Bearer" : "Bearer " + String.join(", ", params);
+  }
+
   /** Router failure handler and error handler for 404/405/413/500. */
   public static void handle(RoutingContext ctx) {
     handle(ctx, null);
@@ -40,10 +48,7 @@ public final class ErrorResponses {
     int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
     if (failure instanceof AuthenticationException auth) {
       if (auth.status() == 401) {
-        List<String> params = new java.util.ArrayList<>();
-        if (auth.rfc6750Error() != null) params.add("error=\"" + auth.rfc6750Error() + "\"");
-        if (resourceMetadata != null) params.add("resource_metadata=\"" + resourceMetadata + "\"");
-        ctx.response().putHeader("WWW-Authenticate", params.isEmpty() ? "Bearer" : "Bearer " + String.join(", ", params));
+        ctx.response().putHeader("WWW-Authenticate", challenge(auth.rfc6750Error(), resourceMetadata));
       }
       send(ctx.response(), auth.status(), auth.detail());
       return;
@@ -71,7 +76,7 @@ public final class ErrorResponses {
     if (failure instanceof DetailedFailure detailed) {
       detailed.headers().forEach(ctx.response()::putHeader);
       if (detailed.status() == 401 && !ctx.response().headers().contains("WWW-Authenticate")) {
-        ctx.response().putHeader("WWW-Authenticate", resourceMetadata == null ? "Bearer" : "Bearer resource_metadata=\"" + resourceMetadata + "\"");
+        ctx.response().putHeader("WWW-Authenticate", challenge(null, resourceMetadata));
       }
       send(ctx.response(), detailed.status(), detailed.detail());
       return;
